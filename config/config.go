@@ -1,0 +1,261 @@
+// Package config loads hotline's configuration from a TOML file, environment
+// variables and flags, in that order of precedence (flags win), and validates
+// it all at once so an operator sees every problem in one run.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Duration is a time.Duration written as "168h" or "30m" in the file.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("not a duration like \"168h\" or \"30m\": %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Twilio holds the account the hotline number belongs to.
+type Twilio struct {
+	AccountSID string `toml:"account_sid"`
+	// AuthToken signs webhooks and authenticates REST calls. Secret: prefer
+	// the TWILIO_AUTH_TOKEN environment variable over the file.
+	AuthToken string `toml:"auth_token"`
+	// SecondaryAuthToken is accepted on webhooks too, so the token can be
+	// rotated in Twilio's console without dropping tips.
+	SecondaryAuthToken string `toml:"secondary_auth_token"`
+	PhoneNumber        string `toml:"phone_number"`
+	// APIURL points the REST client somewhere other than api.twilio.com
+	// (tests, Prism). Empty means real Twilio.
+	APIURL string `toml:"api_url"`
+}
+
+// Config is the whole of hotline's configuration.
+type Config struct {
+	// Addr is the listen address of the HTTP server.
+	Addr string `toml:"addr"`
+	// DataDir holds the bbolt file, the admin socket and (in dev) the key.
+	DataDir string `toml:"data_dir"`
+	// PublicURL is the URL Twilio calls, e.g. https://hotline.example.az.
+	// Webhook signatures are checked against it, not against the request.
+	PublicURL string `toml:"public_url"`
+
+	// MasterKey is base64 of 32 bytes, from HOTLINE_MASTER_KEY only: a
+	// secret never belongs in a config file.
+	MasterKey string `toml:"-"`
+	// MasterKeyFile is a 0600 file holding the base64 master key.
+	MasterKeyFile string `toml:"master_key_file"`
+	// MasterPassphraseFile holds a passphrase run through Argon2id; the
+	// passphrase itself may come from HOTLINE_MASTER_PASSPHRASE.
+	MasterPassphraseFile string `toml:"master_passphrase_file"`
+	MasterPassphrase     string `toml:"-"`
+
+	// CaseWindow is how long a reporter's case stays open for new texts.
+	CaseWindow Duration `toml:"case_window"`
+	// TriageRules names a rules file that replaces the built-in rules.
+	TriageRules string `toml:"triage_rules"`
+	// Replies overrides the SMS reply per language ("az", "ru", "en");
+	// "{code}" is replaced by the case reference.
+	Replies map[string]string `toml:"replies"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+
+	Twilio Twilio `toml:"twilio"`
+
+	// Dev is set by `serve --dev`: generated keys, no Twilio account.
+	Dev bool `toml:"-"`
+}
+
+// Default returns the configuration used where nothing else is said.
+func Default() Config {
+	return Config{
+		Addr:       "127.0.0.1:8080",
+		DataDir:    "/var/lib/hotline",
+		CaseWindow: Duration{7 * 24 * time.Hour},
+		LogLevel:   "info",
+	}
+}
+
+// Flags are the command-line values that override file and environment.
+// Empty strings mean "not given".
+type Flags struct {
+	ConfigFile string
+	DataDir    string
+	Addr       string
+	Dev        bool
+}
+
+// Load reads the file named by flags (if any), applies environment
+// variables from getenv, then the flags. It does not validate.
+func Load(flags Flags, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if flags.ConfigFile != "" {
+		md, err := toml.DecodeFile(flags.ConfigFile, &cfg)
+		if err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", flags.ConfigFile, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			keys := make([]string, len(und))
+			for i, k := range und {
+				keys[i] = k.String()
+			}
+			return cfg, fmt.Errorf("config file %s: unknown field(s): %s", flags.ConfigFile, strings.Join(keys, ", "))
+		}
+	}
+	env := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	env("HOTLINE_ADDR", &cfg.Addr)
+	env("HOTLINE_DATA_DIR", &cfg.DataDir)
+	env("HOTLINE_PUBLIC_URL", &cfg.PublicURL)
+	env("HOTLINE_MASTER_KEY", &cfg.MasterKey)
+	env("HOTLINE_MASTER_KEY_FILE", &cfg.MasterKeyFile)
+	env("HOTLINE_MASTER_PASSPHRASE", &cfg.MasterPassphrase)
+	env("HOTLINE_MASTER_PASSPHRASE_FILE", &cfg.MasterPassphraseFile)
+	env("HOTLINE_TRIAGE_RULES", &cfg.TriageRules)
+	env("HOTLINE_LOG_LEVEL", &cfg.LogLevel)
+	env("TWILIO_ACCOUNT_SID", &cfg.Twilio.AccountSID)
+	env("TWILIO_AUTH_TOKEN", &cfg.Twilio.AuthToken)
+	env("TWILIO_SECONDARY_AUTH_TOKEN", &cfg.Twilio.SecondaryAuthToken)
+	env("TWILIO_PHONE_NUMBER", &cfg.Twilio.PhoneNumber)
+	env("HOTLINE_TWILIO_API_URL", &cfg.Twilio.APIURL)
+	if v := getenv("HOTLINE_CASE_WINDOW"); v != "" {
+		if err := cfg.CaseWindow.UnmarshalText([]byte(v)); err != nil {
+			return cfg, fmt.Errorf("HOTLINE_CASE_WINDOW: %w", err)
+		}
+	}
+	if flags.DataDir != "" {
+		cfg.DataDir = flags.DataDir
+	}
+	if flags.Addr != "" {
+		cfg.Addr = flags.Addr
+	}
+	cfg.Dev = flags.Dev
+	return cfg, nil
+}
+
+var accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+
+// Validate reports every problem at once, each naming its field (and the
+// environment variable that sets it). Secrets are never echoed back.
+// In dev mode the key and Twilio fields may be empty: serve fills them.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr (HOTLINE_ADDR, --addr)", "must be host:port, got %q", c.Addr)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir (HOTLINE_DATA_DIR, --data)", "is required")
+	}
+	if c.PublicURL == "" {
+		if !c.Dev {
+			bad("public_url (HOTLINE_PUBLIC_URL)", "is required: the URL Twilio calls, e.g. https://hotline.example.az")
+		}
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("public_url (HOTLINE_PUBLIC_URL)", "must be an absolute http(s) URL, got %q", c.PublicURL)
+	} else if u.Scheme != "https" && !c.Dev && !isLoopback(u.Hostname()) {
+		bad("public_url (HOTLINE_PUBLIC_URL)", "must use https outside --dev (Twilio would send tips in clear)")
+	}
+	keySources := 0
+	for _, s := range []string{c.MasterKey, c.MasterKeyFile, c.MasterPassphrase, c.MasterPassphraseFile} {
+		if s != "" {
+			keySources++
+		}
+	}
+	switch {
+	case c.MasterPassphrase != "" && c.MasterPassphraseFile != "":
+		bad("master_passphrase_file (HOTLINE_MASTER_PASSPHRASE_FILE)", "give the passphrase either in HOTLINE_MASTER_PASSPHRASE or in a file, not both")
+	case keySources > 1 && !(keySources == 2 && c.MasterPassphrase != "" && c.MasterPassphraseFile != ""):
+		bad("master key", "give exactly one of HOTLINE_MASTER_KEY, master_key_file (HOTLINE_MASTER_KEY_FILE), HOTLINE_MASTER_PASSPHRASE or master_passphrase_file")
+	case keySources == 0 && !c.Dev:
+		bad("master key", "is required: set HOTLINE_MASTER_KEY (base64 of 32 bytes), HOTLINE_MASTER_KEY_FILE, or HOTLINE_MASTER_PASSPHRASE(_FILE)")
+	}
+	if c.CaseWindow.Duration < time.Hour {
+		bad("case_window (HOTLINE_CASE_WINDOW)", "must be at least 1h, got %s", c.CaseWindow.Duration)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level (HOTLINE_LOG_LEVEL)", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	for lang, tmpl := range c.Replies {
+		if lang != "az" && lang != "ru" && lang != "en" {
+			bad("replies."+lang, "language must be az, ru or en")
+		}
+		if !strings.Contains(tmpl, "{code}") {
+			bad("replies."+lang, "must contain {code} so the reporter learns the case reference")
+		}
+		if len([]rune(tmpl)) > 300 {
+			bad("replies."+lang, "must be at most 300 characters (an SMS reply costs the reporter nothing but should stay short)")
+		}
+	}
+	if !c.Dev || c.Twilio.AccountSID != "" {
+		if !accountSIDPattern.MatchString(c.Twilio.AccountSID) {
+			bad("twilio.account_sid (TWILIO_ACCOUNT_SID)", "must be AC followed by 32 hex digits")
+		}
+	}
+	if !c.Dev && c.Twilio.AuthToken == "" {
+		bad("twilio.auth_token (TWILIO_AUTH_TOKEN)", "is required: webhooks cannot be checked without it")
+	}
+	if !c.Dev || c.Twilio.PhoneNumber != "" {
+		if _, err := NormalizePhone(c.Twilio.PhoneNumber); err != nil {
+			bad("twilio.phone_number (TWILIO_PHONE_NUMBER)", "must be the hotline number in E.164 form like +994125551234")
+		}
+	}
+	if c.Twilio.APIURL != "" {
+		if u, err := url.Parse(c.Twilio.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("twilio.api_url (HOTLINE_TWILIO_API_URL)", "must be an absolute URL, got %q", c.Twilio.APIURL)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// DefaultRegion is used to read numbers written without a country code.
+const DefaultRegion = "AZ"
+
+// NormalizePhone returns a phone number in E.164 form, reading national
+// numbers (0501234567) as Azerbaijani. The error never repeats the input.
+func NormalizePhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("phone number is empty")
+	}
+	num, err := phonenumbers.Parse(s, DefaultRegion)
+	if err != nil {
+		return "", errors.New("phone number cannot be parsed")
+	}
+	if !phonenumbers.IsPossibleNumber(num) {
+		return "", errors.New("phone number is not a possible number")
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}

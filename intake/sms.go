@@ -1,0 +1,157 @@
+package intake
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/store"
+)
+
+// DefaultReplies are short and neutral: no agency name, nothing that gives
+// a reporter away if someone else reads their phone.
+var DefaultReplies = map[hotline.Lang]string{
+	hotline.LangAz: "Mesajınız alındı. Müraciət nömrəsi: {code}",
+	hotline.LangRu: "Ваше сообщение получено. Номер обращения: {code}",
+	hotline.LangEn: "Your message was received. Reference: {code}",
+}
+
+// OfficerCommands handles texts from registered officers (acknowledgements
+// and commands). Handle reports handled=false when from is not an officer's
+// number; a text it handles is never stored as a tip.
+type OfficerCommands interface {
+	Handle(ctx context.Context, from, body string) (reply string, handled bool, err error)
+}
+
+// SMSConfig wires the SMS webhook.
+type SMSConfig struct {
+	Verifier   *Verifier
+	Store      *store.Store
+	Triager    hotline.Triager
+	CaseWindow time.Duration
+	// Replies override DefaultReplies per language; "{code}" becomes the
+	// case reference.
+	Replies map[hotline.Lang]string
+	// Officers may be nil until alerting is wired.
+	Officers OfficerCommands
+	// OnInbound runs inside the transaction that stores the tip.
+	OnInbound store.InboundHook
+}
+
+// SMSHandler serves POST /twilio/sms.
+type SMSHandler struct {
+	cfg     SMSConfig
+	replies map[hotline.Lang]string
+}
+
+// NewSMSHandler returns the SMS webhook handler.
+func NewSMSHandler(cfg SMSConfig) *SMSHandler {
+	replies := map[hotline.Lang]string{}
+	for l, t := range DefaultReplies {
+		replies[l] = t
+	}
+	for l, t := range cfg.Replies {
+		replies[l] = t
+	}
+	if cfg.CaseWindow <= 0 {
+		cfg.CaseWindow = 7 * 24 * time.Hour
+	}
+	return &SMSHandler{cfg: cfg, replies: replies}
+}
+
+// ServeHTTP checks, stores, then answers: the TwiML reply is written only
+// after the tip is fsynced, so a 200 always means the tip is safe.
+func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := hlog.FromRequest(r)
+	form, err := h.cfg.Verifier.readSignedForm(w, r)
+	if err != nil {
+		writeRejection(w, r, err)
+		return
+	}
+	sid, err := requireField(form, "MessageSid")
+	if err != nil {
+		writeRejection(w, r, err)
+		return
+	}
+	rawFrom, err := requireField(form, "From")
+	if err != nil {
+		writeRejection(w, r, err)
+		return
+	}
+	if _, err := requireField(form, "To"); err != nil {
+		writeRejection(w, r, err)
+		return
+	}
+	// A sender we cannot read as a phone number (an alphanumeric sender
+	// id, a short code) is still a tip: keep it as given rather than lose it.
+	from, err := config.NormalizePhone(rawFrom)
+	if err != nil {
+		from = rawFrom
+	}
+	body := form.Get("Body")
+	if !utf8.ValidString(body) {
+		body = strings.ToValidUTF8(body, "\uFFFD")
+	}
+
+	if h.cfg.Officers != nil {
+		reply, handled, err := h.cfg.Officers.Handle(r.Context(), from, body)
+		if err != nil {
+			log.Error().Err(err).Msg("officer command failed")
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if handled {
+			h.writeMessage(w, log, reply)
+			return
+		}
+	}
+
+	tri := h.cfg.Triager.Triage(body)
+	res, err := h.cfg.Store.RecordInboundSMS(r.Context(), store.InboundSMS{
+		MessageSID: sid, From: from, Body: body, Triage: tri, Window: h.cfg.CaseWindow,
+	}, h.cfg.OnInbound)
+	if err != nil {
+		// Twilio retries on its fallback URL; the log says why, without content.
+		log.Error().Err(err).Msg("store inbound sms")
+		http.Error(w, "could not store the message", http.StatusServiceUnavailable)
+		return
+	}
+	ev := log.Info().Str("case", res.Case.Code).Str("priority", string(res.Case.Priority)).
+		Str("lang", string(res.Lang)).Bool("new_case", res.NewCase)
+	if res.Duplicate {
+		ev = log.Info().Str("case", res.Case.Code).Bool("duplicate", true)
+	}
+	ev.Msg("sms tip stored")
+	h.writeMessage(w, log, h.Reply(res.Lang, res.Case.Code))
+}
+
+// Reply is the text a reporter gets back for a case code in a language.
+func (h *SMSHandler) Reply(lang hotline.Lang, code string) string {
+	t, ok := h.replies[lang]
+	if !ok {
+		t = h.replies[hotline.LangAz]
+	}
+	return strings.ReplaceAll(t, "{code}", code)
+}
+
+func (h *SMSHandler) writeMessage(w http.ResponseWriter, log *zerolog.Logger, text string) {
+	var verbs []twiml.Element
+	if text != "" {
+		verbs = append(verbs, &twiml.MessagingMessage{Body: text})
+	}
+	doc, err := twiml.Messages(verbs)
+	if err != nil {
+		log.Error().Err(err).Msg("build twiml")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	writeTwiML(w, log, doc)
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxBatch bounds one group commit so a flood cannot build one huge
+// transaction that holds every writer back.
+const maxBatch = 512
+
+var errClosed = errors.New("store is closed")
+
+type writeRequest struct {
+	fn   func(*bolt.Tx) error
+	done chan error
+}
+
+// committer is hotline's group commit: one goroutine owns all writes. A
+// lone request is committed at once (one fsync); requests that arrive
+// while a commit is in flight queue up and share the next one. Unlike
+// bbolt's db.Batch there is no fixed delay, so a quiet hotline answers in
+// one fsync and a busy one amortises fsyncs across requests.
+type committer struct {
+	db       *bolt.DB
+	requests chan writeRequest
+	stopped  chan struct{}
+}
+
+func newCommitter(db *bolt.DB) *committer {
+	c := &committer{db: db, requests: make(chan writeRequest, maxBatch), stopped: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+func (c *committer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
+	req := writeRequest{fn: fn, done: make(chan error, 1)}
+	select {
+	case c.requests <- req:
+	case <-c.stopped:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the write will happen; wait for it even if ctx ends so
+	// the caller never answers before knowing whether data is durable.
+	return <-req.done
+}
+
+func (c *committer) close() {
+	close(c.requests)
+	<-c.stopped
+}
+
+func (c *committer) run() {
+	defer close(c.stopped)
+	batch := make([]writeRequest, 0, maxBatch)
+	for req := range c.requests {
+		batch = append(batch[:0], req)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-c.requests:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+// commit writes the batch in one transaction. If one request fails, the
+// transaction is rolled back, that request gets its error and the others
+// are retried together without it.
+func (c *committer) commit(batch []writeRequest) {
+	for len(batch) > 0 {
+		failed := -1
+		var failErr error
+		err := c.db.Update(func(tx *bolt.Tx) error {
+			for i, r := range batch {
+				if err := r.fn(tx); err != nil {
+					failed, failErr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, r := range batch {
+				r.done <- err
+			}
+			return
+		}
+		batch[failed].done <- failErr
+		batch = append(batch[:failed:failed], batch[failed+1:]...)
+	}
+}

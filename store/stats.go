@@ -1,0 +1,120 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// ChannelStats counts one channel's cases and messages.
+type ChannelStats struct {
+	Cases    int `json:"cases"`
+	Messages int `json:"messages"`
+}
+
+// Stats are counts read from plaintext metadata only: computing them needs
+// no key and opens nothing sealed.
+type Stats struct {
+	Cases     int                     `json:"cases"`
+	Messages  int                     `json:"messages"`
+	OpenCases int                     `json:"open_cases"`
+	P1        int                     `json:"p1"`
+	P2        int                     `json:"p2"`
+	P3        int                     `json:"p3"`
+	ByChannel map[string]ChannelStats `json:"by_channel"`
+	Schema    int                     `json:"schema_version"`
+}
+
+// Stats counts what this store holds.
+func (s *Store) Stats() (Stats, error) {
+	var st Stats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		st, err = countStats(tx)
+		return err
+	})
+	return st, err
+}
+
+// ReadStats counts a data directory's contents without a key, opening the
+// file read-only. It returns ErrLocked at once when the server holds it.
+func ReadStats(dir string) (Stats, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Stats{}, fmt.Errorf("no hotline data file at %s (wrong --data directory?)", path)
+		}
+		return Stats{}, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return Stats{}, ErrLocked
+		}
+		return Stats{}, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer db.Close()
+	var st Stats
+	err = db.View(func(tx *bolt.Tx) error {
+		var err error
+		st, err = countStats(tx)
+		return err
+	})
+	return st, err
+}
+
+func countStats(tx *bolt.Tx) (Stats, error) {
+	st := Stats{ByChannel: map[string]ChannelStats{}}
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(metaSchema); len(v) == 8 {
+			st.Schema = int(v[7]) | int(v[6])<<8
+		}
+	}
+	cases := tx.Bucket(bucketCases)
+	if cases == nil {
+		return st, nil
+	}
+	err := cases.ForEach(func(k, v []byte) error {
+		var c caseRecord
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("case record: %w", err)
+		}
+		st.Cases++
+		if c.Status == "open" {
+			st.OpenCases++
+		}
+		switch strings.ToUpper(string(c.Priority)) {
+		case "P1":
+			st.P1++
+		case "P2":
+			st.P2++
+		case "P3":
+			st.P3++
+		}
+		ch := st.ByChannel[string(c.Channel)]
+		ch.Cases++
+		st.ByChannel[string(c.Channel)] = ch
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	return st, tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
+		var m messageRecord
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("message record: %w", err)
+		}
+		st.Messages++
+		ch := st.ByChannel[string(m.Channel)]
+		ch.Messages++
+		st.ByChannel[string(m.Channel)] = ch
+		return nil
+	})
+}

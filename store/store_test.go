@@ -1,0 +1,280 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/store"
+)
+
+// fakeClock is an injectable clock that tests move by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func testKey(tb testing.TB) crypto.MasterKey {
+	tb.Helper()
+	k, err := crypto.GenerateMasterKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// MustOpen opens a store in dir with key, failing the test on error.
+func MustOpen(tb testing.TB, dir string, key crypto.MasterKey, clock *fakeClock) *store.Store {
+	tb.Helper()
+	opts := store.Options{Logger: zerolog.Nop()}
+	if clock != nil {
+		opts.Now = clock.Now
+	}
+	s, err := store.Open(dir, store.MasterKeySource{Key: &key}, opts)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	return s
+}
+
+func sms(sid, from, body string, p hotline.Priority) store.InboundSMS {
+	return store.InboundSMS{
+		MessageSID: sid, From: from, Body: body, Window: 7 * 24 * time.Hour,
+		Triage: hotline.Triage{Priority: p, Category: hotline.CategoryLabor, Lang: hotline.LangAz, Matched: []string{"rule_a"}},
+	}
+}
+
+func TestRestartKeepsDataAndDedup(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	ctx := context.Background()
+	s := MustOpen(t, dir, key, nil)
+	first, err := s.RecordInboundSMS(ctx, sms("SM1", "+994501234567", "Kömək edin", hotline.P2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.NewCase || first.Duplicate {
+		t.Fatalf("first message: got new=%v dup=%v, want new=true dup=false", first.NewCase, first.Duplicate)
+	}
+	if len(first.Case.Code) != store.CodeLength {
+		t.Fatalf("case code %q: want length %d", first.Case.Code, store.CodeLength)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = MustOpen(t, dir, key, nil)
+	defer s.Close()
+	again, err := s.RecordInboundSMS(ctx, sms("SM1", "+994501234567", "Kömək edin", hotline.P2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Case.Code != first.Case.Code || again.MessageID != first.MessageID {
+		t.Fatalf("retry after restart: got dup=%v code=%s msg=%s, want dup=true code=%s msg=%s",
+			again.Duplicate, again.Case.Code, again.MessageID, first.Case.Code, first.MessageID)
+	}
+	second, err := s.RecordInboundSMS(ctx, sms("SM2", "+994501234567", "Təcili, məni döyürlər", hotline.P1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.NewCase || second.Case.ID != first.Case.ID {
+		t.Fatalf("second text from same number: got case %s new=%v, want threaded into %s", second.Case.ID, second.NewCase, first.Case.ID)
+	}
+	if second.Case.Priority != hotline.P1 || second.PreviousPriority != hotline.P2 {
+		t.Fatalf("priority: got %s (was %s), want P1 (was P2)", second.Case.Priority, second.PreviousPriority)
+	}
+	msgs, err := s.CaseMessages(first.Case.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[0].Body != "Kömək edin" || msgs[1].Body != "Təcili, məni döyürlər" {
+		t.Fatalf("messages: got %+v", msgs)
+	}
+	c, err := s.CaseByCode(first.Case.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ReporterPhone != "+994501234567" || c.Messages != 2 {
+		t.Fatalf("case: got phone-ok=%v messages=%d, want true 2", c.ReporterPhone == "+994501234567", c.Messages)
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Cases != 1 || st.Messages != 2 || st.P1 != 1 || st.ByChannel["sms"].Messages != 2 {
+		t.Fatalf("stats: got %+v", st)
+	}
+}
+
+func TestCaseWindowOpensNewCase(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)}
+	s := MustOpen(t, t.TempDir(), testKey(t), clock)
+	defer s.Close()
+	ctx := context.Background()
+	a, err := s.RecordInboundSMS(ctx, sms("SMa", "+994501234567", "salam", hotline.P3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(8 * 24 * time.Hour)
+	b, err := s.RecordInboundSMS(ctx, sms("SMb", "+994501234567", "salam yenə", hotline.P3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.NewCase || b.Case.ID == a.Case.ID || b.Case.Code == a.Case.Code {
+		t.Fatalf("after the window: got case %s new=%v, want a new case (old %s)", b.Case.ID, b.NewCase, a.Case.ID)
+	}
+	other, err := s.RecordInboundSMS(ctx, sms("SMc", "+994559999999", "hello", hotline.P3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Case.ID == b.Case.ID {
+		t.Fatal("another reporter's text was threaded into a stranger's case")
+	}
+}
+
+func TestConcurrentWritesShareCommitsAndAllLand(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := MustOpen(t, dir, key, nil)
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.RecordInboundSMS(context.Background(), sms(fmt.Sprintf("SM%03d", i), fmt.Sprintf("+9945012%05d", i%20), "text", hotline.P3), nil)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	st, err := store.ReadStats(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages != n || st.Cases != 20 {
+		t.Fatalf("after %d concurrent writes from 20 numbers: got %d messages in %d cases", n, st.Messages, st.Cases)
+	}
+}
+
+func TestHookFailureRollsBackOnlyThatTip(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := MustOpen(t, dir, key, nil)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	_, err := s.RecordInboundSMS(ctx, sms("SMx", "+994501234567", "x", hotline.P1), func(*store.Tx, *store.InboundResult) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the hook's error", err)
+	}
+	if _, err := s.RecordInboundSMS(ctx, sms("SMy", "+994501234568", "y", hotline.P1), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	st, _ := store.ReadStats(dir)
+	if st.Messages != 1 {
+		t.Fatalf("got %d messages, want 1: the failed tip must leave nothing", st.Messages)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := MustOpen(t, dir, key, nil)
+
+	// The running server holds the file: a second opener and stats fail fast.
+	_, err := store.Open(dir, store.MasterKeySource{Key: &key}, store.Options{LockTimeout: 100 * time.Millisecond})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second open: got %v, want ErrLocked", err)
+	}
+	if _, err := store.ReadStats(dir); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("stats while held: got %v, want ErrLocked", err)
+	}
+	s.Close()
+
+	other := testKey(t)
+	_, err = store.Open(dir, store.MasterKeySource{Key: &other}, store.Options{})
+	if err == nil || !strings.Contains(err.Error(), "master key does not open") {
+		t.Fatalf("wrong key: got %v", err)
+	}
+	if _, err := store.ReadStats(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no hotline data file") {
+		t.Fatalf("stats on empty dir: got %v", err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("data file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestPassphraseReopens(t *testing.T) {
+	dir := t.TempDir()
+	kdf := crypto.KDFParams{Salt: bytes.Repeat([]byte{7}, 16), Time: 1, MemoryKiB: 8 * 1024, Threads: 1}
+	open := func(pass string) (*store.Store, error) {
+		return store.Open(dir, store.MasterKeySource{Passphrase: []byte(pass)}, store.Options{KDF: &kdf})
+	}
+	s, err := open("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordInboundSMS(context.Background(), sms("SM1", "+994501234567", "x", hotline.P3), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := open("wrong passphrase"); err == nil {
+		t.Fatal("a wrong passphrase opened the store")
+	}
+	s, err = open("correct horse battery staple")
+	if err != nil {
+		t.Fatalf("reopen with the passphrase: %v", err)
+	}
+	s.Close()
+}
+
+func TestRawFileHasNoPlaintext(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := MustOpen(t, dir, key, nil)
+	body := "Bizi Sumqayıtda anbarda saxlayırlar, pasportları alıblar"
+	if _, err := s.RecordInboundSMS(context.Background(), sms("SM0123456789abcdef0123456789abcdef", "+994501234567", body, hotline.P1), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	raw, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, needle := range []string{"+994501234567", "994501234567", "0501234567", "SM0123456789abcdef", "rule_a"} {
+		if bytes.Contains(raw, []byte(needle)) {
+			t.Errorf("raw data file contains %q", needle)
+		}
+	}
+	runes := []rune(body)
+	for i := 0; i+8 <= len(runes); i++ {
+		if bytes.Contains(raw, []byte(string(runes[i:i+8]))) {
+			t.Fatalf("raw data file contains body fragment %q", string(runes[i:i+8]))
+		}
+	}
+}
