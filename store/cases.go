@@ -19,18 +19,18 @@ import (
 // caseRecord is a case as stored: plaintext metadata plus one sealed
 // envelope holding the identifying fields.
 type caseRecord struct {
-	ID        string              `json:"id"`
-	Code      string              `json:"code"`
-	Channel   hotline.Channel     `json:"channel"`
-	Lang      hotline.Lang        `json:"lang"`
-	Priority  hotline.Priority    `json:"priority"`
-	Category  hotline.Category    `json:"category"`
-	Status    hotline.CaseStatus  `json:"status"`
-	OpenedAt  time.Time           `json:"opened_at"`
-	UpdatedAt time.Time           `json:"updated_at"`
-	Messages  int                 `json:"messages"`
-	Sealed    []byte              `json:"sealed"` // sealed caseSecret
-	PhoneHash crypto.IndexHash    `json:"phone_hash"`
+	ID        string             `json:"id"`
+	Code      string             `json:"code"`
+	Channel   hotline.Channel    `json:"channel"`
+	Lang      hotline.Lang       `json:"lang"`
+	Priority  hotline.Priority   `json:"priority"`
+	Category  hotline.Category   `json:"category"`
+	Status    hotline.CaseStatus `json:"status"`
+	OpenedAt  time.Time          `json:"opened_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	Messages  int                `json:"messages"`
+	Sealed    []byte             `json:"sealed"` // sealed caseSecret
+	PhoneHash crypto.IndexHash   `json:"phone_hash"`
 }
 
 type caseSecret struct {
@@ -51,9 +51,9 @@ type messageRecord struct {
 }
 
 type messageSecret struct {
-	Body       string   `json:"body"`
-	Matched    []string `json:"matched"`
-	TwilioSID  string   `json:"twilio_sid,omitempty"`
+	Body      string   `json:"body"`
+	Matched   []string `json:"matched"`
+	TwilioSID string   `json:"twilio_sid,omitempty"`
 }
 
 // dedupRecord remembers a Twilio SID we already accepted, so a retried
