@@ -1,0 +1,210 @@
+package crypto
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const (
+	keySize = 32
+
+	// redacted is what every key type prints instead of its bytes.
+	redacted = "[redacted]"
+
+	// maxKeyFileSize bounds what ReadMasterKeyFile reads: a key file holds
+	// 44 bytes of base64, so anything much larger is not a key file.
+	maxKeyFileSize = 1024
+)
+
+// errNoMarshal is returned by the Marshal methods of key types so that
+// encoding/json (and anything using encoding.TextMarshaler, such as loggers)
+// fails loudly instead of writing key bytes.
+var errNoMarshal = errors.New("crypto: key material cannot be marshalled")
+
+// MasterKey is the root secret: it seals the keyring and nothing else. It
+// never enters the bbolt file; it comes from the environment, a 0600 key
+// file or a passphrase through Argon2id.
+//
+// The bytes are unexported and every printing or marshalling path is
+// redacted, so a MasterKey can be passed around (and logged by mistake)
+// without revealing it. The zero value is not a valid key. Compare keys
+// with Equal, not ==.
+type MasterKey struct {
+	// k points to the bytes, rather than holding them, because fmt
+	// cannot call Format on a value in an unexported field of another
+	// struct: printing such a struct with %+v would dump an array, but
+	// shows only an address for a pointer. The array is never modified
+	// after construction, so copies may share it.
+	k *[keySize]byte
+}
+
+// bytes returns the key bytes; the zero MasterKey reads as all zeros.
+func (m MasterKey) bytes() []byte {
+	if m.k == nil {
+		return make([]byte, keySize)
+	}
+	return m.k[:]
+}
+
+// GenerateMasterKey returns a new random master key from crypto/rand.
+func GenerateMasterKey() (MasterKey, error) {
+	k := new([keySize]byte)
+	if _, err := rand.Read(k[:]); err != nil {
+		return MasterKey{}, fmt.Errorf("master key: generate: %w", err)
+	}
+	return MasterKey{k}, nil
+}
+
+// ParseMasterKey decodes a master key from base64 text (standard or
+// URL-safe alphabet, padded or raw; surrounding white space is ignored).
+// It must decode to exactly 32 bytes. Error messages never include the
+// input, which is a secret.
+func ParseMasterKey(b64 string) (MasterKey, error) {
+	s := strings.TrimSpace(b64)
+	if s == "" {
+		return MasterKey{}, errors.New("master key: empty, must be base64 of 32 bytes")
+	}
+	// Any alphabet is accepted because operators paste keys from tools
+	// that disagree (openssl, Go, browsers); padding makes them unambiguous.
+	encodings := [...]*base64.Encoding{
+		base64.StdEncoding, base64.URLEncoding,
+		base64.RawStdEncoding, base64.RawURLEncoding,
+	}
+	var buf [maxKeyFileSize]byte
+	defer clear(buf[:])
+	for _, enc := range encodings {
+		if enc.DecodedLen(len(s)) > len(buf) {
+			break
+		}
+		n, err := enc.Decode(buf[:], []byte(s))
+		if err != nil {
+			continue
+		}
+		if n != keySize {
+			return MasterKey{}, fmt.Errorf("master key: must be base64 of %d bytes, got %d bytes", keySize, n)
+		}
+		return MasterKey{(*[keySize]byte)(bytes.Clone(buf[:n]))}, nil
+	}
+	return MasterKey{}, fmt.Errorf("master key: must be base64 of %d bytes, got %d characters that are not valid base64", keySize, len(s))
+}
+
+// ReadMasterKeyFile reads a master key from a file holding its base64 text
+// (a trailing newline is fine). It refuses a file that group or others may
+// read or write: a key readable by other accounts is already compromised,
+// and failing at start-up is the moment an operator can fix it.
+func ReadMasterKeyFile(path string) (MasterKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return MasterKey{}, fmt.Errorf("master key file: %w", err)
+	}
+	defer f.Close()
+	// Stat the open file, not the path, so the check and the read see
+	// the same file.
+	fi, err := f.Stat()
+	if err != nil {
+		return MasterKey{}, fmt.Errorf("master key file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return MasterKey{}, fmt.Errorf("master key file %s: not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return MasterKey{}, fmt.Errorf("master key file %s has mode %04o: it must not be readable or writable by group or others (chmod 600 %s)", path, perm, path)
+	}
+	var buf [maxKeyFileSize + 1]byte
+	defer clear(buf[:])
+	n, err := io.ReadFull(f, buf[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return MasterKey{}, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	if n > maxKeyFileSize {
+		return MasterKey{}, fmt.Errorf("master key file %s: larger than %d bytes, not a key file", path, maxKeyFileSize)
+	}
+	m, err := ParseMasterKey(string(buf[:n]))
+	if err != nil {
+		return MasterKey{}, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// WriteFile writes the key as base64 plus a newline to a new file with mode
+// 0600 and syncs it (and its directory) to disk. It refuses to overwrite an
+// existing file, because overwriting a key file loses the only copy of a
+// key that may still seal data.
+func (m MasterKey) WriteFile(path string) (err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("master key file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+		}
+	}()
+	// Chmod in case the umask was unusual; it can only have removed bits,
+	// but an owner-unreadable key file would fail later in a confusing way.
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("master key file %s: %w", path, err)
+	}
+	var buf [base64Len + 1]byte
+	defer clear(buf[:])
+	base64.StdEncoding.Encode(buf[:base64Len], m.bytes())
+	buf[base64Len] = '\n'
+	if _, err := f.Write(buf[:]); err != nil {
+		return fmt.Errorf("master key file %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("master key file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("master key file %s: %w", path, err)
+	}
+	// Sync the directory too, so the new name survives a crash.
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		derr = d.Sync()
+		d.Close()
+		if derr != nil {
+			return fmt.Errorf("master key file %s: sync directory: %w", path, derr)
+		}
+	}
+	return nil
+}
+
+// base64Len is the length of a padded standard base64 master key.
+const base64Len = (keySize + 2) / 3 * 4
+
+// Equal reports whether m and o are the same key, in constant time so the
+// comparison leaks nothing about where they differ.
+func (m MasterKey) Equal(o MasterKey) bool {
+	return subtle.ConstantTimeCompare(m.bytes(), o.bytes()) == 1
+}
+
+// isZero reports whether m is the zero value, which is never a real key
+// (it is what an uninitialised variable holds).
+func (m MasterKey) isZero() bool {
+	return m.Equal(MasterKey{})
+}
+
+// String returns "[redacted]" so that a key never reaches a log.
+func (MasterKey) String() string { return redacted }
+
+// GoString returns "[redacted]" so that %#v does not dump the key bytes.
+func (MasterKey) GoString() string { return redacted }
+
+// Format prints "[redacted]" for every verb; without it %x or %d would
+// format the struct's byte array directly.
+func (MasterKey) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
+
+// MarshalJSON always fails: a master key must never be serialised.
+func (MasterKey) MarshalJSON() ([]byte, error) { return nil, errNoMarshal }
+
+// MarshalText always fails: a master key must never be serialised.
+func (MasterKey) MarshalText() ([]byte, error) { return nil, errNoMarshal }
