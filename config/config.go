@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/hotline-az/hotline/crypto"
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -189,6 +190,14 @@ func (c Config) Validate() error {
 		bad("master_passphrase_file (HOTLINE_MASTER_PASSPHRASE_FILE)", "give the passphrase either in HOTLINE_MASTER_PASSPHRASE or in a file, not both")
 	case keySources > 1 && !(keySources == 2 && c.MasterPassphrase != "" && c.MasterPassphraseFile != ""):
 		bad("master key", "give exactly one of HOTLINE_MASTER_KEY, master_key_file (HOTLINE_MASTER_KEY_FILE), HOTLINE_MASTER_PASSPHRASE or master_passphrase_file")
+	case c.MasterKey != "":
+		if _, err := crypto.ParseMasterKey(c.MasterKey); err != nil {
+			bad("master key (HOTLINE_MASTER_KEY)", "%v", err)
+		}
+	case c.MasterKeyFile != "":
+		if _, err := crypto.ReadMasterKeyFile(c.MasterKeyFile); err != nil {
+			bad("master_key_file (HOTLINE_MASTER_KEY_FILE)", "%v", err)
+		}
 	case keySources == 0 && !c.Dev:
 		bad("master key", "is required: set HOTLINE_MASTER_KEY (base64 of 32 bytes), HOTLINE_MASTER_KEY_FILE, or HOTLINE_MASTER_PASSPHRASE(_FILE)")
 	}

@@ -374,3 +374,21 @@ func getJSON(b *bolt.Bucket, key []byte, v any) error {
 	}
 	return json.Unmarshal(data, v)
 }
+
+// ListCases returns every case's metadata, newest first, without opening
+// anything sealed.
+func (s *Store) ListCases() ([]hotline.Case, error) {
+	var out []hotline.Case
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketCases).Cursor()
+		for k, v := cur.Last(); k != nil; k, v = cur.Prev() {
+			var c caseRecord
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("case record: %w", err)
+			}
+			out = append(out, c.domain())
+		}
+		return nil
+	})
+	return out, err
+}

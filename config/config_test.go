@@ -1,0 +1,99 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-az/hotline/config"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPrecedenceFileEnvFlags(t *testing.T) {
+	file := writeFile(t, "hotline.toml", `
+addr = "127.0.0.1:9000"
+data_dir = "/from/file"
+public_url = "https://file.example.az"
+case_window = "72h"
+[twilio]
+phone_number = "+994125550000"
+`)
+	env := map[string]string{"HOTLINE_DATA_DIR": "/from/env", "TWILIO_AUTH_TOKEN": "tok"}
+	cfg, err := config.Load(config.Flags{ConfigFile: file, Addr: "127.0.0.1:9999"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/from/env" || cfg.PublicURL != "https://file.example.az" ||
+		cfg.CaseWindow.Duration != 72*time.Hour || cfg.Twilio.AuthToken != "tok" || cfg.Twilio.PhoneNumber != "+994125550000" {
+		t.Fatalf("got %+v", cfg)
+	}
+}
+
+func TestUnknownFieldIsNamed(t *testing.T) {
+	file := writeFile(t, "hotline.toml", "adress = \"x\"\n")
+	_, err := config.Load(config.Flags{ConfigFile: file}, func(string) string { return "" })
+	if err == nil || !strings.Contains(err.Error(), "adress") {
+		t.Fatalf("got %v, want an error naming the unknown field", err)
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	cfg := config.Default()
+	cfg.Addr = "nope"
+	cfg.PublicURL = "http://hotline.example.az"
+	cfg.MasterKey = "dG9vIHNob3J0"
+	cfg.CaseWindow.Duration = time.Minute
+	cfg.LogLevel = "loud"
+	cfg.Replies = map[string]string{"fr": "Merci", "en": "no code here"}
+	cfg.Twilio = config.Twilio{AccountSID: "AC123", PhoneNumber: "12", APIURL: "::"}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	for _, field := range []string{"addr (HOTLINE_ADDR, --addr)", "public_url (HOTLINE_PUBLIC_URL): must use https", "master key (HOTLINE_MASTER_KEY)",
+		"case_window", "log_level", "replies.fr", "replies.en", "twilio.account_sid", "twilio.auth_token", "twilio.phone_number", "twilio.api_url"} {
+		if !strings.Contains(err.Error(), field) {
+			t.Errorf("error does not name %q:\n%v", field, err)
+		}
+	}
+	if strings.Contains(err.Error(), "dG9vIHNob3J0") {
+		t.Error("the error repeats the secret master key")
+	}
+}
+
+func TestDevNeedsNothing(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dev = true
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("dev config: %v", err)
+	}
+}
+
+func TestNormalizePhone(t *testing.T) {
+	for in, want := range map[string]string{
+		"+994501234567":     "+994501234567",
+		"0501234567":        "+994501234567",
+		"+994 50 123 45 67": "+994501234567",
+		"+1 (555) 867-5310": "+15558675310",
+	} {
+		got, err := config.NormalizePhone(in)
+		if err != nil || got != want {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "abc", "12"} {
+		if _, err := config.NormalizePhone(bad); err == nil {
+			t.Errorf("NormalizePhone(%q) accepted", bad)
+		}
+	}
+}
