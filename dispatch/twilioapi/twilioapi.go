@@ -1,0 +1,338 @@
+// Package twilioapi is the outbox worker's thin client for Twilio's REST API:
+// alert SMS and calls to duty officers, redaction of message bodies and the
+// download and deletion of voicemail recordings.
+//
+// It wraps twilio-go's generated 2010-04-01 API service. Every request goes
+// through one http.Client owned by the Client, so a test or a contract mock
+// (Config.APIURL) sees exactly what production would send to Twilio.
+//
+// Security contract: nothing here logs, and no error returned by this package
+// carries a phone number, a message body or a Twilio SID in its text (see
+// APIError).
+package twilioapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+)
+
+// DefaultTimeout bounds each call when Config.Timeout is zero.
+const DefaultTimeout = 15 * time.Second
+
+// MaxRecordingBytes bounds FetchRecording. A ten-minute 8 kHz 16-bit WAV
+// voicemail is about 10 MB.
+const MaxRecordingBytes = 64 << 20
+
+// CallStatusEvents are the call progress events Call asks Twilio to report
+// to its status callback.
+var CallStatusEvents = []string{"initiated", "ringing", "answered", "completed"}
+
+// ErrInvalidArgument is wrapped by errors for arguments rejected before
+// anything is sent (a malformed SID). Such errors are not retryable.
+var ErrInvalidArgument = errors.New("twilioapi: invalid argument")
+
+// Config configures a Client.
+type Config struct {
+	AccountSID string // "AC" followed by 32 hex digits
+	AuthToken  string // the account's auth token (alphanumeric)
+	From       string // the hotline number in E.164, sender of alerts
+
+	// APIURL, when set, redirects every request for https://*.twilio.com to
+	// this base URL (scheme and host, optionally a path prefix), for tests and
+	// contract mocks. Requests for any other host are then refused. Empty
+	// means real Twilio. Basic auth is sent to this URL too.
+	APIURL string
+
+	// Timeout bounds each call, including reading the response. Zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+
+	// Transport is the base HTTP transport, under the APIURL rewrite. Nil
+	// means a private clone of http.DefaultTransport. Tests use it to refuse
+	// any request that is not for loopback.
+	Transport http.RoundTripper
+}
+
+// Client calls Twilio's REST API. It is safe for concurrent use.
+type Client struct {
+	accountSID string
+	authToken  string
+	from       string
+	timeout    time.Duration
+	transport  http.RoundTripper // rewrite (if any) over the base transport
+	secrets    []string          // values scrubbed from error text
+}
+
+var (
+	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	alnumRe      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	e164Re       = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	messageSIDRe = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
+	recordingRe  = regexp.MustCompile(`^RE[0-9a-fA-F]{32}$`)
+)
+
+// New validates cfg and returns a Client. The error names every field that
+// is wrong, never its value.
+func New(cfg Config) (*Client, error) {
+	var errs []error
+	if !accountSIDRe.MatchString(cfg.AccountSID) {
+		errs = append(errs, errors.New(`twilioapi: Config.AccountSID must be "AC" followed by 32 hex digits`))
+	}
+	if cfg.AuthToken == "" {
+		errs = append(errs, errors.New("twilioapi: Config.AuthToken is empty"))
+	} else if !alnumRe.MatchString(cfg.AuthToken) {
+		// twilio-go refuses such tokens before sending anything.
+		errs = append(errs, errors.New("twilioapi: Config.AuthToken must be letters and digits only"))
+	}
+	if !e164Re.MatchString(cfg.From) {
+		errs = append(errs, errors.New("twilioapi: Config.From must be an E.164 number such as +994121234567"))
+	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, errors.New("twilioapi: Config.Timeout is negative"))
+	}
+	var base *url.URL
+	if cfg.APIURL != "" {
+		u, err := url.Parse(cfg.APIURL)
+		switch {
+		case err != nil:
+			errs = append(errs, errors.New("twilioapi: Config.APIURL is not a URL"))
+		case u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.User != nil, u.RawQuery != "", u.Fragment != "":
+			errs = append(errs, errors.New("twilioapi: Config.APIURL must be http(s)://host[:port][/prefix] without user, query or fragment"))
+		default:
+			base = u
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	rt := cfg.Transport
+	if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if base != nil {
+		rt = &rewriteTransport{base: base, next: rt}
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	return &Client{
+		accountSID: cfg.AccountSID,
+		authToken:  cfg.AuthToken,
+		from:       cfg.From,
+		timeout:    timeout,
+		transport:  rt,
+		secrets:    []string{cfg.AccountSID, cfg.AuthToken, cfg.From},
+	}, nil
+}
+
+// call is the state of one API call: its deadline and the status of the last
+// HTTP response, which twilio-go loses when an error body is not JSON.
+type call struct {
+	ctx    context.Context
+	next   http.RoundTripper
+	status int
+}
+
+// RoundTrip puts the call's context on the request: twilio-go builds every
+// request with context.Background, so this is how cancellation and the
+// deadline reach the connection.
+func (c *call) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req.WithContext(c.ctx))
+	if resp != nil {
+		c.status = resp.StatusCode
+	}
+	return resp, err
+}
+
+// begin starts a call bounded by the client's timeout and returns twilio-go's
+// API service bound to it. twilio-go's BaseClient has no context parameter,
+// so each call gets its own (cheap) client.Client whose transport carries the
+// context; the connection pool underneath is shared.
+func (c *Client) begin(ctx context.Context) (*call, *openapi.ApiService, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cl := &call{ctx: ctx, next: c.transport}
+	tc := &client.Client{
+		Credentials: client.NewCredentials(c.accountSID, c.authToken),
+		HTTPClient: &http.Client{
+			Transport: cl,
+			// As twilio-go's default client: never follow redirects.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	tc.SetAccountSid(c.accountSID)
+	return cl, openapi.NewApiServiceWithClient(tc), cancel
+}
+
+// SendSMS sends body to the number to from Config.From and returns the new
+// message's SID. An empty statusCallback asks for no status callbacks.
+//
+// A retryable error after the request was written may mean that Twilio did
+// accept the message: Twilio's Messages API has no idempotency key, so a
+// retry can deliver the alert twice.
+func (c *Client) SendSMS(ctx context.Context, to, body, statusCallback string) (string, error) {
+	cl, api, cancel := c.begin(ctx)
+	defer cancel()
+	p := &openapi.CreateMessageParams{}
+	p.SetTo(to).SetFrom(c.from).SetBody(body)
+	if statusCallback != "" {
+		p.SetStatusCallback(statusCallback)
+	}
+	m, err := api.CreateMessage(p)
+	if err != nil {
+		return "", c.wrap(cl, err, to, body)
+	}
+	if m.Sid == nil || *m.Sid == "" {
+		return "", malformed(cl.status, "response has no message sid")
+	}
+	return *m.Sid, nil
+}
+
+// Call places a call to the number to from Config.From; Twilio fetches the
+// call's TwiML from twimlURL with POST and reports initiated, ringing,
+// answered and completed to statusCallback with POST (none if empty). It
+// returns the call's SID. Retries have the same caveat as SendSMS.
+func (c *Client) Call(ctx context.Context, to, twimlURL, statusCallback string) (string, error) {
+	cl, api, cancel := c.begin(ctx)
+	defer cancel()
+	p := &openapi.CreateCallParams{}
+	p.SetTo(to).SetFrom(c.from).SetUrl(twimlURL).SetMethod(http.MethodPost)
+	if statusCallback != "" {
+		p.SetStatusCallback(statusCallback).
+			SetStatusCallbackMethod(http.MethodPost).
+			SetStatusCallbackEvent(append([]string(nil), CallStatusEvents...))
+	}
+	v, err := api.CreateCall(p)
+	if err != nil {
+		return "", c.wrap(cl, err, to)
+	}
+	if v.Sid == nil || *v.Sid == "" {
+		return "", malformed(cl.status, "response has no call sid")
+	}
+	return *v.Sid, nil
+}
+
+// RedactMessage blanks the body of message sid at Twilio (Body=""), so the
+// text does not live on in Twilio's logs. Repeating it is harmless.
+func (c *Client) RedactMessage(ctx context.Context, sid string) error {
+	if !messageSIDRe.MatchString(sid) {
+		return fmt.Errorf("%w: message sid is not SM/MM followed by 32 hex digits", ErrInvalidArgument)
+	}
+	cl, api, cancel := c.begin(ctx)
+	defer cancel()
+	p := &openapi.UpdateMessageParams{}
+	p.SetBody("")
+	if _, err := api.UpdateMessage(sid, p); err != nil {
+		return c.wrap(cl, err, sid)
+	}
+	return nil
+}
+
+// DeleteRecording deletes recording sid at Twilio. A recording that is
+// already gone (404) counts as deleted, so a retry after a lost response
+// succeeds.
+func (c *Client) DeleteRecording(ctx context.Context, sid string) error {
+	if !recordingRe.MatchString(sid) {
+		return fmt.Errorf("%w: recording sid is not RE followed by 32 hex digits", ErrInvalidArgument)
+	}
+	cl, api, cancel := c.begin(ctx)
+	defer cancel()
+	if err := api.DeleteRecording(sid, nil); err != nil {
+		err = c.wrap(cl, err, sid)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// FetchRecording downloads recording sid as WAV and returns its bytes and
+// content type. twilio-go has no call for media, so this is a plain GET with
+// the same credentials, transport and timeout. Redirects (Twilio may send
+// media from a storage host) are followed at most three times, over HTTPS
+// only unless Config.APIURL is set; Go drops the Authorization header when a
+// redirect leaves the original host.
+func (c *Client) FetchRecording(ctx context.Context, sid string) ([]byte, string, error) {
+	if !recordingRe.MatchString(sid) {
+		return nil, "", fmt.Errorf("%w: recording sid is not RE followed by 32 hex digits", ErrInvalidArgument)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	u := "https://api.twilio.com/2010-04-01/Accounts/" + c.accountSID + "/Recordings/" + sid + ".wav"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", c.wrap(&call{}, err, sid)
+	}
+	req.SetBasicAuth(c.accountSID, c.authToken)
+	_, rewritten := c.transport.(*rewriteTransport)
+	hc := &http.Client{
+		Transport: c.transport,
+		CheckRedirect: func(r *http.Request, via []*http.Request) error {
+			if len(via) >= 3 {
+				return errors.New("too many redirects")
+			}
+			if r.URL.Scheme != "https" && !rewritten {
+				return errors.New("redirect to a non-https URL")
+			}
+			return nil
+		},
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, "", c.wrap(&call{}, err, sid)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", c.wrap(&call{}, errorFromResponse(resp), sid)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxRecordingBytes+1))
+	if err != nil {
+		return nil, "", c.wrap(&call{status: resp.StatusCode}, err, sid)
+	}
+	if len(data) > MaxRecordingBytes {
+		return nil, "", &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("recording is larger than %d bytes", MaxRecordingBytes)}
+	}
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "audio/x-wav"
+	}
+	return data, ct, nil
+}
+
+// rewriteTransport sends every request for https://twilio.com or
+// https://*.twilio.com to base instead, and refuses every other request, so a
+// client pointed at a mock can never reach the real service or a third host.
+type rewriteTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := strings.ToLower(req.URL.Hostname())
+	if req.URL.Scheme != "https" || (host != "twilio.com" && !strings.HasSuffix(host, ".twilio.com")) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errRefused
+	}
+	r := req.Clone(req.Context())
+	r.URL.Scheme = t.base.Scheme
+	r.URL.Host = t.base.Host
+	r.URL.Path = strings.TrimSuffix(t.base.Path, "/") + req.URL.Path
+	r.URL.RawPath = ""
+	r.Host = ""
+	return t.next.RoundTrip(r)
+}

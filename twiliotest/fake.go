@@ -1,0 +1,622 @@
+package twiliotest
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Credentials NewFakeTwilio uses. twilio-go accepts only alphanumeric SIDs and
+// tokens, and the account SID has Twilio's shape.
+const (
+	FakeAccountSID = "AC00000000000000000000000000000001"
+	FakeAuthToken  = "faketoken0123456789"
+)
+
+// FakeMessage is a message the fake holds: sent through the API, or put there
+// with AddMessage (an inbound tip, for redaction tests).
+type FakeMessage struct {
+	SID                 string
+	To                  string
+	From                string
+	MessagingServiceSID string
+	Body                string
+	StatusCallback      string
+	Status              string // queued for messages sent through the API
+	Direction           string // outbound-api or inbound
+	Redacted            bool   // Body was blanked through the API
+}
+
+// FakeCall is a call created through the API.
+type FakeCall struct {
+	SID                  string
+	To                   string
+	From                 string
+	URL                  string // TwiML URL (Url)
+	Method               string // method for URL, POST if not given
+	Twiml                string // inline TwiML, if given instead of Url
+	StatusCallback       string
+	StatusCallbackMethod string
+	StatusCallbackEvents []string
+	Status               string // queued
+}
+
+// FakeTwilio is a stateful fake of the parts of Twilio's 2010-04-01 REST API
+// the hotline uses, served over real HTTP on 127.0.0.1. Point a client at
+// URL() (twilioapi.Config.APIURL). All methods are safe for concurrent use.
+//
+// It checks HTTP basic auth and answers as Twilio does: JSON resources shaped
+// like Twilio's examples and error bodies {"code","message","more_info",
+// "status"}. Twilio's test-credential magic numbers are honoured for To:
+// +15005550001 is invalid (21211), +15005550009 cannot receive SMS (21614).
+type FakeTwilio struct {
+	accountSID string
+	authToken  string
+	srv        *httptest.Server
+	done       chan struct{}
+	closeOnce  sync.Once
+
+	mu         sync.Mutex
+	messages   []*FakeMessage
+	calls      []FakeCall
+	recordings map[string][]byte
+	deleted    []string
+	requests   int
+	failN      int
+	failStatus int
+	failCode   int
+	down       bool
+	delay      time.Duration
+}
+
+// NewFakeTwilio starts a fake with FakeAccountSID and FakeAuthToken; it is
+// closed when the test ends.
+func NewFakeTwilio(tb testing.TB) *FakeTwilio {
+	tb.Helper()
+	f := StartFakeTwilio(FakeAccountSID, FakeAuthToken)
+	tb.Cleanup(f.Close)
+	return f
+}
+
+// StartFakeTwilio starts a fake that accepts the given credentials, for use
+// outside tests (a dev server with no Twilio account). Call Close when done.
+func StartFakeTwilio(accountSID, authToken string) *FakeTwilio {
+	f := &FakeTwilio{
+		accountSID: accountSID,
+		authToken:  authToken,
+		done:       make(chan struct{}),
+		recordings: make(map[string][]byte),
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve)) // listens on 127.0.0.1
+	return f
+}
+
+// URL is the fake's base URL, http://127.0.0.1:PORT.
+func (f *FakeTwilio) URL() string { return f.srv.URL }
+
+// AccountSID is the account the fake accepts.
+func (f *FakeTwilio) AccountSID() string { return f.accountSID }
+
+// AuthToken is the auth token the fake accepts.
+func (f *FakeTwilio) AuthToken() string { return f.authToken }
+
+// Close stops the server, ending any delayed request at once.
+func (f *FakeTwilio) Close() {
+	f.closeOnce.Do(func() {
+		close(f.done)
+		f.srv.CloseClientConnections()
+		f.srv.Close()
+	})
+}
+
+// Messages returns a copy of every message, oldest first.
+func (f *FakeTwilio) Messages() []FakeMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]FakeMessage, len(f.messages))
+	for i, m := range f.messages {
+		out[i] = *m
+	}
+	return out
+}
+
+// Calls returns a copy of every call created, oldest first.
+func (f *FakeTwilio) Calls() []FakeCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]FakeCall, len(f.calls))
+	for i, c := range f.calls {
+		c.StatusCallbackEvents = append([]string(nil), c.StatusCallbackEvents...)
+		out[i] = c
+	}
+	return out
+}
+
+// DeletedRecordings returns the SIDs of recordings deleted, in order.
+func (f *FakeTwilio) DeletedRecordings() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.deleted...)
+}
+
+// Requests counts every HTTP request received, failed ones included.
+func (f *FakeTwilio) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
+}
+
+// AddMessage stores m as if Twilio held it (an inbound SMS, say) and returns
+// its SID, generated when m.SID is empty. Direction defaults to inbound and
+// Status to received.
+func (f *FakeTwilio) AddMessage(m FakeMessage) string {
+	if m.SID == "" {
+		m.SID = NewSID("SM")
+	}
+	if m.Direction == "" {
+		m.Direction = "inbound"
+	}
+	if m.Status == "" {
+		m.Status = "received"
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.messages = append(f.messages, &m)
+	return m.SID
+}
+
+// AddRecording stores media for recording sid, served as .wav and .mp3 until
+// the recording is deleted.
+func (f *FakeTwilio) AddRecording(sid string, data []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recordings[sid] = append([]byte(nil), data...)
+}
+
+// FailNext makes the next n requests fail with status and Twilio error code
+// (code 0 picks a generic one for the status).
+func (f *FakeTwilio) FailNext(n, status, code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failN, f.failStatus, f.failCode = n, status, code
+}
+
+// SetDown makes every request fail with 503 while down is true.
+func (f *FakeTwilio) SetDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// SetDelay holds every request for d before answering (to trigger client
+// timeouts). A request whose client gives up is dropped.
+func (f *FakeTwilio) SetDelay(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delay = d
+}
+
+// NewSID returns a random Twilio-shaped SID: prefix and 32 hex digits.
+func NewSID(prefix string) string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// twilioTime is the date format of Twilio's JSON (RFC 2822).
+const twilioTime = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// maxForm bounds request bodies, as Twilio bounds parameters.
+const maxForm = 64 << 10
+
+var (
+	e164Re     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	pathRe     = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/(Messages|Calls|Recordings)(?:/([^/]+?))?\.(json|wav|mp3)$`)
+	callEvents = map[string]bool{"initiated": true, "ringing": true, "answered": true, "completed": true}
+)
+
+func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.requests++
+	delay, down := f.delay, f.down
+	failStatus, failCode := 0, 0
+	if !down && f.failN > 0 {
+		f.failN--
+		failStatus, failCode = f.failStatus, f.failCode
+	}
+	f.mu.Unlock()
+
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		case <-f.done:
+			return
+		}
+	}
+	switch {
+	case down:
+		writeError(w, http.StatusServiceUnavailable, 20503, "Service Unavailable")
+		return
+	case failStatus != 0:
+		if failCode == 0 {
+			failCode = defaultCode(failStatus)
+		}
+		writeError(w, failStatus, failCode, http.StatusText(failStatus))
+		return
+	}
+
+	user, pass, ok := r.BasicAuth()
+	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(f.accountSID)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(pass), []byte(f.authToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+
+	m := pathRe.FindStringSubmatch(r.URL.Path)
+	if m == nil || m[1] != f.accountSID {
+		notFound(w, r)
+		return
+	}
+	resource, sid, ext := m[2], m[3], m[4]
+	switch {
+	case resource == "Messages" && sid == "" && ext == "json":
+		if allow(w, r, http.MethodPost) {
+			f.createMessage(w, r)
+		}
+	case resource == "Messages" && sid != "" && ext == "json":
+		if allow(w, r, http.MethodPost) {
+			f.updateMessage(w, r, sid)
+		}
+	case resource == "Calls" && sid == "" && ext == "json":
+		if allow(w, r, http.MethodPost) {
+			f.createCall(w, r)
+		}
+	case resource == "Recordings" && sid != "" && ext == "json":
+		if allow(w, r, http.MethodDelete) {
+			f.deleteRecording(w, r, sid)
+		}
+	case resource == "Recordings" && sid != "" && (ext == "wav" || ext == "mp3"):
+		if allow(w, r, http.MethodGet, http.MethodHead) {
+			f.serveMedia(w, r, sid, ext)
+		}
+	default:
+		notFound(w, r)
+	}
+}
+
+func (f *FakeTwilio) createMessage(w http.ResponseWriter, r *http.Request) {
+	form, ok := parseForm(w, r)
+	if !ok {
+		return
+	}
+	msg := FakeMessage{
+		To:                  form.Get("To"),
+		From:                form.Get("From"),
+		MessagingServiceSID: form.Get("MessagingServiceSid"),
+		Body:                form.Get("Body"),
+		StatusCallback:      form.Get("StatusCallback"),
+		Status:              "queued",
+		Direction:           "outbound-api",
+	}
+	switch {
+	case msg.To == "":
+		writeError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
+		return
+	case msg.From == "" && msg.MessagingServiceSID == "":
+		writeError(w, http.StatusBadRequest, 21603, "A 'From' phone number is required.")
+		return
+	case msg.Body == "":
+		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
+		return
+	case len([]rune(msg.Body)) > 1600:
+		writeError(w, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
+		return
+	case !validNumber(msg.To):
+		// Twilio quotes the number back, which is why clients must not
+		// log error messages as they come.
+		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", msg.To))
+		return
+	case msg.To == "+15005550009":
+		writeError(w, http.StatusBadRequest, 21614, fmt.Sprintf("'To' number %s is not a valid mobile number", msg.To))
+		return
+	case msg.From != "" && !e164Re.MatchString(msg.From):
+		writeError(w, http.StatusBadRequest, 21212, fmt.Sprintf("The 'From' number %s is not a valid phone number, shortcode, or alphanumeric sender ID.", msg.From))
+		return
+	case msg.StatusCallback != "" && !absoluteURL(msg.StatusCallback):
+		writeError(w, http.StatusBadRequest, 21609, "The StatusCallback URL is not a valid URL.")
+		return
+	}
+	msg.SID = NewSID("SM")
+	now := time.Now().UTC()
+	f.mu.Lock()
+	f.messages = append(f.messages, &msg)
+	f.mu.Unlock()
+	writeJSON(w, http.StatusCreated, f.messageJSON(msg, now))
+}
+
+func (f *FakeTwilio) updateMessage(w http.ResponseWriter, r *http.Request, sid string) {
+	form, ok := parseForm(w, r)
+	if !ok {
+		return
+	}
+	body, hasBody := form["Body"]
+	if !hasBody || len(body) != 1 || body[0] != "" {
+		writeError(w, http.StatusBadRequest, 20001, "Only redaction (an empty Body) is supported by this fake.")
+		return
+	}
+	f.mu.Lock()
+	var found *FakeMessage
+	for _, m := range f.messages {
+		if m.SID == sid {
+			found = m
+			break
+		}
+	}
+	if found != nil {
+		found.Body = ""
+		found.Redacted = true
+	}
+	var msg FakeMessage
+	if found != nil {
+		msg = *found
+	}
+	f.mu.Unlock()
+	if found == nil {
+		notFound(w, r)
+		return
+	}
+	writeJSON(w, http.StatusOK, f.messageJSON(msg, time.Now().UTC()))
+}
+
+func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
+	form, ok := parseForm(w, r)
+	if !ok {
+		return
+	}
+	c := FakeCall{
+		To:                   form.Get("To"),
+		From:                 form.Get("From"),
+		URL:                  form.Get("Url"),
+		Method:               form.Get("Method"),
+		Twiml:                form.Get("Twiml"),
+		StatusCallback:       form.Get("StatusCallback"),
+		StatusCallbackMethod: form.Get("StatusCallbackMethod"),
+		StatusCallbackEvents: form["StatusCallbackEvent"],
+		Status:               "queued",
+	}
+	if c.Method == "" {
+		c.Method = http.MethodPost
+	}
+	if c.StatusCallbackMethod == "" {
+		c.StatusCallbackMethod = http.MethodPost
+	}
+	switch {
+	case c.To == "":
+		writeError(w, http.StatusBadRequest, 21201, "No 'To' number is specified")
+		return
+	case c.From == "":
+		writeError(w, http.StatusBadRequest, 21213, "No 'From' number is specified")
+		return
+	case c.URL == "" && c.Twiml == "":
+		writeError(w, http.StatusBadRequest, 21205, "Url parameter is required.")
+		return
+	case !validNumber(c.To):
+		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", c.To))
+		return
+	case !e164Re.MatchString(c.From):
+		writeError(w, http.StatusBadRequest, 21212, fmt.Sprintf("The 'From' number %s is not a valid phone number.", c.From))
+		return
+	case c.URL != "" && !absoluteURL(c.URL):
+		writeError(w, http.StatusBadRequest, 21205, "Url is not a valid URL.")
+		return
+	case c.StatusCallback != "" && !absoluteURL(c.StatusCallback):
+		writeError(w, http.StatusBadRequest, 21609, "The StatusCallback URL is not a valid URL.")
+		return
+	case c.Method != http.MethodGet && c.Method != http.MethodPost,
+		c.StatusCallbackMethod != http.MethodGet && c.StatusCallbackMethod != http.MethodPost:
+		writeError(w, http.StatusBadRequest, 21207, "Method must be GET or POST.")
+		return
+	}
+	for _, ev := range c.StatusCallbackEvents {
+		if !callEvents[ev] {
+			writeError(w, http.StatusBadRequest, 21626, "Invalid StatusCallbackEvent.")
+			return
+		}
+	}
+	c.SID = NewSID("CA")
+	now := time.Now().UTC()
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	writeJSON(w, http.StatusCreated, f.callJSON(c, now))
+}
+
+func (f *FakeTwilio) deleteRecording(w http.ResponseWriter, r *http.Request, sid string) {
+	f.mu.Lock()
+	_, ok := f.recordings[sid]
+	if ok {
+		delete(f.recordings, sid)
+		f.deleted = append(f.deleted, sid)
+	}
+	f.mu.Unlock()
+	if !ok {
+		notFound(w, r)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (f *FakeTwilio) serveMedia(w http.ResponseWriter, r *http.Request, sid, ext string) {
+	f.mu.Lock()
+	data, ok := f.recordings[sid]
+	f.mu.Unlock()
+	if !ok {
+		notFound(w, r)
+		return
+	}
+	ct := "audio/x-wav"
+	if ext == "mp3" {
+		ct = "audio/mpeg"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(data)
+	}
+}
+
+// messageJSON has the fields of the Message resource in Twilio's example.
+func (f *FakeTwilio) messageJSON(m FakeMessage, now time.Time) map[string]any {
+	uri := "/2010-04-01/Accounts/" + f.accountSID + "/Messages/" + m.SID
+	var dateSent, mss any
+	if m.Status != "queued" {
+		dateSent = now.Format(twilioTime)
+	}
+	if m.MessagingServiceSID != "" {
+		mss = m.MessagingServiceSID
+	}
+	return map[string]any{
+		"account_sid":           f.accountSID,
+		"api_version":           "2010-04-01",
+		"body":                  m.Body,
+		"date_created":          now.Format(twilioTime),
+		"date_sent":             dateSent,
+		"date_updated":          now.Format(twilioTime),
+		"direction":             m.Direction,
+		"error_code":            nil,
+		"error_message":         nil,
+		"from":                  m.From,
+		"messaging_service_sid": mss,
+		"num_media":             "0",
+		"num_segments":          "1",
+		"price":                 nil,
+		"price_unit":            "USD",
+		"sid":                   m.SID,
+		"status":                m.Status,
+		"subresource_uris":      map[string]string{"media": uri + "/Media.json"},
+		"to":                    m.To,
+		"uri":                   uri + ".json",
+	}
+}
+
+// callJSON has the fields of the Call resource in Twilio's example.
+func (f *FakeTwilio) callJSON(c FakeCall, now time.Time) map[string]any {
+	uri := "/2010-04-01/Accounts/" + f.accountSID + "/Calls/" + c.SID
+	sub := map[string]string{
+		"notifications":                      uri + "/Notifications.json",
+		"recordings":                         uri + "/Recordings.json",
+		"payments":                           uri + "/Payments.json",
+		"events":                             uri + "/Events.json",
+		"siprec":                             uri + "/Siprec.json",
+		"streams":                            uri + "/Streams.json",
+		"transcriptions":                     uri + "/Transcriptions.json",
+		"user_defined_message_subscriptions": uri + "/UserDefinedMessageSubscriptions.json",
+		"user_defined_messages":              uri + "/UserDefinedMessages.json",
+	}
+	return map[string]any{
+		"account_sid":      f.accountSID,
+		"answered_by":      nil,
+		"api_version":      "2010-04-01",
+		"caller_name":      nil,
+		"date_created":     now.Format(twilioTime),
+		"date_updated":     now.Format(twilioTime),
+		"direction":        "outbound-api",
+		"duration":         nil,
+		"end_time":         nil,
+		"forwarded_from":   nil,
+		"from":             c.From,
+		"from_formatted":   c.From,
+		"group_sid":        nil,
+		"parent_call_sid":  nil,
+		"phone_number_sid": nil,
+		"price":            nil,
+		"price_unit":       "USD",
+		"queue_time":       "0",
+		"sid":              c.SID,
+		"start_time":       nil,
+		"status":           c.Status,
+		"subresource_uris": sub,
+		"to":               c.To,
+		"to_formatted":     c.To,
+		"trunk_sid":        nil,
+		"uri":              uri + ".json",
+	}
+}
+
+func validNumber(n string) bool {
+	return e164Re.MatchString(n) && n != "+15005550001"
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, 20001, "Could not parse the request parameters.")
+		return nil, false
+	}
+	return r.PostForm, true
+}
+
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
+	return false
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, 20404, fmt.Sprintf("The requested resource %s was not found", r.URL.Path))
+}
+
+func defaultCode(status int) int {
+	switch status {
+	case http.StatusUnauthorized:
+		return 20003
+	case http.StatusTooManyRequests:
+		return 20429
+	default:
+		return 20000 + status
+	}
+}
+
+// writeError answers with Twilio's error body.
+func writeError(w http.ResponseWriter, status, code int, message string) {
+	writeJSON(w, status, map[string]any{
+		"code":      code,
+		"message":   message,
+		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code),
+		"status":    status,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
