@@ -80,6 +80,9 @@ type Config struct {
 
 	Twilio Twilio `toml:"twilio"`
 
+	// Escalation is the rota time zone and alert policies.
+	Escalation Escalation `toml:"escalation"`
+
 	// Dev is set by `serve --dev`: generated keys, no Twilio account.
 	Dev bool `toml:"-"`
 }
@@ -91,6 +94,7 @@ func Default() Config {
 		DataDir:    "/var/lib/hotline",
 		CaseWindow: Duration{7 * 24 * time.Hour},
 		LogLevel:   "info",
+		Escalation: DefaultEscalation(),
 	}
 }
 
@@ -238,6 +242,7 @@ func (c Config) Validate() error {
 			bad("twilio.api_url (HOTLINE_TWILIO_API_URL)", "must be an absolute URL, got %q", c.Twilio.APIURL)
 		}
 	}
+	c.Escalation.validate(bad)
 	return errors.Join(errs...)
 }
 

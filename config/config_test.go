@@ -97,3 +97,51 @@ func TestNormalizePhone(t *testing.T) {
 		}
 	}
 }
+
+func TestEscalationFromFile(t *testing.T) {
+	file := writeFile(t, "hotline.toml", `
+[escalation]
+time_zone = "Europe/Berlin"
+[escalation.p1]
+repeat = 2
+round_gap = "1m"
+[[escalation.p1.step]]
+after = "0s"
+channels = ["sms", "call"]
+target = "on_duty"
+[[escalation.p1.step]]
+after = "30s"
+channels = ["call"]
+target = "officer:Leyla Aliyeva"
+`)
+	cfg, err := config.Load(config.Flags{ConfigFile: file, Dev: true}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p1 := cfg.Escalation.P1
+	if cfg.Escalation.TimeZone != "Europe/Berlin" || len(p1.Steps) != 2 || p1.Steps[1].After.Duration != 30*time.Second ||
+		p1.Steps[1].Target != "officer:Leyla Aliyeva" || p1.Repeat != 2 {
+		t.Fatalf("got %+v", cfg.Escalation)
+	}
+	if len(cfg.Escalation.P2.Steps) != 3 {
+		t.Fatalf("P2 should keep its default steps, got %+v", cfg.Escalation.P2)
+	}
+}
+
+func TestEscalationErrorsNameTheStep(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dev = true
+	cfg.Escalation.TimeZone = "Mars/Olympus"
+	cfg.Escalation.P1.Steps[1].Channels = []string{"pigeon"}
+	cfg.Escalation.P1.Steps[2].After.Duration = time.Minute
+	cfg.Escalation.P2.Steps[0].Target = "everyone"
+	err := cfg.Validate()
+	for _, want := range []string{"escalation.time_zone", "escalation.p1.step[1].channels", "escalation.p1.step[2].after", "escalation.p2.step[0].target"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}

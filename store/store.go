@@ -37,10 +37,22 @@ var (
 	bucketMessages     = []byte("messages")
 	bucketReporters    = []byte("reporters")
 	bucketDedup        = []byte("dedup")
+	bucketOfficers     = []byte("officers")
+	bucketOfficerIndex = []byte("officer_index") // keyed hashes of phones and names → officer id
+	bucketSettings     = []byte("settings")
+	bucketAlerts       = []byte("alerts")
+	bucketAlertNumbers = []byte("alert_numbers")
+	bucketCaseAlerts   = []byte("case_alerts") // case id → its open alert id
+	bucketJobs         = []byte("jobs")
+	bucketJobQueue     = []byte("job_queue") // next try time + job id → nil, pending jobs only
+	bucketTimers       = []byte("timers")    // due time + alert id → nil, open alerts only
+	bucketSIDJobs      = []byte("sid_jobs")  // keyed hash of a Twilio SID → job id
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketCases, bucketCaseCodes, bucketCaseMessages,
 		bucketMessages, bucketReporters, bucketDedup,
+		bucketOfficers, bucketOfficerIndex, bucketSettings, bucketAlerts, bucketAlertNumbers,
+		bucketCaseAlerts, bucketJobs, bucketJobQueue, bucketTimers, bucketSIDJobs,
 	}
 )
 

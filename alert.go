@@ -1,0 +1,130 @@
+package hotline
+
+import "time"
+
+// Role is what an officer may do.
+type Role string
+
+// Roles, least to most privileged.
+const (
+	RoleOfficer    Role = "officer"
+	RoleSupervisor Role = "supervisor"
+	RoleAdmin      Role = "admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleOfficer || r == RoleSupervisor || r == RoleAdmin }
+
+// Officer is a member of the department who can be alerted. Name and Phone
+// are sealed at rest and never logged; ID is what the rest of the data
+// refers to.
+type Officer struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Phone     string    `json:"phone,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AlertState is where an alert is in its life.
+type AlertState string
+
+// Alert states. Only open alerts escalate.
+const (
+	AlertOpen         AlertState = "open"
+	AlertAcknowledged AlertState = "acknowledged"
+	AlertClosed       AlertState = "closed"
+	// AlertSuperseded means the case's priority rose and a new alert took over.
+	AlertSuperseded AlertState = "superseded"
+)
+
+// Alert tells officers that a case needs a human. It carries no tip
+// content: only the case code, priority, channel and language.
+type Alert struct {
+	ID       string     `json:"id"`
+	Number   int        `json:"number"` // what an officer replies with: "12a"
+	CaseID   string     `json:"case_id"`
+	CaseCode string     `json:"case_code"`
+	Priority Priority   `json:"priority"`
+	Channel  Channel    `json:"channel"`
+	Lang     Lang       `json:"lang"`
+	Raised   bool       `json:"raised,omitempty"` // opened because the case's priority rose
+	State    AlertState `json:"state"`
+	OpenedAt time.Time  `json:"opened_at"`
+
+	// Round counts passes through the policy; Step is the next step to run
+	// within the round; NextAt is when (zero when nothing is scheduled).
+	Round      int       `json:"round"`
+	Step       int       `json:"step"`
+	RoundStart time.Time `json:"round_start"`
+	NextAt     time.Time `json:"next_at,omitzero"`
+	// Exhausted is set once every round ran and all supervisors were called.
+	Exhausted bool `json:"exhausted,omitempty"`
+
+	AckedBy  string    `json:"acked_by,omitempty"` // officer id
+	AckedAt  time.Time `json:"acked_at,omitzero"`
+	AckedVia string    `json:"acked_via,omitempty"` // sms, call, console
+	// Recipients are the officers alerted so far, so "a" alone finds
+	// their latest alert.
+	Recipients []string `json:"recipients,omitempty"`
+}
+
+// JobKind says what an outbox job does.
+type JobKind string
+
+// Outbox job kinds.
+const (
+	JobAlertSMS  JobKind = "alert_sms"
+	JobAlertCall JobKind = "alert_call"
+)
+
+// JobState is where an outbox job is.
+type JobState string
+
+// Outbox job states.
+const (
+	JobPending JobState = "pending" // waiting for its next try
+	JobSending JobState = "sending" // handed to Twilio, answer not yet recorded
+	JobSent    JobState = "sent"    // Twilio accepted it (SID recorded)
+	// JobUncertain means a crash or timeout left it unknown whether Twilio
+	// accepted it. It is not sent again (no double alerts); escalation
+	// carries on regardless.
+	JobUncertain JobState = "uncertain"
+	JobDelivered JobState = "delivered" // delivered, or the call was answered
+	JobFailed    JobState = "failed"    // Twilio reported failure after accepting
+	JobDead      JobState = "dead"      // gave up: too many tries or a permanent error
+	JobCancelled JobState = "cancelled" // the alert was acknowledged first
+)
+
+// Job is one outbound action in the durable outbox. It holds no phone
+// number or text: the worker derives both when it runs.
+type Job struct {
+	ID        string    `json:"id"`
+	Kind      JobKind   `json:"kind"`
+	AlertID   string    `json:"alert_id"`
+	OfficerID string    `json:"officer_id"`
+	Round     int       `json:"round"`
+	Step      int       `json:"step"`
+	State     JobState  `json:"state"`
+	Tries     int       `json:"tries"`
+	NextTryAt time.Time `json:"next_try_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Delivery is Twilio's last reported status (queued, delivered, busy...).
+	Delivery  string `json:"delivery,omitempty"`
+	ErrorCode int    `json:"error_code,omitempty"`
+	LastError string `json:"last_error,omitempty"` // safe text: status and code, never numbers
+	// HasSID is true once Twilio's SID is recorded (sealed, with a keyed
+	// hash for status callbacks).
+	HasSID bool `json:"has_sid,omitempty"`
+}
+
+// Terminal reports whether the job will not change any more but for
+// delivery updates.
+func (j Job) Terminal() bool {
+	switch j.State {
+	case JobDead, JobCancelled, JobFailed, JobDelivered:
+		return true
+	}
+	return false
+}

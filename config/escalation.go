@@ -1,0 +1,110 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Escalation targets besides a named officer.
+const (
+	TargetOnDuty     = "on_duty"
+	TargetBackup     = "backup"
+	TargetSupervisor = "supervisor"
+)
+
+// EscalationStep alerts one target on one or more channels, After the
+// start of the round.
+type EscalationStep struct {
+	After    Duration `toml:"after"`
+	Channels []string `toml:"channels"` // "sms", "call"
+	// Target is on_duty, backup, supervisor, or "officer:NAME".
+	Target string `toml:"target"`
+}
+
+// EscalationPolicy is the ordered steps for one priority. The steps run
+// Repeat times (rounds), RoundGap apart; then every supervisor is alerted.
+type EscalationPolicy struct {
+	Steps    []EscalationStep `toml:"step"`
+	Repeat   int              `toml:"repeat"`
+	RoundGap Duration         `toml:"round_gap"`
+}
+
+// Escalation configures alerting: the rota's time zone and a policy for
+// P1 and P2 (P3 never alerts).
+type Escalation struct {
+	TimeZone string           `toml:"time_zone"`
+	P1       EscalationPolicy `toml:"p1"`
+	P2       EscalationPolicy `toml:"p2"`
+	// MaxTries bounds how often the outbox retries one SMS or call before
+	// it is dead-lettered (and the alert moves on).
+	MaxTries int `toml:"max_tries"`
+}
+
+func step(after time.Duration, target string, channels ...string) EscalationStep {
+	return EscalationStep{After: Duration{after}, Target: target, Channels: channels}
+}
+
+// DefaultEscalation: P1 texts and calls the on-duty officer at once, the
+// backup after 5 minutes and the supervisor after 10; P2 texts the
+// on-duty officer, calls after 10 minutes, and reaches the backup after 20.
+func DefaultEscalation() Escalation {
+	return Escalation{
+		TimeZone: "Asia/Baku",
+		MaxTries: 6,
+		P1: EscalationPolicy{Repeat: 3, RoundGap: Duration{5 * time.Minute}, Steps: []EscalationStep{
+			step(0, TargetOnDuty, "sms", "call"),
+			step(5*time.Minute, TargetBackup, "sms", "call"),
+			step(10*time.Minute, TargetSupervisor, "sms", "call"),
+		}},
+		P2: EscalationPolicy{Repeat: 2, RoundGap: Duration{10 * time.Minute}, Steps: []EscalationStep{
+			step(0, TargetOnDuty, "sms"),
+			step(10*time.Minute, TargetOnDuty, "call"),
+			step(20*time.Minute, TargetBackup, "sms", "call"),
+		}},
+	}
+}
+
+// validate appends a problem per bad field, each named by its TOML path.
+func (e Escalation) validate(bad func(field, format string, args ...any)) {
+	if _, err := time.LoadLocation(e.TimeZone); err != nil || e.TimeZone == "" {
+		bad("escalation.time_zone", "unknown time zone %q (use an IANA name like Asia/Baku)", e.TimeZone)
+	}
+	if e.MaxTries < 1 || e.MaxTries > 50 {
+		bad("escalation.max_tries", "must be between 1 and 50, got %d", e.MaxTries)
+	}
+	for name, p := range map[string]EscalationPolicy{"p1": e.P1, "p2": e.P2} {
+		field := "escalation." + name
+		if len(p.Steps) == 0 {
+			bad(field+".step", "needs at least one step")
+		}
+		if p.Repeat < 1 || p.Repeat > 20 {
+			bad(field+".repeat", "must be between 1 and 20, got %d", p.Repeat)
+		}
+		if p.RoundGap.Duration < 0 {
+			bad(field+".round_gap", "must not be negative")
+		}
+		var prev time.Duration
+		for i, s := range p.Steps {
+			sf := fmt.Sprintf("%s.step[%d]", field, i)
+			if s.After.Duration < prev {
+				bad(sf+".after", "steps must be in order of time: %s comes before the previous step's %s", s.After.Duration, prev)
+			}
+			prev = s.After.Duration
+			if len(s.Channels) == 0 {
+				bad(sf+".channels", "needs \"sms\", \"call\" or both")
+			}
+			for _, c := range s.Channels {
+				if c != "sms" && c != "call" {
+					bad(sf+".channels", "unknown channel %q (use sms or call)", c)
+				}
+			}
+			switch {
+			case s.Target == TargetOnDuty, s.Target == TargetBackup, s.Target == TargetSupervisor:
+			case strings.HasPrefix(s.Target, "officer:") && strings.TrimSpace(strings.TrimPrefix(s.Target, "officer:")) != "":
+			default:
+				bad(sf+".target", "must be on_duty, backup, supervisor or officer:NAME, got %q", s.Target)
+			}
+		}
+	}
+}
