@@ -71,5 +71,5 @@ func DeriveMasterKey(passphrase []byte, p KDFParams) (MasterKey, error) {
 	}
 	out := argon2.IDKey(passphrase, p.Salt, p.Time, p.MemoryKiB, p.Threads, keySize)
 	// IDKey returned exactly keySize bytes; the key keeps that array.
-	return MasterKey{(*[keySize]byte)(out)}, nil
+	return newMasterKey((*[keySize]byte)(out)), nil
 }

@@ -62,7 +62,8 @@ func newKEK(key [keySize]byte) (*kek, error) {
 // Old versions stay so that envelopes sealed under them still open.
 //
 // A Keyring is safe for concurrent use. It prints as "[redacted]" and
-// cannot be marshalled except, sealed, by Marshal.
+// cannot be marshalled except, sealed, by Marshal. Make one with NewKeyring
+// or UnmarshalKeyring; the zero value has no keys.
 type Keyring struct {
 	mu      sync.RWMutex
 	primary uint32
@@ -70,8 +71,10 @@ type Keyring struct {
 
 	// index is the HMAC key of Index. It is separate from the KEKs so
 	// lookups never depend on (or weaken) encryption keys, and it never
-	// changes: rotating it would break every stored lookup hash.
-	index [keySize]byte
+	// changes: rotating it would break every stored lookup hash. It is a
+	// pointer so that fmt, printing a *Keyring held in another struct's
+	// unexported field by reflection, shows an address, not the bytes.
+	index *[keySize]byte
 
 	// scratch pools per-call buffers (additional data, unwrapped DEK)
 	// so that Seal and Open on the hot path allocate only their output.
@@ -98,7 +101,7 @@ func newKeyring(primary uint32, keys map[uint32][keySize]byte, index [keySize]by
 	if _, ok := keys[primary]; !ok {
 		return nil, fmt.Errorf("keyring: primary version %d has no key", primary)
 	}
-	k := &Keyring{primary: primary, keks: make(map[uint32]*kek, len(keys)), index: index}
+	k := &Keyring{primary: primary, keks: make(map[uint32]*kek, len(keys)), index: &index}
 	for v, key := range keys {
 		if v == 0 {
 			return nil, errors.New("keyring: key version 0 is not allowed")
@@ -135,8 +138,8 @@ func (k *Keyring) versionsLocked() []uint32 {
 	return vs
 }
 
-// Rotate adds a new random KEK with the next version number (highest + 1,
-// never reusing a retired number) and makes it primary. Existing envelopes
+// Rotate adds a new random KEK with the next version number (highest + 1)
+// and makes it primary. Existing envelopes
 // keep opening under their old version until rewrapped. The caller must
 // Marshal and store the keyring afterwards for the rotation to persist.
 func (k *Keyring) Rotate() (uint32, error) {
@@ -196,7 +199,7 @@ func (k *Keyring) primaryKEK() (uint32, *kek, error) {
 const (
 	keyringHeader  = 4 + keySize + 4
 	keyringEntry   = 4 + keySize
-	keyringMinBlob = 1 + nonceSize + keyringHeader + keyringEntry + tagSize
+	keyringMinBlob = 1 + nonceSize + tagSize
 )
 
 // Marshal serialises the whole keyring and seals it under the master key.
@@ -209,6 +212,10 @@ func (k *Keyring) Marshal(master MasterKey) ([]byte, error) {
 	}
 	k.mu.RLock()
 	vs := k.versionsLocked()
+	if len(vs) == 0 {
+		k.mu.RUnlock()
+		return nil, errors.New("keyring: no keys (use NewKeyring)")
+	}
 	plain := make([]byte, 0, keyringHeader+len(vs)*keyringEntry)
 	plain = binary.BigEndian.AppendUint32(plain, k.primary)
 	plain = append(plain, k.index[:]...)

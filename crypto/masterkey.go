@@ -16,6 +16,9 @@ import (
 const (
 	keySize = 32
 
+	// base64Len is the length of a padded standard base64 master key.
+	base64Len = (keySize + 2) / 3 * 4
+
 	// redacted is what every key type prints instead of its bytes.
 	redacted = "[redacted]"
 
@@ -38,12 +41,20 @@ var errNoMarshal = errors.New("crypto: key material cannot be marshalled")
 // without revealing it. The zero value is not a valid key. Compare keys
 // with Equal, not ==.
 type MasterKey struct {
-	// k points to the bytes, rather than holding them, because fmt
-	// cannot call Format on a value in an unexported field of another
-	// struct: printing such a struct with %+v would dump an array, but
-	// shows only an address for a pointer. The array is never modified
-	// after construction, so copies may share it.
-	k *[keySize]byte
+	// k is two pointers away from the bytes, on purpose. When a MasterKey
+	// sits in an unexported field of another struct, fmt cannot call its
+	// Format method and prints the field by reflection instead: an array
+	// would print in full, a pointer to it prints as an address, but %s or
+	// %q (bad verbs for a pointer) reprint that pointer at top level, where
+	// fmt follows it once more. Two levels only ever print as addresses.
+	// The array is never modified after construction, so copies of a
+	// MasterKey may share it.
+	k **[keySize]byte
+}
+
+// newMasterKey wraps b, which the MasterKey then owns.
+func newMasterKey(b *[keySize]byte) MasterKey {
+	return MasterKey{&b}
 }
 
 // bytes returns the key bytes; the zero MasterKey reads as all zeros.
@@ -51,7 +62,7 @@ func (m MasterKey) bytes() []byte {
 	if m.k == nil {
 		return make([]byte, keySize)
 	}
-	return m.k[:]
+	return (*m.k)[:]
 }
 
 // GenerateMasterKey returns a new random master key from crypto/rand.
@@ -60,7 +71,7 @@ func GenerateMasterKey() (MasterKey, error) {
 	if _, err := rand.Read(k[:]); err != nil {
 		return MasterKey{}, fmt.Errorf("master key: generate: %w", err)
 	}
-	return MasterKey{k}, nil
+	return newMasterKey(k), nil
 }
 
 // ParseMasterKey decodes a master key from base64 text (standard or
@@ -78,12 +89,14 @@ func ParseMasterKey(b64 string) (MasterKey, error) {
 		base64.StdEncoding, base64.URLEncoding,
 		base64.RawStdEncoding, base64.RawURLEncoding,
 	}
-	var buf [maxKeyFileSize]byte
+	// Anything this long cannot be a 32-byte key in any of them; refusing
+	// it early also bounds the decode buffer.
+	if len(s) > 2*base64Len {
+		return MasterKey{}, fmt.Errorf("master key: must be base64 of %d bytes, got %d characters", keySize, len(s))
+	}
+	var buf [2 * base64Len]byte
 	defer clear(buf[:])
 	for _, enc := range encodings {
-		if enc.DecodedLen(len(s)) > len(buf) {
-			break
-		}
 		n, err := enc.Decode(buf[:], []byte(s))
 		if err != nil {
 			continue
@@ -91,7 +104,7 @@ func ParseMasterKey(b64 string) (MasterKey, error) {
 		if n != keySize {
 			return MasterKey{}, fmt.Errorf("master key: must be base64 of %d bytes, got %d bytes", keySize, n)
 		}
-		return MasterKey{(*[keySize]byte)(bytes.Clone(buf[:n]))}, nil
+		return newMasterKey((*[keySize]byte)(bytes.Clone(buf[:n]))), nil
 	}
 	return MasterKey{}, fmt.Errorf("master key: must be base64 of %d bytes, got %d characters that are not valid base64", keySize, len(s))
 }
@@ -139,6 +152,9 @@ func ReadMasterKeyFile(path string) (MasterKey, error) {
 // existing file, because overwriting a key file loses the only copy of a
 // key that may still seal data.
 func (m MasterKey) WriteFile(path string) (err error) {
+	if m.isZero() {
+		return errors.New("master key file: refusing to write the zero (uninitialised) key")
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("master key file: %w", err)
@@ -168,18 +184,16 @@ func (m MasterKey) WriteFile(path string) (err error) {
 		return fmt.Errorf("master key file %s: %w", path, err)
 	}
 	// Sync the directory too, so the new name survives a crash.
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		derr = d.Sync()
-		d.Close()
-		if derr != nil {
-			return fmt.Errorf("master key file %s: sync directory: %w", path, derr)
-		}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("master key file %s: sync directory: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("master key file %s: sync directory: %w", path, err)
 	}
 	return nil
 }
-
-// base64Len is the length of a padded standard base64 master key.
-const base64Len = (keySize + 2) / 3 * 4
 
 // Equal reports whether m and o are the same key, in constant time so the
 // comparison leaks nothing about where they differ.
@@ -199,8 +213,8 @@ func (MasterKey) String() string { return redacted }
 // GoString returns "[redacted]" so that %#v does not dump the key bytes.
 func (MasterKey) GoString() string { return redacted }
 
-// Format prints "[redacted]" for every verb; without it %x or %d would
-// format the struct's byte array directly.
+// Format prints "[redacted]" for every verb; without it, verbs such as %x
+// or %d would format the struct's fields.
 func (MasterKey) Format(f fmt.State, _ rune) { io.WriteString(f, redacted) }
 
 // MarshalJSON always fails: a master key must never be serialised.
