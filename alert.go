@@ -117,6 +117,12 @@ type Job struct {
 	// HasSID is true once Twilio's SID is recorded (sealed, with a keyed
 	// hash for status callbacks).
 	HasSID bool `json:"has_sid,omitempty"`
+	// Unconfirmed is set when an earlier try may have reached Twilio (no
+	// answer, or a crash mid-send): the next try first asks Twilio whether
+	// it exists, so the officer is not alerted twice.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
+	// FirstTryAt is when the first try started (the reconciliation window).
+	FirstTryAt time.Time `json:"first_try_at,omitzero"`
 }
 
 // Terminal reports whether the job will not change any more but for

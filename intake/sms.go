@@ -44,6 +44,8 @@ type SMSConfig struct {
 	Officers OfficerCommands
 	// OnInbound runs inside the transaction that stores the tip.
 	OnInbound store.InboundHook
+	// AfterStore runs once a new tip is durable (wakes the alert worker).
+	AfterStore func()
 }
 
 // SMSHandler serves POST /twilio/sms.
@@ -123,6 +125,9 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Error().Err(err).Msg("store inbound sms")
 		http.Error(w, "could not store the message", http.StatusServiceUnavailable)
 		return
+	}
+	if !res.Duplicate && h.cfg.AfterStore != nil {
+		h.cfg.AfterStore()
 	}
 	ev := log.Info().Str("case", res.Case.Code).Str("priority", string(res.Case.Priority)).
 		Str("lang", string(res.Lang)).Bool("new_case", res.NewCase)

@@ -1,0 +1,158 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog/hlog"
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/dispatch"
+)
+
+// Alerts is what the alert webhooks need from dispatch.
+type Alerts interface {
+	Status(ctx context.Context, jobID, sid, status string, errorCode int) error
+	CallPrompt(jobID string) (dispatch.CallPrompt, error)
+	AcknowledgeByCall(ctx context.Context, jobID string) (dispatch.AckResult, error)
+}
+
+// AlertHandlers serves Twilio's callbacks about our own alerts: delivery
+// status (POST /twilio/status) and the alert call's TwiML and key press
+// (POST /twilio/alert-call). Both find their alert through the opaque job
+// id in the URL; all state stays in our store.
+type AlertHandlers struct {
+	Verifier *Verifier
+	Alerts   Alerts
+}
+
+// Status handles message and call status callbacks.
+func (h *AlertHandlers) Status(w http.ResponseWriter, r *http.Request) {
+	form, err := h.Verifier.readSignedForm(w, r)
+	if err != nil {
+		writeRejection(w, r, err)
+		return
+	}
+	jobID := r.URL.Query().Get("job")
+	if jobID == "" || len(jobID) > maxFieldLen {
+		writeRejection(w, r, &fieldError{"job", "query parameter is required"})
+		return
+	}
+	sid, status := form.Get("MessageSid"), form.Get("MessageStatus")
+	if status == "" {
+		sid, status = form.Get("CallSid"), form.Get("CallStatus")
+	}
+	if status == "" {
+		writeRejection(w, r, &fieldError{"MessageStatus or CallStatus", "is required"})
+		return
+	}
+	if sid == "" {
+		writeRejection(w, r, &fieldError{"MessageSid or CallSid", "is required"})
+		return
+	}
+	if !dispatch.KnownStatus(status) {
+		writeRejection(w, r, &fieldError{"status", "is not a known Twilio status"})
+		return
+	}
+	code := 0
+	if v := form.Get("ErrorCode"); v != "" {
+		if code, err = strconv.Atoi(v); err != nil {
+			writeRejection(w, r, &fieldError{"ErrorCode", "is not a number"})
+			return
+		}
+	}
+	if err := h.Alerts.Status(r.Context(), jobID, sid, status, code); err != nil {
+		writeAppError(w, r, err)
+		return
+	}
+	hlog.FromRequest(r).Info().Str("job", jobID).Str("status", status).Int("error_code", code).Msg("delivery status")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// AlertCall answers the alert call: it says the priority and case code
+// and gathers one key; 1 acknowledges.
+func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
+	log := hlog.FromRequest(r)
+	form, err := h.Verifier.readSignedForm(w, r)
+	if err != nil {
+		writeRejection(w, r, err)
+		return
+	}
+	jobID := r.URL.Query().Get("job")
+	if jobID == "" || len(jobID) > maxFieldLen {
+		writeRejection(w, r, &fieldError{"job", "query parameter is required"})
+		return
+	}
+	prompt, err := h.Alerts.CallPrompt(jobID)
+	if err != nil {
+		writeAppError(w, r, err)
+		return
+	}
+	say := func(text string) twiml.Element { return &twiml.VoiceSay{Message: text, Language: "en-US"} }
+	var verbs []twiml.Element
+	switch digits := form.Get("Digits"); {
+	case digits == "1":
+		res, err := h.Alerts.AcknowledgeByCall(r.Context(), jobID)
+		if err != nil {
+			writeAppError(w, r, err)
+			return
+		}
+		msg := fmt.Sprintf("Alert %d acknowledged. Thank you. Open case %s in the console.", res.Alert.Number, spell(res.Alert.CaseCode))
+		if !res.Changed {
+			msg = fmt.Sprintf("Alert %d was already %s.", res.Alert.Number, res.Alert.State)
+		}
+		verbs = append(verbs, say(msg), &twiml.VoiceHangup{})
+	case !prompt.Open:
+		verbs = append(verbs, say(fmt.Sprintf("Hotline alert %d no longer needs you. Goodbye.", prompt.AlertNumber)), &twiml.VoiceHangup{})
+	default:
+		text := fmt.Sprintf("Hotline alert. Priority %s case %s. Press 1 to acknowledge.",
+			strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+		gather := &twiml.VoiceGather{
+			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
+			Action:        r.URL.Path + "?job=" + jobID,
+			InnerElements: []twiml.Element{say(text), say(text)},
+		}
+		verbs = append(verbs, gather, say("No key pressed. The alert stays open. Goodbye."), &twiml.VoiceHangup{})
+	}
+	doc, err := twiml.Voice(verbs)
+	if err != nil {
+		log.Error().Err(err).Msg("build twiml")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	writeTwiML(w, log, doc)
+}
+
+// spell separates characters so text-to-speech reads a code letter by letter.
+func spell(code string) string { return strings.Join(strings.Split(code, ""), " ") }
+
+// writeAppError maps a domain error to a status with a safe message.
+func writeAppError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *hotline.Error
+	status := http.StatusInternalServerError
+	msg := "internal error"
+	if errors.As(err, &he) {
+		msg = he.Message
+		switch he.Code {
+		case hotline.ENOTFOUND:
+			status = http.StatusNotFound
+		case hotline.EINVALID:
+			status = http.StatusBadRequest
+		case hotline.EFORBIDDEN:
+			status = http.StatusForbidden
+		case hotline.ECONFLICT:
+			status = http.StatusConflict
+		}
+	}
+	ev := hlog.FromRequest(r).Warn()
+	if status == http.StatusInternalServerError {
+		ev = hlog.FromRequest(r).Error()
+	}
+	ev.Err(err).Int("status", status).Msg("request failed")
+	http.Error(w, msg, status)
+}
