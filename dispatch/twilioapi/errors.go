@@ -132,6 +132,9 @@ func (c *Client) wrap(cl *call, err error, values ...string) error {
 		// The deadline passed while the body was read: the request may
 		// or may not have taken effect.
 		return &APIError{Message: "incomplete response: " + cl.ctx.Err().Error(), retry: true, cause: cl.ctx.Err()}
+	case transient(err):
+		// The connection broke while the body was read.
+		return &APIError{Message: "incomplete response: " + scrub(err.Error(), secrets), retry: true, cause: scrubbedError{err, secrets}}
 	case cl.status >= 400:
 		// twilio-go could not decode the error body (an HTML page from a
 		// proxy, say); the status it dropped was recorded by the call.

@@ -271,10 +271,11 @@ func (c *Client) FetchRecording(ctx context.Context, sid string) ([]byte, string
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	cl := &call{ctx: ctx}
 	u := "https://api.twilio.com/2010-04-01/Accounts/" + c.accountSID + "/Recordings/" + sid + ".wav"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, "", c.wrap(&call{}, err, sid)
+		return nil, "", c.wrap(cl, err, sid)
 	}
 	req.SetBasicAuth(c.accountSID, c.authToken)
 	_, rewritten := c.transport.(*rewriteTransport)
@@ -292,15 +293,16 @@ func (c *Client) FetchRecording(ctx context.Context, sid string) ([]byte, string
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, "", c.wrap(&call{}, err, sid)
+		return nil, "", c.wrap(cl, err, sid)
 	}
 	defer resp.Body.Close()
+	cl.status = resp.StatusCode
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", c.wrap(&call{}, errorFromResponse(resp), sid)
+		return nil, "", c.wrap(cl, errorFromResponse(resp), sid)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxRecordingBytes+1))
 	if err != nil {
-		return nil, "", c.wrap(&call{status: resp.StatusCode}, err, sid)
+		return nil, "", c.wrap(cl, err, sid)
 	}
 	if len(data) > MaxRecordingBytes {
 		return nil, "", &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("recording is larger than %d bytes", MaxRecordingBytes)}

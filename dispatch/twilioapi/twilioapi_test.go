@@ -579,3 +579,24 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("got %d messages and %d calls, want 10 and 10", m, cl)
 	}
 }
+
+// A download cut short is retryable; a media host answering 200 with a
+// short body is not mistaken for a whole recording.
+func TestFetchRecordingTruncated(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/x-wav")
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte("RIFF"))
+		// The handler returns early: the server closes the connection.
+	}))
+	defer srv.Close()
+	fake := twiliotest.NewFakeTwilio(t)
+	c := MustNew(t, fake, func(c *twilioapi.Config) { c.APIURL = srv.URL })
+	sid := twiliotest.NewSID("RE")
+	data, _, err := c.FetchRecording(context.Background(), sid)
+	if err == nil || !twilioapi.IsRetryable(err) || data != nil {
+		t.Errorf("got %d bytes, err = %v; want no data and a retryable error", len(data), err)
+	}
+	assertClean(t, err, sid, fake.AccountSID())
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# prism-contract.sh — check the requests of our Twilio REST client against
+# Twilio's own OpenAPI description, served by a Prism mock on loopback.
+#
+# Installs @stoplight/prism-cli into a cache directory if it is not there yet
+# (npm registry only), starts `prism mock` on 127.0.0.1, waits until it
+# answers, runs TestPrismContract in dispatch/twilioapi against it, and stops
+# Prism on exit. Works unattended (CI=true, no stdin, as root).
+#
+# Usage: scripts/prism-contract.sh [extra go test flags, e.g. -race]
+#
+# Environment (all optional):
+#   PRISM_VERSION        prism-cli version to use            (5.14.2)
+#   PRISM_CACHE          install directory   ($XDG_CACHE_HOME or ~/.cache)/hotline-prism
+#   PRISM_PORT           first port to try on 127.0.0.1      (4010)
+#   PRISM_START_TIMEOUT  seconds to wait for Prism to answer (90)
+#   TWILIO_OPENAPI_SPEC  OpenAPI file  (<repo>/../shared/twilio/twilio_api_v2010.json)
+set -euo pipefail
+
+die() { echo "prism-contract: $*" >&2; exit 1; }
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT="$(git rev-parse --show-toplevel 2>/dev/null)" || die "not inside the hotline git repository"
+cd "$ROOT"
+
+PRISM_VERSION="${PRISM_VERSION:-5.14.2}"
+PRISM_CACHE="${PRISM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/hotline-prism}"
+PRISM_PORT="${PRISM_PORT:-4010}"
+PRISM_START_TIMEOUT="${PRISM_START_TIMEOUT:-90}"
+SPEC="${TWILIO_OPENAPI_SPEC:-$ROOT/../shared/twilio/twilio_api_v2010.json}"
+
+[ -r "$SPEC" ] || die "Twilio OpenAPI description not found at $SPEC (set TWILIO_OPENAPI_SPEC)"
+command -v node >/dev/null || die "node is not installed (apt-get install -y nodejs npm)"
+command -v npm >/dev/null || die "npm is not installed (apt-get install -y npm)"
+command -v go >/dev/null || die "go is not installed"
+
+export CI="${CI:-true}"
+export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+
+PRISM="$PRISM_CACHE/node_modules/.bin/prism"
+installed_version() {
+	node -p "require('$PRISM_CACHE/node_modules/@stoplight/prism-cli/package.json').version" 2>/dev/null || true
+}
+
+# --- install (once per version; a lock keeps concurrent runs apart) ---------
+mkdir -p "$PRISM_CACHE"
+exec 9>"$PRISM_CACHE/.lock"
+if command -v flock >/dev/null; then
+	flock -w 300 9 || die "timed out waiting for another run's install lock on $PRISM_CACHE"
+fi
+if [ ! -x "$PRISM" ] || [ "$(installed_version)" != "$PRISM_VERSION" ]; then
+	echo "prism-contract: installing @stoplight/prism-cli@$PRISM_VERSION into $PRISM_CACHE" >&2
+	start=$SECONDS
+	npm install --no-save --no-audit --no-fund --no-package-lock --loglevel=error \
+		--prefix "$PRISM_CACHE" "@stoplight/prism-cli@$PRISM_VERSION" </dev/null >&2 ||
+		die "npm install @stoplight/prism-cli@$PRISM_VERSION failed"
+	[ -x "$PRISM" ] || die "npm install finished but $PRISM is missing"
+	echo "prism-contract: installed in $((SECONDS - start))s" >&2
+fi
+exec 9>&-
+
+# --- pick a free port ---------------------------------------------------------
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port="$PRISM_PORT"
+while port_busy "$port"; do
+	port=$((port + 1))
+	[ "$port" -lt $((PRISM_PORT + 50)) ] || die "no free port in $PRISM_PORT..$((PRISM_PORT + 49)) on 127.0.0.1"
+done
+
+# --- start Prism ------------------------------------------------------------
+log="$(mktemp "${TMPDIR:-/tmp}/prism-contract.XXXXXX.log")"
+prism_pid=""
+cleanup() {
+	local rc=$?
+	if [ -n "$prism_pid" ] && kill -0 "$prism_pid" 2>/dev/null; then
+		kill "$prism_pid" 2>/dev/null || true
+		for _ in $(seq 1 50); do kill -0 "$prism_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$prism_pid" 2>/dev/null || true
+		wait "$prism_pid" 2>/dev/null || true
+	fi
+	if [ "$rc" -ne 0 ] && [ -s "$log" ]; then
+		echo "prism-contract: last lines of the Prism log ($log):" >&2
+		tail -n 30 "$log" >&2
+	else
+		rm -f "$log"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --errors: violations of the description (in a request, or in the example
+# Prism answers with) become error responses rather than log lines. Invalid
+# requests are answered 422 in mock mode either way; TestPrismContract checks
+# that they are.
+"$PRISM" mock --errors -h 127.0.0.1 -p "$port" "$SPEC" </dev/null >"$log" 2>&1 &
+prism_pid=$!
+
+# Ready when Prism answers HTTP (any status; / itself is not a route).
+http_answers() (
+	exec 4<>"/dev/tcp/127.0.0.1/$1" || exit 1
+	printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&4
+	line=""
+	IFS= read -r -t 5 line <&4 || true
+	[[ "$line" == HTTP/* ]]
+) 2>/dev/null
+start=$SECONDS
+until http_answers "$port"; do
+	kill -0 "$prism_pid" 2>/dev/null || die "Prism exited before it answered (see the log below)"
+	[ $((SECONDS - start)) -lt "$PRISM_START_TIMEOUT" ] ||
+		die "Prism did not answer on 127.0.0.1:$port within ${PRISM_START_TIMEOUT}s"
+	sleep 0.5
+done
+echo "prism-contract: Prism $PRISM_VERSION answering on 127.0.0.1:$port after $((SECONDS - start))s" >&2
+
+# --- run the contract test ----------------------------------------------------
+out="$(mktemp "${TMPDIR:-/tmp}/prism-contract-go.XXXXXX")"
+set +e
+HOTLINE_PRISM_URL="http://127.0.0.1:$port" go test -run '^TestPrismContract$' -count=1 -v "$@" ./dispatch/twilioapi/ </dev/null 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -eq 0 ] && ! grep -q -- '--- PASS: TestPrismContract ' "$out"; then
+	echo "prism-contract: TestPrismContract did not run and pass (skipped or missing)" >&2
+	rc=1
+fi
+rm -f "$out"
+exit "$rc"
