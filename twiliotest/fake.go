@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,7 @@ type FakeMessage struct {
 	Status              string // queued for messages sent through the API
 	Direction           string // outbound-api or inbound
 	Redacted            bool   // Body was blanked through the API
+	DateCreated         time.Time
 }
 
 // FakeCall is a call created through the API.
@@ -49,6 +51,7 @@ type FakeCall struct {
 	StatusCallbackMethod string
 	StatusCallbackEvents []string
 	Status               string // queued
+	DateCreated          time.Time
 }
 
 // FakeTwilio is a stateful fake of the parts of Twilio's 2010-04-01 REST API
@@ -156,9 +159,9 @@ func (f *FakeTwilio) Requests() int {
 	return f.requests
 }
 
-// AddMessage stores m as if Twilio held it (an inbound SMS, say) and returns
-// its SID, generated when m.SID is empty. Direction defaults to inbound and
-// Status to received.
+// AddMessage stores m as if Twilio held it (an inbound SMS, or an alert sent
+// before a crash) and returns its SID, generated when m.SID is empty.
+// Direction defaults to inbound, Status to received, DateCreated to now.
 func (f *FakeTwilio) AddMessage(m FakeMessage) string {
 	if m.SID == "" {
 		m.SID = NewSID("SM")
@@ -168,6 +171,9 @@ func (f *FakeTwilio) AddMessage(m FakeMessage) string {
 	}
 	if m.Status == "" {
 		m.Status = "received"
+	}
+	if m.DateCreated.IsZero() {
+		m.DateCreated = time.Now().UTC()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -277,16 +283,24 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	resource, sid, ext := m[2], m[3], m[4]
 	switch {
 	case resource == "Messages" && sid == "" && ext == "json":
-		if allow(w, r, http.MethodPost) {
-			f.createMessage(w, r)
+		if allow(w, r, http.MethodPost, http.MethodGet) {
+			if r.Method == http.MethodGet {
+				f.listMessages(w, r)
+			} else {
+				f.createMessage(w, r)
+			}
 		}
 	case resource == "Messages" && sid != "" && ext == "json":
 		if allow(w, r, http.MethodPost) {
 			f.updateMessage(w, r, sid)
 		}
 	case resource == "Calls" && sid == "" && ext == "json":
-		if allow(w, r, http.MethodPost) {
-			f.createCall(w, r)
+		if allow(w, r, http.MethodPost, http.MethodGet) {
+			if r.Method == http.MethodGet {
+				f.listCalls(w, r)
+			} else {
+				f.createCall(w, r)
+			}
 		}
 	case resource == "Recordings" && sid != "" && ext == "json":
 		if allow(w, r, http.MethodDelete) {
@@ -345,6 +359,7 @@ func (f *FakeTwilio) createMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	msg.SID = NewSID("SM")
 	now := time.Now().UTC()
+	msg.DateCreated = now
 	f.mu.Lock()
 	f.messages = append(f.messages, &msg)
 	f.mu.Unlock()
@@ -442,6 +457,7 @@ func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SID = NewSID("CA")
 	now := time.Now().UTC()
+	c.DateCreated = now
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
 	f.mu.Unlock()
@@ -483,6 +499,84 @@ func (f *FakeTwilio) serveMedia(w http.ResponseWriter, r *http.Request, sid, ext
 	}
 }
 
+// listMessages answers GET Messages.json: the newest first, filtered by To
+// and From, one page of PageSize (default 50).
+func (f *FakeTwilio) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	size, ok := pageSize(w, q)
+	if !ok {
+		return
+	}
+	now := time.Now().UTC()
+	var items []any
+	f.mu.Lock()
+	for i := len(f.messages) - 1; i >= 0 && len(items) < size; i-- {
+		m := f.messages[i]
+		if match(q, "To", m.To) && match(q, "From", m.From) {
+			items = append(items, f.messageJSON(*m, now))
+		}
+	}
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, f.page(r, "messages", items, size))
+}
+
+// listCalls answers GET Calls.json like listMessages.
+func (f *FakeTwilio) listCalls(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	size, ok := pageSize(w, q)
+	if !ok {
+		return
+	}
+	now := time.Now().UTC()
+	var items []any
+	f.mu.Lock()
+	for i := len(f.calls) - 1; i >= 0 && len(items) < size; i-- {
+		c := f.calls[i]
+		if match(q, "To", c.To) && match(q, "From", c.From) {
+			items = append(items, f.callJSON(c, now))
+		}
+	}
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, f.page(r, "calls", items, size))
+}
+
+func match(q url.Values, key, value string) bool {
+	want, ok := q[key]
+	return !ok || (len(want) == 1 && want[0] == value)
+}
+
+func pageSize(w http.ResponseWriter, q url.Values) (int, bool) {
+	size := 50
+	if s := q.Get("PageSize"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, 20001, "PageSize must be between 1 and 1000")
+			return 0, false
+		}
+		size = n
+	}
+	return size, true
+}
+
+// page wraps one page of a list the way Twilio's 2010 API does.
+func (f *FakeTwilio) page(r *http.Request, key string, items []any, size int) map[string]any {
+	if items == nil {
+		items = []any{}
+	}
+	first := r.URL.Path + "?PageSize=" + strconv.Itoa(size) + "&Page=0"
+	return map[string]any{
+		key:                 items,
+		"end":               max(len(items)-1, 0),
+		"first_page_uri":    first,
+		"next_page_uri":     nil,
+		"page":              0,
+		"page_size":         size,
+		"previous_page_uri": nil,
+		"start":             0,
+		"uri":               r.URL.RequestURI(),
+	}
+}
+
 // messageJSON has the fields of the Message resource in Twilio's example.
 func (f *FakeTwilio) messageJSON(m FakeMessage, now time.Time) map[string]any {
 	uri := "/2010-04-01/Accounts/" + f.accountSID + "/Messages/" + m.SID
@@ -497,7 +591,7 @@ func (f *FakeTwilio) messageJSON(m FakeMessage, now time.Time) map[string]any {
 		"account_sid":           f.accountSID,
 		"api_version":           "2010-04-01",
 		"body":                  m.Body,
-		"date_created":          now.Format(twilioTime),
+		"date_created":          m.DateCreated.Format(twilioTime),
 		"date_sent":             dateSent,
 		"date_updated":          now.Format(twilioTime),
 		"direction":             m.Direction,
@@ -536,7 +630,7 @@ func (f *FakeTwilio) callJSON(c FakeCall, now time.Time) map[string]any {
 		"answered_by":      nil,
 		"api_version":      "2010-04-01",
 		"caller_name":      nil,
-		"date_created":     now.Format(twilioTime),
+		"date_created":     c.DateCreated.Format(twilioTime),
 		"date_updated":     now.Format(twilioTime),
 		"direction":        "outbound-api",
 		"duration":         nil,

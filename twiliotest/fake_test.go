@@ -345,3 +345,33 @@ func TestFakeConcurrent(t *testing.T) {
 		t.Errorf("Requests() = %d, want 16", f.Requests())
 	}
 }
+
+func TestFakeLists(t *testing.T) {
+	f := twiliotest.NewFakeTwilio(t)
+	old := f.AddMessage(twiliotest.FakeMessage{To: "+994505550123", From: "+994125550100", Body: "a", Direction: "outbound-api",
+		DateCreated: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	newer := f.AddMessage(twiliotest.FakeMessage{To: "+994505550123", From: "+994125550100", Body: "b", Direction: "outbound-api"})
+	f.AddMessage(twiliotest.FakeMessage{To: "+994505550999", From: "+994125550100", Body: "c"})
+
+	base := "/2010-04-01/Accounts/" + f.AccountSID()
+	status, _, b := do(t, f, "GET", base+"/Messages.json?To=%2B994505550123&PageSize=10", nil, true)
+	if status != 200 {
+		t.Fatalf("list: %d %s", status, b)
+	}
+	v := decode(t, b)
+	msgs, _ := v["messages"].([]any)
+	if len(msgs) != 2 || v["page_size"] != float64(10) || v["next_page_uri"] != nil {
+		t.Fatalf("list = %s", b)
+	}
+	first, second := msgs[0].(map[string]any), msgs[1].(map[string]any)
+	if first["sid"] != newer || second["sid"] != old || second["date_created"] != "Fri, 02 Jan 2026 03:04:05 +0000" {
+		t.Errorf("want newest first with Twilio dates, got %s", b)
+	}
+
+	status, _, b = do(t, f, "GET", base+"/Calls.json?To=%2B994505550123", nil, true)
+	if v := decode(t, b); status != 200 || len(v["calls"].([]any)) != 0 {
+		t.Errorf("empty call list: %d %s", status, b)
+	}
+	status, _, b = do(t, f, "GET", base+"/Messages.json?PageSize=0", nil, true)
+	assertTwilioError(t, status, b, 400, 20001)
+}

@@ -18,7 +18,7 @@ import (
 )
 
 // prismShim sits between the client and Prism. It keeps the body of every
-// 4xx answer (Prism's list of violations) for failure messages, and works
+// error answer (Prism's list of violations) for failure messages, and works
 // around one Prism bug: Prism reads a repeated form key
 // (StatusCallbackEvent=a&StatusCallbackEvent=b, which is how twilio-go and
 // Twilio encode arrays) as a string and rejects it with "must be array"
@@ -58,7 +58,7 @@ func (s *prismShim) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.GetBody = nil
 	}
 	resp, err := s.next.RoundTrip(r)
-	if err == nil && resp.StatusCode >= 400 && resp.StatusCode < 500 {
+	if err == nil && resp.StatusCode >= 400 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -139,6 +139,14 @@ func TestPrismContract(t *testing.T) {
 	})
 	t.Run("DeleteRecording", func(t *testing.T) {
 		valid(t, "DeleteRecording", c.DeleteRecording(ctx, "RE0123456789abcdef0123456789abcdef"))
+	})
+	t.Run("FindMessage", func(t *testing.T) {
+		_, _, err := c.FindMessage(ctx, officerNumber, alertBody, time.Now())
+		valid(t, "FindMessage", err)
+	})
+	t.Run("FindCall", func(t *testing.T) {
+		_, _, err := c.FindCall(ctx, officerNumber, time.Now())
+		valid(t, "FindCall", err)
 	})
 	// FetchRecording is not in the contract: the description has no
 	// .wav/.mp3 media route, so Prism answers 404. The fake covers it.

@@ -259,6 +259,72 @@ func (c *Client) DeleteRecording(ctx context.Context, sid string) error {
 	return nil
 }
 
+// ReconcileSkew is how far before since FindMessage and FindCall still
+// accept a resource as the one an earlier try created, to allow for the
+// difference between our clock and Twilio's.
+const ReconcileSkew = 2 * time.Minute
+
+// reconcilePage is how many of the newest matching resources are examined.
+const reconcilePage = 50
+
+// FindMessage reports whether Twilio holds a message from Config.From to the
+// number to with exactly body, created no earlier than since (less
+// ReconcileSkew), and returns the newest such message's SID. The outbox asks
+// it before resending an alert whose earlier try got no answer: Twilio's
+// Messages API has no idempotency key, so this lookup is what keeps a retry
+// from sending the alert twice. Only the newest 50 messages to that number
+// are examined.
+func (c *Client) FindMessage(ctx context.Context, to, body string, since time.Time) (string, bool, error) {
+	cl, api, cancel := c.begin(ctx)
+	defer cancel()
+	p := &openapi.ListMessageParams{}
+	p.SetTo(to).SetFrom(c.from).SetPageSize(reconcilePage)
+	page, err := api.PageMessage(p, "", "")
+	if err != nil {
+		return "", false, c.wrap(cl, err, to, body)
+	}
+	for _, m := range page.Messages { // newest first
+		if m.Sid == nil || m.Body == nil || *m.Body != body || !createdSince(m.DateCreated, since) {
+			continue
+		}
+		return *m.Sid, true, nil
+	}
+	return "", false, nil
+}
+
+// FindCall is FindMessage for calls: a call from Config.From to the number
+// to created no earlier than since (less ReconcileSkew).
+func (c *Client) FindCall(ctx context.Context, to string, since time.Time) (string, bool, error) {
+	cl, api, cancel := c.begin(ctx)
+	defer cancel()
+	p := &openapi.ListCallParams{}
+	p.SetTo(to).SetFrom(c.from).SetPageSize(reconcilePage)
+	page, err := api.PageCall(p, "", "")
+	if err != nil {
+		return "", false, c.wrap(cl, err, to)
+	}
+	for _, v := range page.Calls { // newest first
+		if v.Sid == nil || !createdSince(v.DateCreated, since) {
+			continue
+		}
+		return *v.Sid, true, nil
+	}
+	return "", false, nil
+}
+
+// createdSince parses Twilio's RFC 2822 date_created. A date that cannot be
+// read does not match: resending an alert beats losing it.
+func createdSince(date *string, since time.Time) bool {
+	if date == nil {
+		return false
+	}
+	t, err := time.Parse(time.RFC1123Z, *date)
+	if err != nil {
+		return false
+	}
+	return !t.Before(since.Add(-ReconcileSkew).Truncate(time.Second))
+}
+
 // FetchRecording downloads recording sid as WAV and returns its bytes and
 // content type. twilio-go has no call for media, so this is a plain GET with
 // the same credentials, transport and timeout. Redirects (Twilio may send

@@ -121,6 +121,12 @@ func TestSendSMS(t *testing.T) {
 		t.Errorf("sid = %q, want SM + 32 hex", sid)
 	}
 	got := fake.Messages()
+	if len(got) == 1 {
+		if time.Since(got[0].DateCreated) > time.Minute {
+			t.Errorf("DateCreated = %v, want now", got[0].DateCreated)
+		}
+		got[0].DateCreated = time.Time{}
+	}
 	want := []twiliotest.FakeMessage{{
 		SID: sid, To: officerNumber, From: hotlineNumber, Body: alertBody,
 		StatusCallback: statusCB, Status: "queued", Direction: "outbound-api",
@@ -599,4 +605,67 @@ func TestFetchRecordingTruncated(t *testing.T) {
 		t.Errorf("got %d bytes, err = %v; want no data and a retryable error", len(data), err)
 	}
 	assertClean(t, err, sid, fake.AccountSID())
+}
+
+func TestFindMessage(t *testing.T) {
+	fake := twiliotest.NewFakeTwilio(t)
+	c := MustNew(t, fake, nil)
+	ctx := context.Background()
+	since := time.Now()
+
+	// Nothing sent yet: a resend is needed.
+	if _, found, err := c.FindMessage(ctx, officerNumber, alertBody, since); err != nil || found {
+		t.Fatalf("before sending: found = %v, err = %v; want not found", found, err)
+	}
+	// An earlier alert with the same text, long before this try.
+	fake.AddMessage(twiliotest.FakeMessage{To: officerNumber, From: hotlineNumber, Body: alertBody,
+		Direction: "outbound-api", Status: "delivered", DateCreated: since.Add(-time.Hour)})
+	// The same text to another officer, and other text to this one.
+	fake.AddMessage(twiliotest.FakeMessage{To: "+994505550999", From: hotlineNumber, Body: alertBody, Direction: "outbound-api"})
+	fake.AddMessage(twiliotest.FakeMessage{To: officerNumber, From: hotlineNumber, Body: "other", Direction: "outbound-api"})
+	if _, found, err := c.FindMessage(ctx, officerNumber, alertBody, since); err != nil || found {
+		t.Fatalf("with only unrelated messages: found = %v, err = %v; want not found", found, err)
+	}
+
+	sid, err := c.SendSMS(ctx, officerNumber, alertBody, statusCB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := c.FindMessage(ctx, officerNumber, alertBody, since)
+	if err != nil || !found || got != sid {
+		t.Errorf("after sending: sid, found, err = %q, %v, %v; want %q, true, nil", got, found, err, sid)
+	}
+
+	fake.SetDown(true)
+	_, _, err = c.FindMessage(ctx, officerNumber, alertBody, since)
+	if !twilioapi.IsRetryable(err) {
+		t.Errorf("while Twilio is down: err = %v, want retryable", err)
+	}
+	assertClean(t, err, officerNumber, alertBody, fake.AccountSID())
+}
+
+func TestFindCall(t *testing.T) {
+	fake := twiliotest.NewFakeTwilio(t)
+	c := MustNew(t, fake, nil)
+	ctx := context.Background()
+	since := time.Now()
+	if _, found, err := c.FindCall(ctx, officerNumber, since); err != nil || found {
+		t.Fatalf("before calling: found = %v, err = %v", found, err)
+	}
+	other, err := c.Call(ctx, "+994505550999", alertTwiML, callStatusCB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := c.Call(ctx, officerNumber, alertTwiML, callStatusCB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := c.FindCall(ctx, officerNumber, since)
+	if err != nil || !found || got != sid || got == other {
+		t.Errorf("sid, found, err = %q, %v, %v; want %q, true, nil", got, found, err, sid)
+	}
+	// A call placed before since (less the skew) is an older alert.
+	if _, found, _ := c.FindCall(ctx, officerNumber, time.Now().Add(twilioapi.ReconcileSkew+time.Minute)); found {
+		t.Error("found a call created before since")
+	}
 }
