@@ -2,9 +2,14 @@
 // alert SMS and calls to duty officers, redaction of message bodies and the
 // download and deletion of voicemail recordings.
 //
-// It wraps twilio-go's generated 2010-04-01 API service. Every request goes
-// through one http.Client owned by the Client, so a test or a contract mock
-// (Config.APIURL) sees exactly what production would send to Twilio.
+// It wraps twilio-go's generated 2010-04-01 API service. Every request,
+// media downloads included, goes through the Client's one transport, so a
+// test or a contract mock (Config.APIURL) sees exactly what production would
+// send to Twilio.
+//
+// Twilio's Messages and Calls APIs take no idempotency key. A send whose
+// answer was lost may have gone out; FindMessage and FindCall let the outbox
+// check before it sends again.
 //
 // Security contract: nothing here logs, and no error returned by this package
 // carries a phone number, a message body or a Twilio SID in its text (see
@@ -33,9 +38,9 @@ const DefaultTimeout = 15 * time.Second
 // voicemail is about 10 MB.
 const MaxRecordingBytes = 64 << 20
 
-// CallStatusEvents are the call progress events Call asks Twilio to report
+// callStatusEvents are the call progress events Call asks Twilio to report
 // to its status callback.
-var CallStatusEvents = []string{"initiated", "ringing", "answered", "completed"}
+var callStatusEvents = [...]string{"initiated", "ringing", "answered", "completed"}
 
 // ErrInvalidArgument is wrapped by errors for arguments rejected before
 // anything is sent (a malformed SID). Such errors are not retryable.
@@ -211,7 +216,7 @@ func (c *Client) Call(ctx context.Context, to, twimlURL, statusCallback string) 
 	if statusCallback != "" {
 		p.SetStatusCallback(statusCallback).
 			SetStatusCallbackMethod(http.MethodPost).
-			SetStatusCallbackEvent(append([]string(nil), CallStatusEvents...))
+			SetStatusCallbackEvent(append([]string(nil), callStatusEvents[:]...))
 	}
 	v, err := api.CreateCall(p)
 	if err != nil {

@@ -422,6 +422,12 @@ func TestNetworkErrors(t *testing.T) {
 				t.Errorf("err = %v, want status %d retryable %v", err, tt.status, tt.retryable)
 			}
 			assertClean(t, err, officerNumber, alertBody, fake.AccountSID())
+			// The outbox tells "never left" from "may have been sent"
+			// by the net.OpError under a Status 0 error.
+			var op *net.OpError
+			if dial := errors.As(err, &op) && op.Op == "dial"; dial != (tt.name == "connection refused") {
+				t.Errorf("errors.As(*net.OpError) dial = %v for %v", dial, err)
+			}
 		})
 	}
 }
