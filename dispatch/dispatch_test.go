@@ -1,0 +1,498 @@
+package dispatch_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/dispatch"
+	"github.com/hotline-az/hotline/dispatch/twilioapi"
+	"github.com/hotline-az/hotline/intake"
+	"github.com/hotline-az/hotline/store"
+	"github.com/hotline-az/hotline/triage"
+	"github.com/hotline-az/hotline/twiliotest"
+)
+
+const (
+	publicURL    = "https://hotline.example.az"
+	webhookToken = "webhooktoken123"
+	hotlineFrom  = "+994125550000"
+	leylaPhone   = "+994501110001"
+	rashadPhone  = "+994501110002"
+	ayselPhone   = "+994501110003"
+	reporter     = "+994557654321"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// harness is a store, a dispatcher speaking to the fake Twilio through the
+// real twilio-go client, and the real webhooks on 127.0.0.1.
+type harness struct {
+	t        *testing.T
+	clock    *fakeClock
+	st       *store.Store
+	disp     *dispatch.Dispatcher
+	twilio   *twiliotest.FakeTwilio
+	srv      *httptest.Server
+	officers map[string]hotline.Officer // by phone
+}
+
+func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
+	t.Helper()
+	clock := &fakeClock{t: time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC)} // a Wednesday, 03:00 in Baku
+	key, err := crypto.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), store.MasterKeySource{Key: &key}, store.Options{Now: clock.Now, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fake := twiliotest.NewFakeTwilio(t)
+	client, err := twilioapi.New(twilioapi.Config{AccountSID: fake.AccountSID(), AuthToken: fake.AuthToken(), From: hotlineFrom, APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	esc := config.DefaultEscalation()
+	if tune != nil {
+		tune(&esc)
+	}
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: client, Escalation: esc, PublicURL: publicURL, Logger: zerolog.Nop(), SendTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, clock: clock, st: st, disp: disp, twilio: fake, officers: map[string]hotline.Officer{}}
+	err = st.Update(context.Background(), func(tx *store.Tx) error {
+		for _, o := range []hotline.Officer{
+			{Name: "Leyla Aliyeva", Phone: leylaPhone, Role: hotline.RoleOfficer},
+			{Name: "Rashad Mammadov", Phone: rashadPhone, Role: hotline.RoleOfficer},
+			{Name: "Aysel Huseynova", Phone: ayselPhone, Role: hotline.RoleSupervisor},
+		} {
+			added, err := tx.AddOfficer(o)
+			if err != nil {
+				return err
+			}
+			h.officers[o.Phone] = added
+		}
+		rota := dispatch.Rota{TimeZone: "Asia/Baku"}
+		for _, day := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+			rota.Shifts = append(rota.Shifts, dispatch.Shift{Day: day, Start: "00:00", End: "24:00",
+				Officer: h.officers[leylaPhone].ID, Backup: h.officers[rashadPhone].ID, Supervisor: h.officers[ayselPhone].ID})
+		}
+		return dispatch.SaveRota(tx, rota)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := intake.NewVerifier(publicURL, webhookToken)
+	sms := intake.NewSMSHandler(intake.SMSConfig{
+		Verifier: verifier, Store: st, Triager: triage.Default(),
+		Officers: disp, OnInbound: disp.OnInbound,
+	})
+	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
+	r := mux.NewRouter()
+	r.Handle("/twilio/sms", sms)
+	r.HandleFunc("/twilio/status", alerts.Status)
+	r.HandleFunc("/twilio/alert-call", alerts.AlertCall)
+	h.srv = httptest.NewServer(r)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// post sends a signed webhook to path (with query) and returns status and body.
+func (h *harness) post(path string, form url.Values) (int, string) {
+	h.t.Helper()
+	req, err := twiliotest.NewSignedRequest(webhookToken, h.srv.URL+path, publicURL+path, form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var smsSeq int
+
+func (h *harness) sms(from, body string) string {
+	h.t.Helper()
+	smsSeq++
+	status, reply := h.post("/twilio/sms", url.Values{
+		"MessageSid": {twiliotest.NewSID("SM")}, "From": {from}, "To": {hotlineFrom}, "Body": {body},
+	})
+	if status != 200 {
+		h.t.Fatalf("sms: got %d %q", status, reply)
+	}
+	return reply
+}
+
+func (h *harness) runDue() {
+	h.t.Helper()
+	if err := h.disp.RunDue(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// sent counts messages and calls the fake Twilio received per recipient.
+func (h *harness) sent() (sms, calls map[string]int) {
+	sms, calls = map[string]int{}, map[string]int{}
+	for _, m := range h.twilio.Messages() {
+		sms[m.To]++
+	}
+	for _, c := range h.twilio.Calls() {
+		calls[c.To]++
+	}
+	return sms, calls
+}
+
+func (h *harness) wantSent(label string, wantSMS, wantCalls map[string]int) {
+	h.t.Helper()
+	sms, calls := h.sent()
+	if !equalCounts(sms, wantSMS) || !equalCounts(calls, wantCalls) {
+		h.t.Fatalf("%s: got SMS %v calls %v, want SMS %v calls %v", label, sms, calls, wantSMS, wantCalls)
+	}
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *harness) onlyAlert() hotline.Alert {
+	h.t.Helper()
+	var alerts []hotline.Alert
+	h.st.View(func(tx *store.Tx) error {
+		var err error
+		alerts, err = tx.Alerts()
+		return err
+	})
+	if len(alerts) != 1 {
+		h.t.Fatalf("want one alert, got %d", len(alerts))
+	}
+	return alerts[0]
+}
+
+func jobFrom(t *testing.T, callbackURL string) string {
+	t.Helper()
+	u, err := url.Parse(callbackURL)
+	if err != nil || u.Query().Get("job") == "" {
+		t.Fatalf("callback URL %q has no job id", callbackURL)
+	}
+	if strings.Contains(callbackURL, "Hotline") || strings.Contains(callbackURL, "P1") {
+		t.Fatalf("callback URL %q carries alert text", callbackURL)
+	}
+	return u.Query().Get("job")
+}
+
+const p1Tip = "Kömək edin, bizi zirzəmidə saxlayırlar"
+
+func TestP1EscalatesToBackupThenStopsOnSMSAck(t *testing.T) {
+	h := newHarness(t, nil)
+	reply := h.sms(reporter, p1Tip)
+	if !strings.Contains(reply, "Müraciət nömrəsi") {
+		t.Fatalf("reporter reply: %q", reply)
+	}
+	h.runDue()
+	h.wantSent("at once", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
+	msg := h.twilio.Messages()[0]
+	a := h.onlyAlert()
+	if msg.Body != "Hotline: new P1 case "+a.CaseCode+" (SMS, az). Reply 1a to acknowledge." {
+		t.Fatalf("alert text: %q", msg.Body)
+	}
+	if msg.From != hotlineFrom {
+		t.Fatalf("alert sent from %q, want the hotline number", msg.From)
+	}
+	jobFrom(t, msg.StatusCallback)
+
+	h.clock.Add(4*time.Minute + 59*time.Second)
+	h.runDue()
+	h.wantSent("before 5 minutes", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
+	h.clock.Add(time.Second)
+	h.runDue()
+	h.wantSent("at 5 minutes", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})
+
+	ack := h.sms(rashadPhone, "1A")
+	if !strings.Contains(ack, "alert 1 (P1 case "+a.CaseCode+") acknowledged") {
+		t.Fatalf("ack reply: %q", ack)
+	}
+	for _, d := range []time.Duration{5 * time.Minute, 10 * time.Minute, 2 * time.Hour} {
+		h.clock.Add(d)
+		h.runDue()
+	}
+	h.wantSent("after the ack", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})
+	a = h.onlyAlert()
+	if a.State != hotline.AlertAcknowledged || a.AckedBy != h.officers[rashadPhone].ID || a.AckedVia != "sms" || !a.NextAt.IsZero() {
+		t.Fatalf("alert after ack: %+v", a)
+	}
+	again := h.sms(leylaPhone, "ack 1")
+	if !strings.Contains(again, "already acknowledged by Rashad Mammadov") {
+		t.Fatalf("second ack: %q", again)
+	}
+	st, _ := h.st.Stats()
+	if st.Messages != 1 || st.Cases != 1 {
+		t.Fatalf("officer texts were stored as tips: %+v", st)
+	}
+}
+
+func TestVoiceAcknowledgement(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sms(reporter, p1Tip)
+	h.runDue()
+	calls := h.twilio.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("want one call, got %d", len(calls))
+	}
+	u, _ := url.Parse(calls[0].URL)
+	path := u.Path + "?" + u.RawQuery
+	status, twimlDoc := h.post(path, url.Values{"CallSid": {calls[0].SID}, "CallStatus": {"in-progress"}})
+	a := h.onlyAlert()
+	if status != 200 || !strings.Contains(twimlDoc, "<Gather") || !strings.Contains(twimlDoc, "Press 1 to acknowledge") ||
+		!strings.Contains(twimlDoc, strings.Join(strings.Split(a.CaseCode, ""), " ")) {
+		t.Fatalf("call TwiML: %d %s", status, twimlDoc)
+	}
+	if strings.Contains(twimlDoc, "zirzəmi") {
+		t.Fatal("the call reads out tip content")
+	}
+	status, twimlDoc = h.post(path, url.Values{"CallSid": {calls[0].SID}, "Digits": {"1"}})
+	if status != 200 || !strings.Contains(twimlDoc, "acknowledged") {
+		t.Fatalf("key press: %d %s", status, twimlDoc)
+	}
+	h.clock.Add(30 * time.Minute)
+	h.runDue()
+	h.wantSent("after the voice ack", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
+	if a = h.onlyAlert(); a.State != hotline.AlertAcknowledged || a.AckedVia != "call" || a.AckedBy != h.officers[leylaPhone].ID {
+		t.Fatalf("alert: %+v", a)
+	}
+}
+
+func TestUndeliveredSMSEscalatesAtOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sms(reporter, "Müdir pasportumu saxlayıb və maaşımı vermir") // P2: SMS to on duty, call after 10 min
+	h.runDue()
+	h.wantSent("P2 at once", map[string]int{leylaPhone: 1}, map[string]int{})
+	m := h.twilio.Messages()[0]
+	u, _ := url.Parse(m.StatusCallback)
+	status, body := h.post(u.Path+"?"+u.RawQuery, url.Values{"MessageSid": {m.SID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}})
+	if status != http.StatusNoContent {
+		t.Fatalf("status callback: %d %q", status, body)
+	}
+	h.runDue() // no clock change
+	h.wantSent("after undelivered", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
+
+	// A late "sent" for the failed message changes nothing.
+	h.post(u.Path+"?"+u.RawQuery, url.Values{"MessageSid": {m.SID}, "MessageStatus": {"sent"}})
+	var jobs []hotline.Job
+	h.st.View(func(tx *store.Tx) error { jobs, _ = tx.Jobs(""); return nil })
+	for _, j := range jobs {
+		if j.Kind == hotline.JobAlertSMS && (j.Delivery != "undelivered" || j.ErrorCode != 30003 || j.State != hotline.JobFailed) {
+			t.Fatalf("SMS job after out-of-order update: %+v", j)
+		}
+	}
+	// Unknown statuses and another job's SID are refused.
+	if status, _ := h.post(u.Path+"?"+u.RawQuery, url.Values{"MessageSid": {m.SID}, "MessageStatus": {"exploded"}}); status != 400 {
+		t.Fatalf("unknown status: got %d, want 400", status)
+	}
+	if status, _ := h.post(u.Path+"?"+u.RawQuery, url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "MessageStatus": {"delivered"}}); status != 403 {
+		t.Fatalf("mismatched SID: got %d, want 403", status)
+	}
+}
+
+func TestTwilioDownThenBackDeliversEachAlertOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.twilio.SetDown(true)
+	h.sms(reporter, p1Tip)
+	h.sms("+994557654322", "Помогите, нас держат на складе и не отпускают")
+	for range 4 {
+		h.runDue()
+		h.clock.Add(20 * time.Second)
+	}
+	h.wantSent("while down", map[string]int{}, map[string]int{})
+	h.twilio.SetDown(false)
+	for range 6 {
+		h.clock.Add(20 * time.Second)
+		h.runDue()
+	}
+	h.wantSent("once back", map[string]int{leylaPhone: 2}, map[string]int{leylaPhone: 2})
+	var jobs []hotline.Job
+	h.st.View(func(tx *store.Tx) error { jobs, _ = tx.Jobs(""); return nil })
+	for _, j := range jobs {
+		if j.State != hotline.JobSent || j.Tries < 2 || !j.HasSID {
+			t.Fatalf("job after recovery: %+v", j)
+		}
+	}
+}
+
+func TestTimeoutIsReconciledNotDoubled(t *testing.T) {
+	h := newHarness(t, nil)
+	h.twilio.SetDelay(5 * time.Second) // longer than the 2 s send timeout
+	h.sms(reporter, p1Tip)
+	h.runDue()
+	h.twilio.SetDelay(0)
+	h.clock.Add(30 * time.Second)
+	h.runDue()
+	h.wantSent("after a timeout", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
+}
+
+func TestDeadLetterAfterMaxTries(t *testing.T) {
+	h := newHarness(t, func(e *config.Escalation) { e.MaxTries = 3 })
+	h.twilio.FailNext(1000, 400, 21211) // permanent: invalid number
+	h.sms(reporter, p1Tip)
+	h.runDue()
+	var jobs []hotline.Job
+	h.st.View(func(tx *store.Tx) error { jobs, _ = tx.Jobs(""); return nil })
+	onDuty := 0
+	for _, j := range jobs {
+		if j.Step != 0 {
+			continue
+		}
+		onDuty++
+		if j.State != hotline.JobDead || j.ErrorCode != 21211 || j.Tries != 1 || strings.Contains(j.LastError, leylaPhone) {
+			t.Fatalf("permanent failure: %+v", j)
+		}
+	}
+	if onDuty != 2 {
+		t.Fatalf("want the on-duty SMS and call, got %d jobs", onDuty)
+	}
+	if a := h.onlyAlert(); a.Step < 2 {
+		t.Fatalf("a dead letter should move the alert on at once; step %d", a.Step)
+	}
+
+	h2 := newHarness(t, func(e *config.Escalation) { e.MaxTries = 3 })
+	h2.twilio.SetDown(true)
+	h2.sms(reporter, p1Tip)
+	for range 10 {
+		h2.runDue()
+		h2.clock.Add(30 * time.Second)
+	}
+	h2.st.View(func(tx *store.Tx) error { jobs, _ = tx.Jobs(""); return nil })
+	if j := firstStep(jobs); j.State != hotline.JobDead || j.Tries != 3 || !strings.Contains(j.LastError, "503") {
+		t.Fatalf("after max tries: %+v", j)
+	}
+}
+
+func TestOfficerTextsAreCommandsAndReporterCodesAreTips(t *testing.T) {
+	h := newHarness(t, nil)
+	// A reporter who texts something that looks like an ack is a reporter.
+	if reply := h.sms(reporter, "12a"); !strings.Contains(reply, "Reference") && !strings.Contains(reply, "nömrəsi") {
+		t.Fatalf("reporter's '12a' got %q, want the tip reply", reply)
+	}
+	for i := range 3 {
+		if reply := h.sms(leylaPhone, "hello there"); !strings.Contains(reply, "Reply with the alert number") && !strings.Contains(reply, "reply with the alert number") {
+			t.Fatalf("help reply %d: %q", i, reply)
+		}
+	}
+	if reply := h.sms(leylaPhone, "hello again"); strings.Contains(reply, "<Message>") {
+		t.Fatalf("fourth help reply within the hour was sent: %q", reply)
+	}
+	if reply := h.sms(leylaPhone, "99a"); strings.Contains(reply, "acknowledged") {
+		t.Fatalf("unknown alert acknowledged: %q", reply)
+	}
+	st, _ := h.st.Stats()
+	if st.Cases != 1 || st.Messages != 1 {
+		t.Fatalf("got %d cases %d messages, want only the reporter's tip", st.Cases, st.Messages)
+	}
+}
+
+func TestAckForms(t *testing.T) {
+	for _, text := range []string{"1a", "1 a", "1A", "ack 1", "ACK 1", "a", " A ", "#1a"} {
+		t.Run(text, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.sms(reporter, p1Tip)
+			h.runDue()
+			reply := h.sms(leylaPhone, text)
+			if !strings.Contains(reply, "acknowledged") {
+				t.Fatalf("%q: got %q", text, reply)
+			}
+		})
+	}
+	h := newHarness(t, nil)
+	h.sms(reporter, p1Tip)
+	if reply := h.sms(rashadPhone, "1c"); !strings.Contains(reply, "closed") {
+		t.Fatalf("close: %q", reply)
+	}
+	if a := h.onlyAlert(); a.State != hotline.AlertClosed {
+		t.Fatalf("state %s, want closed", a.State)
+	}
+}
+
+func TestPriorityRiseOpensNewAlertAndRepeatsThenSupervisors(t *testing.T) {
+	h := newHarness(t, func(e *config.Escalation) { e.P1.Repeat = 2 })
+	h.sms(reporter, "Müdir pasportumu saxlayıb") // P2
+	h.sms(reporter, p1Tip)                       // P1 now
+	var alerts []hotline.Alert
+	h.st.View(func(tx *store.Tx) error { alerts, _ = tx.Alerts(); return nil })
+	if len(alerts) != 2 || alerts[0].Priority != hotline.P1 || !alerts[0].Raised || alerts[1].State != hotline.AlertSuperseded {
+		t.Fatalf("alerts after a rise: %+v", alerts)
+	}
+	// Nobody answers: two rounds (0, 5, 10 min; then 15 + 0, 5, 10), then every supervisor.
+	for range 40 {
+		h.clock.Add(time.Minute)
+		h.runDue()
+	}
+	sms, _ := h.sent()
+	if sms[leylaPhone] != 2 || sms[rashadPhone] != 2 || sms[ayselPhone] != 3 {
+		t.Fatalf("SMS after two unanswered rounds: %v (want on-duty 2, backup 2, supervisor 2 + final 1)", sms)
+	}
+	if a := h.onlyOpen(); !a.Exhausted {
+		t.Fatalf("alert not marked exhausted: %+v", a)
+	}
+}
+
+func (h *harness) onlyOpen() hotline.Alert {
+	var open []hotline.Alert
+	h.st.View(func(tx *store.Tx) error {
+		all, _ := tx.Alerts()
+		for _, a := range all {
+			if a.State == hotline.AlertOpen {
+				open = append(open, a)
+			}
+		}
+		return nil
+	})
+	if len(open) != 1 {
+		h.t.Fatalf("want one open alert, got %d", len(open))
+	}
+	return open[0]
+}
+
+func firstStep(jobs []hotline.Job) hotline.Job {
+	for _, j := range jobs {
+		if j.Step == 0 && j.Kind == hotline.JobAlertSMS {
+			return j
+		}
+	}
+	return hotline.Job{}
+}
