@@ -314,8 +314,13 @@ func (a *Admin) RemoveOfficer(ctx context.Context, name string) error {
 		}
 		rota := stored.PruneOverrides(tx.Now())
 		if uses := rotaUses(rota, o.ID); len(uses) > 0 {
-			return hotline.Errorf(hotline.ECONFLICT, "%s is still in the rota: %s; put someone else there first (hotline rota set, rota import), or wait for the override to end",
-				o.Name, strings.Join(uses, ", "))
+			fix := "put someone else in those shifts first (hotline rota set, rota import)"
+			if !slices.ContainsFunc(uses, func(u string) bool { return strings.Contains(u, " of shift ") }) {
+				fix = "wait for the override to end"
+			} else if slices.ContainsFunc(uses, func(u string) bool { return strings.Contains(u, " of override ") }) {
+				fix += ", and wait for the override to end"
+			}
+			return hotline.Errorf(hotline.ECONFLICT, "%s is still in the rota: %s; %s", o.Name, strings.Join(uses, ", "), fix)
 		}
 		if len(rota.Overrides) != len(stored.Overrides) {
 			if err := dispatch.SaveRota(tx, rota); err != nil {
