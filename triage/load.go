@@ -1,0 +1,652 @@
+package triage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/hotline-az/hotline"
+)
+
+// The rules file (TOML) has three parts; README.md explains them for officers.
+//
+//	category_order = ["begging", "child", ...]   # optional; first wins
+//
+//	[words.help]                 # a named word list
+//	about = "..."
+//	az = ["kömək*"]; ru = ["помоги*"]; en = ["help"]
+//	include = ["rescue"]         # other lists whose words count as this list's
+//
+//	[[rule]]
+//	name = "confined"
+//	priority = "P1"              # P1, P2, P3, or none: a hint for the category
+//	category = "servitude"
+//	lang = ["az"]                # optional: only tips in these languages
+//	az = [...]; ru = [...]; en = [...]   # the rule's own phrases
+//	needs = ["help", "danger"]   # lists that must all be found too
+//	unless = ["harmless"]        # lists that stop the rule
+//	max_words = 4                # optional: only tips of at most 4 words
+//
+// A phrase is one or more words. A word ending in * matches every word that
+// begins with it; "@list" matches any word of a single-word list; "#minor"
+// matches a number from 1 to 17. Words of a phrase must come in order, in the
+// same clause, with at most maxGap other words between them.
+
+// maxGap is how many other words may stand between two words of a phrase.
+const maxGap = 2
+
+// negWindow is how many words before a phrase are searched for a negation.
+const negWindow = 2
+
+// minStem is the shortest key a word ending in * may have.
+const minStem = 3
+
+// maxWord is the longest key of a word in a phrase.
+const maxWord = 48
+
+// negationList is the word list whose words, right before a phrase, cancel it.
+const negationList = "not"
+
+var (
+	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	topKeys     = []string{"category_order", "words", "rule"}
+	listKeys    = []string{"about", "az", "ru", "en", "include"}
+	ruleKeys    = []string{"name", "about", "priority", "category", "lang", "az", "ru", "en", "needs", "unless", "max_words"}
+	langKeys    = []string{"az", "ru", "en"}
+	allCategory = []hotline.Category{
+		hotline.CategoryBegging, hotline.CategoryChild, hotline.CategoryOrgan,
+		hotline.CategoryRecruitment, hotline.CategorySexual, hotline.CategoryLabor,
+		hotline.CategoryServitude, hotline.CategoryInfo, hotline.CategoryNone,
+	}
+)
+
+// LoadFile reads and checks a rules file. See Load.
+func LoadFile(path string) (*Engine, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Load(f, filepath.Base(path))
+}
+
+// Load reads rules in TOML from r and checks them. name is the file name used
+// in errors. All problems found are reported together (errors.Join); each
+// names the file and the rule or word list, e.g.
+//
+//	rules.toml: rule "confined": pattern "!!" has no letters or digits
+func Load(r io.Reader, name string) (*Engine, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: line %d: %s", name, pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	c := &compiler{file: name, norm: newScratch()}
+	c.parse(raw)
+	var e *Engine
+	if len(c.errs) == 0 {
+		e = c.engine()
+	}
+	if len(c.errs) > 0 {
+		return nil, c.joined()
+	}
+	return e, nil
+}
+
+// defs as read from the file, before compiling.
+type listDef struct {
+	name    string
+	phrases [3][]string // by language index
+	include []string
+}
+
+type ruleDef struct {
+	name     string
+	what     string // "rule \"x\"" for errors
+	priority hotline.Priority
+	category hotline.Category
+	langs    uint8
+	phrases  [3][]string
+	needs    []string
+	unless   []string
+	maxWords int
+}
+
+var langOrder = [3]hotline.Lang{hotline.LangAz, hotline.LangRu, hotline.LangEn}
+
+func langIndex(l hotline.Lang) int {
+	switch l {
+	case hotline.LangRu:
+		return 1
+	case hotline.LangEn:
+		return 2
+	}
+	return 0
+}
+
+type compiler struct {
+	file string
+	norm *scratch
+	errs []error
+
+	order []hotline.Category
+	lists map[string]*listDef
+	rules []*ruleDef
+
+	// compiled
+	e       *Engine
+	listIdx map[string]int32
+	refs    map[string][]wordPat // single-word alternatives of lists used with @
+}
+
+// joined returns the errors found, each once, in the order found.
+func (c *compiler) joined() error {
+	seen := make(map[string]bool)
+	var errs []error
+	for _, err := range c.errs {
+		if !seen[err.Error()] {
+			seen[err.Error()] = true
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *compiler) errorf(what, format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%s: %s: %s", c.file, what, fmt.Sprintf(format, args...)))
+}
+
+func (c *compiler) parse(raw map[string]any) {
+	for _, k := range sortedKeys(raw) {
+		if !slices.Contains(topKeys, k) {
+			c.errorf("top level", "unknown setting %q (want one of %s)", k, strings.Join(topKeys, ", "))
+		}
+	}
+	c.parseOrder(raw["category_order"])
+
+	c.lists = make(map[string]*listDef)
+	if w, ok := raw["words"]; ok {
+		tbl, ok := w.(map[string]any)
+		if !ok {
+			c.errorf("words", "must be a table of word lists, like [words.help]")
+		}
+		for _, name := range sortedKeys(tbl) {
+			what := fmt.Sprintf("word list %q", name)
+			m, ok := tbl[name].(map[string]any)
+			if !ok {
+				c.errorf(what, "must be a table, like [words.%s]", name)
+				continue
+			}
+			if !nameRE.MatchString(name) {
+				c.errorf(what, "name must be lower-case letters, digits and _")
+			}
+			c.checkKeys(what, m, listKeys)
+			d := &listDef{name: name}
+			for i, lk := range langKeys {
+				d.phrases[i] = c.strings(what, m, lk)
+			}
+			d.include = c.strings(what, m, "include")
+			if len(d.phrases[0])+len(d.phrases[1])+len(d.phrases[2])+len(d.include) == 0 {
+				c.errorf(what, "has no words (give az, ru or en phrases, or include)")
+			}
+			c.lists[name] = d
+		}
+	}
+
+	var rules []map[string]any
+	switch v := raw["rule"].(type) {
+	case nil:
+		c.errorf("rules", "there are no rules (add [[rule]] tables)")
+	case []map[string]any:
+		rules = v
+	default:
+		c.errorf("rules", "rule must be written as [[rule]] tables")
+	}
+	names := make(map[string]bool)
+	for i, m := range rules {
+		d := &ruleDef{}
+		d.name, _ = m["name"].(string)
+		d.what = fmt.Sprintf("rule %q", d.name)
+		if d.name == "" {
+			d.what = fmt.Sprintf("rule #%d", i+1)
+			c.errorf(d.what, "has no name")
+		} else if !nameRE.MatchString(d.name) {
+			c.errorf(d.what, "name must be lower-case letters, digits and _")
+		} else if names[d.name] {
+			c.errorf(d.what, "name is used by another rule")
+		}
+		names[d.name] = true
+		c.checkKeys(d.what, m, ruleKeys)
+
+		if p, ok := m["priority"]; ok {
+			s, _ := p.(string)
+			switch pr := hotline.Priority(strings.ToUpper(s)); pr {
+			case hotline.P1, hotline.P2, hotline.P3:
+				d.priority = pr
+			default:
+				c.errorf(d.what, "priority %q is not P1, P2 or P3 (leave it out for a category hint)", fmt.Sprint(p))
+			}
+		}
+		cat, _ := m["category"].(string)
+		d.category = hotline.Category(cat)
+		if cat == "" {
+			c.errorf(d.what, "has no category (one of %s)", categoryNames())
+		} else if !slices.Contains(allCategory, d.category) {
+			c.errorf(d.what, "category %q is not one of %s", cat, categoryNames())
+		}
+		for _, l := range c.strings(d.what, m, "lang") {
+			if !hotline.Lang(l).Valid() {
+				c.errorf(d.what, "lang %q is not az, ru or en", l)
+				continue
+			}
+			d.langs |= 1 << langIndex(hotline.Lang(l))
+		}
+		for li, lk := range langKeys {
+			d.phrases[li] = c.strings(d.what, m, lk)
+		}
+		if v, ok := m["max_words"]; ok {
+			n, ok := v.(int64)
+			if !ok || n < 1 {
+				c.errorf(d.what, "max_words must be a whole number of at least 1")
+			}
+			d.maxWords = int(n)
+		}
+		d.needs = c.strings(d.what, m, "needs")
+		d.unless = c.strings(d.what, m, "unless")
+		if len(d.phrases[0])+len(d.phrases[1])+len(d.phrases[2])+len(d.needs) == 0 {
+			c.errorf(d.what, "has no phrases and needs no word list, so it would always fire")
+		}
+		for _, ref := range append(append([]string(nil), d.needs...), d.unless...) {
+			if _, ok := c.lists[ref]; !ok {
+				c.errorf(d.what, "no word list %q (needs and unless name [words.*] lists)", ref)
+			}
+		}
+		c.rules = append(c.rules, d)
+	}
+	for _, name := range sortedKeys(c.lists) {
+		for _, inc := range c.lists[name].include {
+			if _, ok := c.lists[inc]; !ok {
+				c.errorf(fmt.Sprintf("word list %q", name), "include: no word list %q", inc)
+			}
+		}
+	}
+}
+
+func (c *compiler) parseOrder(v any) {
+	c.order = allCategory
+	if v == nil {
+		return
+	}
+	list, ok := stringList(v)
+	if !ok {
+		c.errorf("category_order", "must be a list of categories")
+		return
+	}
+	seen := make(map[hotline.Category]bool)
+	var order []hotline.Category
+	for _, s := range list {
+		cat := hotline.Category(s)
+		switch {
+		case !slices.Contains(allCategory, cat):
+			c.errorf("category_order", "%q is not one of %s", s, categoryNames())
+		case seen[cat]:
+			c.errorf("category_order", "%q is listed twice", s)
+		default:
+			seen[cat] = true
+			order = append(order, cat)
+		}
+	}
+	for _, cat := range allCategory {
+		if !seen[cat] {
+			c.errorf("category_order", "%q is missing", cat)
+		}
+	}
+	c.order = order
+}
+
+func (c *compiler) checkKeys(what string, m map[string]any, allowed []string) {
+	for _, k := range sortedKeys(m) {
+		if !slices.Contains(allowed, k) {
+			c.errorf(what, "unknown field %q (want one of %s)", k, strings.Join(allowed, ", "))
+		}
+	}
+}
+
+// strings reads a list of strings (or a single string) from m[key].
+func (c *compiler) strings(what string, m map[string]any, key string) []string {
+	v, ok := m[key]
+	if !ok {
+		return nil
+	}
+	list, ok := stringList(v)
+	if !ok {
+		c.errorf(what, "%s must be a list of strings, like %s = [\"...\", \"...\"]", key, key)
+	}
+	return list
+}
+
+func stringList(v any) ([]string, bool) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, true
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return out, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	case []string:
+		return v, true
+	}
+	return nil, false
+}
+
+// engine compiles the parsed definitions. Errors found here are added to
+// c.errs; the caller checks them.
+func (c *compiler) engine() *Engine {
+	e := &Engine{
+		exact:  make(map[string][]int32),
+		prefix: make(map[string][]int32),
+	}
+	c.e = e
+	for i, cat := range c.order {
+		e.catRank[catIndex(cat)] = len(c.order) - i
+	}
+
+	// Word lists in an order where included lists come first.
+	c.listIdx = make(map[string]int32)
+	state := make(map[string]int) // 1 visiting, 2 done
+	var visit func(name string, path []string)
+	visit = func(name string, path []string) {
+		d := c.lists[name]
+		if d == nil || state[name] == 2 {
+			return
+		}
+		if state[name] == 1 {
+			c.errorf(fmt.Sprintf("word list %q", name), "includes itself: %s", strings.Join(append(path, name), " → "))
+			return
+		}
+		state[name] = 1
+		for _, inc := range d.include {
+			visit(inc, append(path, name))
+		}
+		state[name] = 2
+		c.listIdx[name] = int32(len(e.lists))
+		e.lists = append(e.lists, list{name: name})
+	}
+	for _, name := range sortedKeys(c.lists) {
+		visit(name, nil)
+	}
+	for _, name := range sortedKeys(c.lists) {
+		li := c.listIdx[name]
+		for _, inc := range c.lists[name].include {
+			if ii, ok := c.listIdx[inc]; ok {
+				e.lists[li].include = append(e.lists[li].include, ii)
+			}
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil
+	}
+
+	// Negation words.
+	for i := range e.negators {
+		e.negators[i] = make(map[string]bool)
+	}
+	if d := c.lists[negationList]; d != nil {
+		what := fmt.Sprintf("word list %q", negationList)
+		if len(d.include) > 0 {
+			c.errorf(what, "cannot include other lists")
+		}
+		for li, ps := range d.phrases {
+			for _, p := range ps {
+				words := c.parsePhrase(what, p)
+				if len(words) != 1 || words[0].prefix || words[0].minor || words[0].alts != nil {
+					c.errorf(what, "pattern %q: negation words must be single plain words", p)
+					continue
+				}
+				e.negators[li][words[0].lit] = true
+			}
+		}
+	}
+
+	// Phrases of word lists, then rules with their own list.
+	c.refs = make(map[string][]wordPat)
+	for _, name := range sortedKeys(c.lists) {
+		d := c.lists[name]
+		for li, ps := range d.phrases {
+			for _, p := range ps {
+				c.addPhrase(fmt.Sprintf("word list %q", name), p, c.listIdx[name], langOrder[li])
+			}
+		}
+	}
+	for _, d := range c.rules {
+		r := rule{name: d.name, priority: d.priority, category: d.category, own: -1, langs: d.langs, maxWords: d.maxWords}
+		if len(d.phrases[0])+len(d.phrases[1])+len(d.phrases[2]) > 0 {
+			r.own = int32(len(e.lists))
+			e.lists = append(e.lists, list{name: "rule " + d.name})
+			for li, ps := range d.phrases {
+				for _, p := range ps {
+					c.addPhrase(d.what, p, r.own, langOrder[li])
+				}
+			}
+		}
+		for _, n := range d.needs {
+			r.needs = append(r.needs, c.listIdx[n])
+		}
+		for _, n := range d.unless {
+			r.unless = append(r.unless, c.listIdx[n])
+		}
+		e.rules = append(e.rules, r)
+	}
+	for k, ids := range e.prefix {
+		e.prefixLens |= 1 << len(k)
+		e.prefix[k] = dedupe(ids)
+	}
+	for k, ids := range e.exact {
+		e.exact[k] = dedupe(ids)
+	}
+	e.minorFirst = dedupe(e.minorFirst)
+	e.words = (len(e.lists) + 63) / 64
+	e.pool.New = func() any {
+		s := newScratch()
+		s.hit = make([]uint64, e.words)
+		return s
+	}
+	return e
+}
+
+func (c *compiler) addPhrase(what, text string, li int32, lang hotline.Lang) {
+	words := c.parsePhrase(what, text)
+	if len(words) == 0 {
+		return
+	}
+	e := c.e
+	pid := int32(len(e.phrases))
+	p := phrase{words: words, list: li, lang: lang}
+	first := words[0]
+	if !first.prefix && !first.minor && first.alts == nil {
+		for _, m := range e.negators {
+			if m[first.lit] {
+				p.negFirst = true
+			}
+		}
+	}
+	e.phrases = append(e.phrases, p)
+	alts := first.alts
+	if alts == nil {
+		alts = []wordPat{first}
+	}
+	for _, a := range alts {
+		switch {
+		case a.minor:
+			e.minorFirst = append(e.minorFirst, pid)
+		case a.prefix:
+			e.prefix[a.lit] = append(e.prefix[a.lit], pid)
+		default:
+			e.exact[a.lit] = append(e.exact[a.lit], pid)
+		}
+	}
+}
+
+// parsePhrase turns the text of a phrase into word patterns, reporting
+// problems against what.
+func (c *compiler) parsePhrase(what, text string) []wordPat {
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		c.errorf(what, "pattern %q is empty", text)
+		return nil
+	}
+	var words []wordPat
+	for _, f := range fields {
+		switch {
+		case f == "#minor":
+			words = append(words, wordPat{minor: true})
+			continue
+		case strings.HasPrefix(f, "#"):
+			c.errorf(what, "pattern %q: %q is not known (the only # word is #minor)", text, f)
+			return nil
+		case strings.HasPrefix(f, "@"):
+			alts, ok := c.ref(what, text, f[1:])
+			if !ok {
+				return nil
+			}
+			words = append(words, wordPat{alts: alts})
+			continue
+		}
+		prefix := strings.HasSuffix(f, "*")
+		w := strings.TrimSuffix(f, "*")
+		if strings.ContainsAny(w, "*@#") {
+			c.errorf(what, "pattern %q: * may only end a word, and @ or # only start one", text)
+			return nil
+		}
+		c.norm.normalize(w)
+		if len(c.norm.toks) == 0 {
+			c.errorf(what, "pattern %q: word %q has no letters or digits", text, f)
+			return nil
+		}
+		for i := range c.norm.toks {
+			k := string(c.norm.word(i))
+			last := i == len(c.norm.toks)-1
+			if len(k) > maxWord {
+				c.errorf(what, "pattern %q: word %q is longer than %d letters", text, f, maxWord)
+				return nil
+			}
+			if last && prefix && len(k) < minStem {
+				c.errorf(what, "pattern %q: a word ending in * needs at least %d letters before the *", text, minStem)
+				return nil
+			}
+			words = append(words, wordPat{lit: k, prefix: last && prefix})
+		}
+	}
+	return words
+}
+
+// ref returns the single-word patterns of list name, for "@name".
+func (c *compiler) ref(what, text, name string) ([]wordPat, bool) {
+	if alts, ok := c.refs[name]; ok {
+		return alts, alts != nil
+	}
+	d := c.lists[name]
+	if d == nil {
+		c.errorf(what, "pattern %q: no word list %q", text, name)
+		return nil, false
+	}
+	c.refs[name] = nil // guards against a list that refers to itself
+	var alts []wordPat
+	ok := true
+	var collect func(d *listDef)
+	seen := make(map[string]bool)
+	collect = func(d *listDef) {
+		if seen[d.name] {
+			return
+		}
+		seen[d.name] = true
+		for _, ps := range d.phrases {
+			for _, p := range ps {
+				if strings.Contains(p, "@") {
+					c.errorf(what, "pattern %q: list %q is used with @, so its words cannot use @ themselves", text, name)
+					ok = false
+					continue
+				}
+				words := c.parsePhrase(fmt.Sprintf("word list %q", d.name), p)
+				if len(words) == 0 {
+					ok = false
+					continue
+				}
+				if len(words) != 1 {
+					c.errorf(what, "pattern %q: list %q is used with @, so it must hold single words, not %q", text, name, p)
+					ok = false
+					continue
+				}
+				alts = append(alts, words[0])
+			}
+		}
+		for _, inc := range d.include {
+			if d2 := c.lists[inc]; d2 != nil {
+				collect(d2)
+			}
+		}
+	}
+	collect(d)
+	if !ok {
+		return nil, false
+	}
+	c.refs[name] = alts
+	return alts, true
+}
+
+func dedupe(ids []int32) []int32 {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := ids[:0]
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func categoryNames() string {
+	names := make([]string, len(allCategory))
+	for i, c := range allCategory {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
+func catIndex(c hotline.Category) int {
+	for i, x := range allCategory {
+		if x == c {
+			return i
+		}
+	}
+	return len(allCategory) - 1
+}

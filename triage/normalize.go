@@ -1,0 +1,346 @@
+package triage
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalisation turns a tip into a list of "keys": lower-case ASCII words in
+// which the spellings people really use for the same word coincide.
+//
+//   - Case: lowered with the Azerbaijani rules of golang.org/x/text/cases, so
+//     "İ" becomes "i" (not "i" + combining dot) and "I" becomes "ı".
+//   - Azerbaijani letters are flattened: ə→e, ğ→g, ı→i, ö→o, ü→u, ş→s, ç→c
+//     (and the 1991 spelling ä→e). Other accents are dropped.
+//   - Cyrillic is transliterated, so Russian in Cyrillic, Russian typed in
+//     Latin ("pomogite", "derzhat") and Azerbaijani typed in Cyrillic
+//     ("кёмек един") land on the same key as their Latin spelling.
+//   - Sounds spelled several ways are merged: x/kh/х→h, y/й/ы→i, q/г→g,
+//     sh/ш→s, ch/ч/ц→c, zh/ж→j.
+//   - A letter typed twice or more counts once ("heeelp", "passport"/"pasport").
+//   - Apostrophes vanish ("won't" → "wont"); other punctuation separates words,
+//     and . , ! ? ; : and line breaks also end a clause.
+//   - Digits form their own words ("12yaşlı" is "12" and "iasli").
+//
+// Rule phrases go through the same steps, so an officer writes words in their
+// ordinary spelling and they match all of these variants.
+
+// Character classes of the rune table.
+const (
+	cSep    uint8 = iota // separates words
+	cBreak               // separates words and ends a clause
+	cLetter              // part of a word; key holds its ASCII spelling
+	cDigit               // part of a number
+	cJoin                // apostrophe: dropped, the word goes on
+	cMark                // combining mark: dropped, the word goes on
+)
+
+type runeInfo struct {
+	class uint8
+	latin bool   // a Latin letter: takes part in sh/ch/zh/kh digraphs
+	key   string // ASCII key of a letter
+}
+
+// tableSize covers ASCII, Latin-1, Latin Extended-A/B, IPA (for ə),
+// combining marks and Cyrillic with its supplement.
+const tableSize = 0x530
+
+var runeTable = buildRuneTable()
+
+func buildRuneTable() *[tableSize]runeInfo {
+	var t [tableSize]runeInfo
+	ascii := func(c byte) string {
+		switch c {
+		case 'x':
+			return "h"
+		case 'y':
+			return "i"
+		case 'q':
+			return "g"
+		}
+		return string(c)
+	}
+	for r := rune(0); r < 0x80; r++ {
+		switch {
+		case r >= 'a' && r <= 'z':
+			t[r] = runeInfo{class: cLetter, latin: true, key: ascii(byte(r))}
+		case r >= 'A' && r <= 'Z':
+			t[r] = runeInfo{class: cLetter, latin: true, key: ascii(byte(r - 'A' + 'a'))}
+		case r >= '0' && r <= '9':
+			t[r] = runeInfo{class: cDigit}
+		case r == '\'' || r == '`':
+			t[r] = runeInfo{class: cJoin}
+		case r == '.' || r == ',' || r == '!' || r == '?' || r == ';' || r == ':' || r == '\n' || r == '\r':
+			t[r] = runeInfo{class: cBreak}
+		}
+	}
+	// Latin letters with accents: keep the base letter.
+	for r := rune(0x80); r < 0x250; r++ {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		d := norm.NFD.String(string(r))
+		if c := d[0]; c < 0x80 && t[c].class == cLetter {
+			t[r] = runeInfo{class: cLetter, latin: true, key: t[c].key}
+		}
+	}
+	latin := map[rune]string{
+		'ə': "e", 'Ə': "e", 'ä': "e", 'Ä': "e", 'ı': "i", 'ø': "o", 'Ø': "o",
+		'æ': "ae", 'Æ': "ae", 'œ': "oe", 'Œ': "oe", 'ß': "s", 'đ': "d", 'Đ': "d",
+		'ł': "l", 'Ł': "l", 'ŋ': "n", 'ɪ': "i",
+	}
+	for r, k := range latin {
+		t[r] = runeInfo{class: cLetter, latin: true, key: k}
+	}
+	for r := rune(0x300); r < 0x370; r++ {
+		t[r] = runeInfo{class: cMark}
+	}
+	t[0xB4] = runeInfo{class: cJoin}  // ´
+	t[0x2BC] = runeInfo{class: cJoin} // ʼ
+	t[0xA1] = runeInfo{class: cBreak} // ¡
+	t[0xBF] = runeInfo{class: cBreak} // ¿
+	cyr := map[rune]string{
+		'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "o",
+		'ж': "j", 'з': "z", 'и': "i", 'й': "i", 'к': "k", 'л': "l", 'м': "m",
+		'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u",
+		'ф': "f", 'х': "h", 'ц': "c", 'ч': "c", 'ш': "s", 'щ': "s", 'ъ': "",
+		'ы': "i", 'ь': "", 'э': "e", 'ю': "iu", 'я': "ia",
+		// Azerbaijani Cyrillic.
+		'ә': "e", 'ғ': "g", 'ҝ': "g", 'ө': "o", 'ү': "u", 'ҹ': "c", 'һ': "h",
+		'ј': "i", 'ҳ': "h", 'ҷ': "c", 'ҕ': "g",
+		// Ukrainian and Belarusian letters that turn up in typing.
+		'і': "i", 'ї': "i", 'є': "e", 'ґ': "g", 'ў': "u",
+		// Kazakh and Turkmen letters occasionally used for the same sounds.
+		'қ': "k", 'ң': "n", 'ұ': "u", 'ӧ': "o", 'ӱ': "u", 'ӓ': "e",
+	}
+	for r, k := range cyr {
+		t[r] = runeInfo{class: cLetter, key: k}
+		if up := unicode.ToUpper(r); up < tableSize {
+			t[up] = runeInfo{class: cLetter, key: k}
+		}
+	}
+	return &t
+}
+
+// lookupRune classifies r.
+func lookupRune(r rune) runeInfo {
+	if r < tableSize {
+		return runeTable[r]
+	}
+	switch r {
+	case '\u2019', '\u2018', '\u02BC', '\uFF07':
+		return runeInfo{class: cJoin}
+	case '\u2026', '\u3002', '\uFF01', '\uFF1F', '\u060C', '\u061B', '\u061F', '\u2028', '\u2029':
+		return runeInfo{class: cBreak}
+	}
+	if unicode.Is(unicode.Mn, r) {
+		return runeInfo{class: cMark}
+	}
+	return runeInfo{class: cSep}
+}
+
+// tok is one word of a normalised tip: key[s:e] in the scratch buffer.
+type tok struct {
+	s, e int32
+	num  int32 // value of a number of up to 3 digits; -1 for words and longer numbers
+	brk  bool  // a clause break comes right before this word
+}
+
+// stats counts letters of the original text for language detection.
+type stats struct {
+	lat, cyr     int // Latin and Cyrillic letters
+	azLat, azCyr int // letters only Azerbaijani uses, in Latin and in Cyrillic
+}
+
+// scratch holds the buffers of one normalisation; pooled, never shared.
+type scratch struct {
+	caser cases.Caser
+	src   []byte
+	low   []byte
+	key   []byte
+	toks  []tok
+	st    stats
+
+	tokStart int
+	inTok    bool
+	digits   bool
+	brk      bool
+	lastLat  bool
+
+	hit   []uint64 // lists matched, by index (engine only)
+	fired []int32  // rules fired (engine only)
+}
+
+func newScratch() *scratch {
+	return &scratch{
+		caser: cases.Lower(language.Azerbaijani),
+		src:   make([]byte, 0, 256),
+		low:   make([]byte, 0, 256),
+		key:   make([]byte, 0, 256),
+		toks:  make([]tok, 0, 64),
+	}
+}
+
+// maxText bounds the work per tip: longer texts are read up to this many bytes.
+// An SMS is at most a few hundred bytes; concatenated messages stay far below.
+const maxText = 64 << 10
+
+// normalize fills s.key, s.toks and s.st from text.
+func (s *scratch) normalize(text string) {
+	if len(text) > maxText {
+		text = text[:maxText]
+	}
+	s.st = stats{}
+	for _, r := range text {
+		switch {
+		case r < 0x80:
+			if r|0x20 >= 'a' && r|0x20 <= 'z' {
+				s.st.lat++
+			}
+		case r >= 0x400 && r < 0x530:
+			if unicode.IsLetter(r) {
+				s.st.cyr++
+				switch r {
+				case 'ә', 'Ә', 'ғ', 'Ғ', 'ҝ', 'Ҝ', 'ө', 'Ө', 'ү', 'Ү', 'ҹ', 'Ҹ', 'һ', 'Һ', 'ј', 'Ј':
+					s.st.azCyr++
+				}
+			}
+		case r < 0x250:
+			if unicode.IsLetter(r) {
+				s.st.lat++
+				switch r {
+				case 'ə', 'Ə', 'ğ', 'Ğ', 'ı', 'İ', 'ş', 'Ş', 'ç', 'Ç', 'ö', 'Ö', 'ü', 'Ü':
+					s.st.azLat++
+				}
+			}
+		}
+	}
+
+	s.src = append(s.src[:0], text...)
+	s.low = s.lower(s.src)
+
+	s.key = s.key[:0]
+	s.toks = s.toks[:0]
+	s.inTok, s.brk, s.lastLat = false, false, false
+	low := s.low
+	for i := 0; i < len(low); {
+		r, n := rune(low[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(low[i:])
+		}
+		i += n
+		info := lookupRune(r)
+		switch info.class {
+		case cLetter:
+			if s.inTok && s.digits {
+				s.endTok()
+			}
+			if !s.inTok {
+				s.startTok(false)
+			}
+			s.emit(info.key, info.latin)
+		case cDigit:
+			if s.inTok && !s.digits {
+				s.endTok()
+			}
+			if !s.inTok {
+				s.startTok(true)
+			}
+			s.key = append(s.key, byte(r))
+		case cJoin, cMark:
+		case cBreak:
+			s.endTok()
+			s.brk = true
+		default:
+			s.endTok()
+		}
+	}
+	s.endTok()
+}
+
+// lower writes the Azerbaijani lower case of src into s.low.
+func (s *scratch) lower(src []byte) []byte {
+	dst := s.low[:cap(s.low)]
+	if len(dst) < len(src)+16 {
+		dst = make([]byte, 2*len(src)+16)
+	}
+	for {
+		s.caser.Reset()
+		n, _, err := s.caser.Transform(dst, src, true)
+		if err == transform.ErrShortDst {
+			dst = make([]byte, 2*len(dst))
+			continue
+		}
+		if err != nil {
+			// Not expected for a case mapper; fall back to the raw bytes,
+			// whose upper-case ASCII the rune table still maps.
+			return append(dst[:0], src...)
+		}
+		return dst[:n]
+	}
+}
+
+func (s *scratch) startTok(digits bool) {
+	s.inTok, s.digits, s.lastLat = true, digits, false
+	s.tokStart = len(s.key)
+}
+
+func (s *scratch) endTok() {
+	if !s.inTok {
+		return
+	}
+	s.inTok = false
+	if len(s.key) == s.tokStart {
+		return // a word of letters with no key, like a lone "ь"
+	}
+	t := tok{s: int32(s.tokStart), e: int32(len(s.key)), num: -1, brk: s.brk}
+	if s.digits && t.e-t.s <= 3 {
+		t.num = 0
+		for _, c := range s.key[t.s:t.e] {
+			t.num = t.num*10 + int32(c-'0')
+		}
+	}
+	s.brk = false
+	s.toks = append(s.toks, t)
+}
+
+// emit appends the key of one letter to the current word, merging Latin
+// digraphs and letters typed twice.
+func (s *scratch) emit(k string, latin bool) {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		n := len(s.key) - s.tokStart
+		if n > 0 {
+			last := s.key[len(s.key)-1]
+			if latin && s.lastLat && c == 'h' {
+				switch last {
+				case 's', 'c':
+					continue
+				case 'z':
+					s.key[len(s.key)-1] = 'j'
+					continue
+				case 'k':
+					s.key[len(s.key)-1] = 'h'
+					continue
+				}
+			}
+			if last == c {
+				s.lastLat = latin
+				continue
+			}
+		}
+		s.key = append(s.key, c)
+		s.lastLat = latin
+	}
+}
+
+// word returns the key of token i.
+func (s *scratch) word(i int) []byte {
+	t := s.toks[i]
+	return s.key[t.s:t.e]
+}

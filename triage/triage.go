@@ -1,0 +1,257 @@
+// Package triage reads the text of a tip and says how urgent it is (P1, P2,
+// P3), what kind of exploitation it suggests, which language it is written in
+// and which rules fired.
+//
+// The rules live in a TOML file that officers can read and extend; the
+// default set is embedded (rules.toml) and another file can replace it
+// (LoadFile). README.md explains the file.
+//
+// The Engine never logs and keeps no state between tips, so one Engine serves
+// any number of goroutines.
+package triage
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"sync"
+
+	"github.com/hotline-az/hotline"
+)
+
+//go:embed rules.toml
+var defaultRules []byte
+
+var defaultEngine = sync.OnceValue(func() *Engine {
+	e, err := Load(bytes.NewReader(defaultRules), "rules.toml")
+	if err != nil {
+		panic(fmt.Sprintf("triage: embedded rules are invalid: %v", err))
+	}
+	return e
+})
+
+// Default returns the engine built from the embedded rules.toml. It panics
+// only if the embedded file is invalid, which the package tests rule out.
+// Every call returns the same Engine.
+func Default() *Engine { return defaultEngine() }
+
+// Engine triages tips with a fixed set of rules. It is safe for concurrent use.
+type Engine struct {
+	lists   []list
+	phrases []phrase
+	rules   []rule
+
+	exact      map[string][]int32 // phrases by their first word, matched whole
+	prefix     map[string][]int32 // phrases by their first word's stem
+	prefixLens uint64             // lengths of the stems in prefix
+	minorFirst []int32            // phrases starting with #minor
+	negators   [3]map[string]bool // by language index
+	catRank    [9]int             // by category index; higher wins
+	words      int                // uint64 words in a list bitset
+
+	pool sync.Pool // *scratch
+}
+
+var _ hotline.Triager = (*Engine)(nil)
+
+type list struct {
+	name    string
+	include []int32
+}
+
+type wordPat struct {
+	lit    string
+	prefix bool
+	minor  bool
+	alts   []wordPat // for @list: any of these
+}
+
+type phrase struct {
+	words    []wordPat
+	list     int32
+	lang     hotline.Lang
+	negFirst bool
+}
+
+type rule struct {
+	name     string
+	priority hotline.Priority // "" for a category hint
+	category hotline.Category
+	langs    uint8 // bit per language index; 0 for all
+	own      int32 // list of the rule's own phrases, or -1
+	needs    []int32
+	unless   []int32
+	maxWords int // 0 for any length
+}
+
+// Triage reads one tip. The result always has a valid priority, category and
+// language, and a non-nil Matched (empty when no rule fired).
+func (e *Engine) Triage(text string) hotline.Triage {
+	s := e.pool.Get().(*scratch)
+	defer e.pool.Put(s)
+	s.normalize(text)
+	lang := detect(s)
+	li := langIndex(lang)
+
+	hit := s.hit
+	clear(hit)
+	e.match(s, li)
+	for i := range e.lists {
+		if hit[i/64]&(1<<(i%64)) != 0 {
+			continue
+		}
+		for _, inc := range e.lists[i].include {
+			if hit[inc/64]&(1<<(inc%64)) != 0 {
+				hit[i/64] |= 1 << (i % 64)
+				break
+			}
+		}
+	}
+
+	s.fired = s.fired[:0]
+	top := hotline.Priority("")
+	for ri := range e.rules {
+		r := &e.rules[ri]
+		if r.langs != 0 && r.langs&(1<<li) == 0 {
+			continue
+		}
+		if r.maxWords > 0 && len(s.toks) > r.maxWords {
+			continue
+		}
+		if r.own >= 0 && !has(hit, r.own) {
+			continue
+		}
+		if !all(hit, r.needs) || anyHit(hit, r.unless) {
+			continue
+		}
+		s.fired = append(s.fired, int32(ri))
+		top = top.Max(r.priority)
+	}
+
+	out := hotline.Triage{Priority: hotline.P3, Category: hotline.CategoryNone, Lang: lang, Matched: []string{}}
+	if len(s.fired) == 0 {
+		return out
+	}
+	if top == "" {
+		top = hotline.P3
+	}
+	out.Priority = top
+	best := -1
+	out.Matched = make([]string, 0, len(s.fired))
+	for _, ri := range s.fired {
+		r := &e.rules[ri]
+		out.Matched = append(out.Matched, r.name)
+		// The category comes from the rules that set the priority and, for
+		// P1 and P2, from category hints; the higher in category_order wins.
+		if r.priority == top || (r.priority == "" && top != hotline.P3) {
+			if rank := e.catRank[catIndex(r.category)]; rank > best {
+				best = rank
+				out.Category = r.category
+			}
+		}
+	}
+	return out
+}
+
+// match marks in s.hit the lists whose phrases occur in the tip.
+func (e *Engine) match(s *scratch, li int) {
+	for ti := range s.toks {
+		t := s.toks[ti]
+		w := s.key[t.s:t.e]
+		if t.num >= 1 && t.num <= 17 {
+			for _, pid := range e.minorFirst {
+				e.try(s, pid, ti, li)
+			}
+		}
+		for _, pid := range e.exact[string(w)] {
+			e.try(s, pid, ti, li)
+		}
+		for n := minStem; n <= len(w) && n < 64; n++ {
+			if e.prefixLens&(1<<n) == 0 {
+				continue
+			}
+			for _, pid := range e.prefix[string(w[:n])] {
+				e.try(s, pid, ti, li)
+			}
+		}
+	}
+}
+
+// try checks phrase pid starting at token ti.
+func (e *Engine) try(s *scratch, pid int32, ti, li int) {
+	p := &e.phrases[pid]
+	if has(s.hit, p.list) {
+		return
+	}
+	neg := e.negators[li]
+	// A negation word up to negWindow words before the phrase, in the same
+	// clause, cancels it: "не бьют", "nobody is hurting me".
+	if !p.negFirst {
+		for k := ti - 1; k >= 0 && k >= ti-negWindow && !s.toks[k+1].brk; k-- {
+			if neg[string(s.word(k))] {
+				return
+			}
+		}
+	}
+	pos := ti
+	for _, w := range p.words[1:] {
+		found := false
+		for j := pos + 1; j < len(s.toks) && j <= pos+1+maxGap; j++ {
+			if s.toks[j].brk {
+				break
+			}
+			// "меня никто не держит": a negated later word does not count.
+			if j-1 > pos && neg[string(s.word(j-1))] {
+				continue
+			}
+			if w.match(s, j) {
+				pos, found = j, true
+				break
+			}
+		}
+		if !found {
+			return
+		}
+	}
+	s.hit[p.list/64] |= 1 << (p.list % 64)
+}
+
+func (w *wordPat) match(s *scratch, j int) bool {
+	t := s.toks[j]
+	if w.minor {
+		return t.num >= 1 && t.num <= 17
+	}
+	if w.alts != nil {
+		for i := range w.alts {
+			if w.alts[i].match(s, j) {
+				return true
+			}
+		}
+		return false
+	}
+	k := s.key[t.s:t.e]
+	if w.prefix {
+		return len(k) >= len(w.lit) && string(k[:len(w.lit)]) == w.lit
+	}
+	return string(k) == w.lit
+}
+
+func has(bits []uint64, i int32) bool { return bits[i/64]&(1<<(i%64)) != 0 }
+
+func all(bits []uint64, ids []int32) bool {
+	for _, i := range ids {
+		if !has(bits, i) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyHit(bits []uint64, ids []int32) bool {
+	for _, i := range ids {
+		if has(bits, i) {
+			return true
+		}
+	}
+	return false
+}
