@@ -97,10 +97,7 @@ func Load(r io.Reader, name string) (*Engine, error) {
 	}
 	c := &compiler{file: name, norm: newScratch()}
 	c.parse(raw)
-	var e *Engine
-	if len(c.errs) == 0 {
-		e = c.engine()
-	}
+	e := c.engine() // also when parsing found problems, to report them all
 	if len(c.errs) > 0 {
 		return nil, c.joined()
 	}
@@ -360,7 +357,7 @@ func stringList(v any) ([]string, bool) {
 }
 
 // engine compiles the parsed definitions. Errors found here are added to
-// c.errs; the caller checks them.
+// c.errs; the caller checks them and drops the engine if there are any.
 func (c *compiler) engine() *Engine {
 	e := &Engine{
 		exact:  make(map[string][]int32),
@@ -403,10 +400,6 @@ func (c *compiler) engine() *Engine {
 			}
 		}
 	}
-	if len(c.errs) > 0 {
-		return nil
-	}
-
 	// Negation words.
 	for i := range e.negators {
 		e.negators[i] = make(map[string]bool)

@@ -1,0 +1,43 @@
+package triage_test
+
+import (
+	"testing"
+
+	"github.com/hotline-az/hotline/triage"
+)
+
+// tip160 is a 160-character tip (in bytes: Azerbaijani letters take two).
+var tip160 = func() string {
+	s := "Salam, qardaşım Rusiyada tikintidə işləyir, müdir pasportunu alıb, maaş vermir, indi deyir ki qaçsa onu döyəcəklər. Nə edək? Kömək edin zəhmət olmasa, təcili cavab verin, çox qorxuruq, hamımız burdayıq"
+	r := []rune(s)
+	if len(r) < 160 {
+		panic("tip160 too short")
+	}
+	return string(r[:160])
+}()
+
+func BenchmarkTriage160(b *testing.B) {
+	e := triage.Default()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(tip160)))
+	for b.Loop() {
+		e.Triage(tip160)
+	}
+}
+
+func BenchmarkTriage160Parallel(b *testing.B) {
+	e := triage.Default()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e.Triage(tip160)
+		}
+	})
+}
+
+func BenchmarkDetectLang160(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		triage.DetectLang(tip160)
+	}
+}

@@ -1,0 +1,194 @@
+package triage_test
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/triage"
+)
+
+// TestAzerbaijaniDottedI checks case folding: Azerbaijani has dotted İ/i and
+// dotless I/ı. strings.ToLower("İŞİMİ") is "i̇şi̇mi̇" (i + combining dot), which
+// would match nothing; the engine folds all of İŞİMİ, işimi, ISIMI, isimi and
+// ışımı to the same key.
+func TestAzerbaijaniDottedI(t *testing.T) {
+	e := mustLoad(t, `
+[[rule]]
+name = "my_work"
+priority = "P2"
+category = "labor"
+az = ["işimi"]
+
+[[rule]]
+name = "heat"
+priority = "P3"
+category = "none"
+az = ["ısı"]
+`)
+	for _, text := range []string{"İŞİMİ", "işimi", "ISIMI", "isimi", "ışımı", "İşimi", "Isimi", "i\u0307s\u0327imi"} {
+		if got := e.Triage(text); got.Priority != hotline.P2 || strings.Join(got.Matched, ",") != "my_work" {
+			t.Errorf("Triage(%q) = %s %v, want P2 [my_work]", text, got.Priority, got.Matched)
+		}
+	}
+	for _, text := range []string{"ISI", "ısı", "isi", "İSİ", "Isı"} {
+		if got := e.Triage(text); strings.Join(got.Matched, ",") != "heat" {
+			t.Errorf("Triage(%q) matched %v, want [heat]", text, got.Matched)
+		}
+	}
+	// An English capital I is not taken for Azerbaijani.
+	if got := triage.DetectLang("I AM LOCKED IN A ROOM"); got != hotline.LangEn {
+		t.Errorf("DetectLang(I AM LOCKED IN A ROOM) = %s, want en", got)
+	}
+	if got := triage.DetectLang("İŞİMİ İTİRDİM"); got != hotline.LangAz {
+		t.Errorf("DetectLang(İŞİMİ İTİRDİM) = %s, want az", got)
+	}
+}
+
+// TestSpellings checks that the spellings people use for the same words match
+// the same default rules.
+func TestSpellings(t *testing.T) {
+	groups := []struct {
+		rule  string
+		texts []string
+	}{
+		{"violence", []string{"Məni döyürlər", "meni doyurler", "MENİ DÖYÜRLƏR", "мени доюрлар", "Мәни дөјүрләр"}},
+		{"confined", []string{"Нас держат", "nas derzhat", "nas derjat", "NAS DERZHAT", "нас держат!!!"}},
+		{"confined", []string{"they are holding me", "they r holding me", "THEY ARE HOLDING ME", "theyre holdin me"}},
+		{"threat", []string{"угрожают", "ugrojaiut", "ugrozhayut", "угрожаеть"}},
+		{"plea", []string{"помогите", "pomogite", "POMOGITE", "помогитеее", "Kömək edin", "komek edin", "кёмек един", "help", "heeelp"}},
+	}
+	for _, g := range groups {
+		for _, text := range g.texts {
+			got := triage.Default().Triage(text)
+			if !contains(got.Matched, g.rule) {
+				t.Errorf("Triage(%q) matched %v, want %s among them", text, got.Matched, g.rule)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestNegationAndHarmless checks that negated or harmless uses of alarm
+// words are not P1, while the plain alarm is.
+func TestNegationAndHarmless(t *testing.T) {
+	notP1 := []string{
+		"help me find a job",
+		"help with my router",
+		"can you help me with my homework",
+		"Kompüterimə kömək lazımdır",
+		"Mənə iş tapmağa kömək edin",
+		"Помогите найти работу",
+		"Помогите с переводом документов",
+		"Меня никто не держит, просто вопрос",
+		"Они меня не бьют",
+		"Məni döymürlər, sadəcə maaş gecikir",
+		"Nobody is hurting me",
+		"they don't beat us",
+		"I am not locked in",
+		"we are not being held",
+		"this traffic is killing me",
+		"my phone is locked",
+		"I locked myself out of my car",
+		"işdən çıxa bilmirəm, çünki müqavilə var",
+		"I can't leave my job because of the contract",
+	}
+	for _, text := range notP1 {
+		if got := triage.Default().Triage(text); got.Priority == hotline.P1 {
+			t.Errorf("Triage(%q) = P1 %v, want not P1", text, got.Matched)
+		}
+	}
+	p1 := []string{
+		"help, they locked me in",
+		"help they locked me in",
+		"Помогите, нас держат",
+		"они меня бьют",
+		"Məni döyürlər",
+		"they are hurting me",
+		"they beat us",
+		"I am locked in",
+		"we are being held",
+		"they won't let me go",
+		"не выпускают из дома",
+		"çıxa bilmirəm, qapı bağlıdır",
+	}
+	for _, text := range p1 {
+		if got := triage.Default().Triage(text); got.Priority != hotline.P1 {
+			t.Errorf("Triage(%q) = %s %v, want P1", text, got.Priority, got.Matched)
+		}
+	}
+}
+
+func TestDetectLang(t *testing.T) {
+	tests := []struct {
+		text string
+		want hotline.Lang
+	}{
+		{"Kömək edin", hotline.LangAz},
+		{"komek edin bizi burda saxlayirlar", hotline.LangAz},
+		{"Мени доюрлар, кёмек един", hotline.LangAz},
+		{"Мәни бағлајыблар", hotline.LangAz},
+		{"Помогите", hotline.LangRu},
+		{"pomogite nas derzhat", hotline.LangRu},
+		{"spasibo vse horosho", hotline.LangRu},
+		{"help me please", hotline.LangEn},
+		{"hello", hotline.LangEn},
+		{"", hotline.LangAz},
+		{"12345", hotline.LangAz},
+		{"🙂", hotline.LangAz},
+	}
+	for _, tt := range tests {
+		if got := triage.DetectLang(tt.text); got != tt.want {
+			t.Errorf("DetectLang(%q) = %s, want %s", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestResultAlwaysValid(t *testing.T) {
+	for _, text := range []string{"", " ", "\x00", "🙂🙂", strings.Repeat("a", 1<<17), "\xff\xfe"} {
+		got := triage.Default().Triage(text)
+		if got.Priority.Rank() == 0 || !got.Lang.Valid() || got.Category == "" || got.Matched == nil {
+			t.Errorf("Triage(%.20q) = %+v, want a valid result with non-nil Matched", text, got)
+		}
+		b, _ := json.Marshal(got)
+		if !strings.Contains(string(b), `"matched":[`) {
+			t.Errorf("JSON of Triage(%.20q) = %s, want matched as a list", text, b)
+		}
+	}
+}
+
+// TestConcurrent runs one engine from many goroutines (run with -race).
+func TestConcurrent(t *testing.T) {
+	rows := readSet(t, labelledSet)
+	e := triage.Default()
+	want := make([]hotline.Triage, len(rows))
+	for i, r := range rows {
+		want[i] = e.Triage(r.Text)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := range rows {
+				i := (k + g*31) % len(rows)
+				got := e.Triage(rows[i].Text)
+				if got.Priority != want[i].Priority || got.Category != want[i].Category || got.Lang != want[i].Lang || strings.Join(got.Matched, ",") != strings.Join(want[i].Matched, ",") {
+					t.Errorf("concurrent Triage(%q) = %+v, want %+v", rows[i].Text, got, want[i])
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
