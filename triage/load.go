@@ -40,7 +40,7 @@ import (
 // same clause, with at most maxGap other words between them.
 
 // maxGap is how many other words may stand between two words of a phrase.
-const maxGap = 2
+const maxGap = 3
 
 // negWindow is how many words before a phrase are searched for a negation.
 const negWindow = 2

@@ -201,7 +201,7 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 				break
 			}
 			// "меня никто не держит": a negated later word does not count.
-			if j-1 > pos && neg[string(s.word(j-1))] {
+			if negated(s, neg, j, pos) {
 				continue
 			}
 			if w.match(s, j) {
@@ -214,6 +214,17 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 		}
 	}
 	s.hit[p.list/64] |= 1 << (p.list % 64)
+}
+
+// negated reports whether a negation word stands among the negWindow words
+// before token j, after token pos.
+func negated(s *scratch, neg map[string]bool, j, pos int) bool {
+	for k := j - 1; k > pos && k >= j-negWindow; k-- {
+		if neg[string(s.word(k))] {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *wordPat) match(s *scratch, j int) bool {
