@@ -254,10 +254,10 @@ lang = "ru"
 		matched  string
 	}{
 		{"they are holding us", hotline.P1, hotline.CategoryServitude, "held"},
-		{"they are holding, not us", hotline.P3, hotline.CategoryNone, ""},    // clause break
-		{"they are not holding me", hotline.P3, hotline.CategoryNone, ""},     // negation
-		{"holding you and me", hotline.P1, hotline.CategoryServitude, "held"}, // two words between
-		{"holding you and then me", hotline.P3, hotline.CategoryNone, ""},     // three words between
+		{"they are holding, not us", hotline.P3, hotline.CategoryNone, ""},         // clause break
+		{"they are not holding me", hotline.P3, hotline.CategoryNone, ""},          // negation
+		{"holding you and then me", hotline.P1, hotline.CategoryServitude, "held"}, // three words between
+		{"holding you and then also me", hotline.P3, hotline.CategoryNone, ""},     // four words between
 		{"a 9 year old girl is begging", hotline.P2, hotline.CategoryChild, "child_begging child_hint"},
 		{"a 19 year old is begging", hotline.P3, hotline.CategoryNone, ""},
 		{"help", hotline.P2, hotline.CategoryNone, "short_plea"},
