@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/dispatch"
+	"github.com/hotline-az/hotline/dispatch/twilioapi"
+	"github.com/hotline-az/hotline/intake"
+	"github.com/hotline-az/hotline/store"
+)
+
+const serveUsage = `Usage: hotline serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--dev]
+
+Runs the hotline server: Twilio webhooks (POST /twilio/sms), GET /healthz
+and GET /readyz.
+
+Configuration comes from the TOML file, then HOTLINE_* and TWILIO_*
+environment variables, then flags. Every problem is reported at once and
+the server exits before opening anything.
+
+--dev needs nothing else: it creates ./hotline-dev (or --data), a dev
+master key file in it, a dev Twilio auth token it prints, and listens on
+127.0.0.1:8080. It is for trying out only: never put real tips in it.
+
+Flags:
+`
+
+// Main is the running server: everything wired in Run, released in Close.
+// Tests reuse it on 127.0.0.1:0 with a temporary data directory.
+type Main struct {
+	Config config.Config
+	Logger zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	// PollInterval is how often the alert worker looks for due work
+	// (zero: dispatch's default). Tests shorten it.
+	PollInterval time.Duration
+	// Stdout receives the dev outbox (zero: os.Stdout).
+	Stdout io.Writer
+
+	store      *store.Store
+	dispatcher *dispatch.Dispatcher
+	listener   net.Listener
+	server     *http.Server
+	done       chan error
+	stopWorker context.CancelFunc
+	workerDone chan struct{}
+}
+
+// Dispatcher gives tests the alert dispatcher.
+func (m *Main) Dispatcher() *dispatch.Dispatcher { return m.dispatcher }
+
+// sender is Twilio's REST API, or in dev without a Twilio account a sink
+// that prints.
+func (m *Main) sender() (dispatch.Sender, error) {
+	cfg := m.Config
+	if cfg.Dev && cfg.Twilio.AccountSID == "" {
+		out := m.Stdout
+		if out == nil {
+			out = os.Stdout
+		}
+		m.Logger.Warn().Msg("DEV MODE: outbound SMS and calls are printed, not sent")
+		return dispatch.NewDevSink(out), nil
+	}
+	return twilioapi.New(twilioapi.Config{
+		AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken,
+		From: cfg.Twilio.PhoneNumber, APIURL: cfg.Twilio.APIURL,
+	})
+}
+
+// Addr is where the server listens, once Run has returned.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Store gives tests the open store.
+func (m *Main) Store() *store.Store { return m.store }
+
+// Run opens the store and starts serving in the background.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	key, err := masterKeySource(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.DataDir, key, store.Options{Now: m.Now, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	m.store = st
+
+	tri, err := loadTriager(cfg.TriageRules)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	replies := map[hotline.Lang]string{}
+	for l, t := range cfg.Replies {
+		replies[hotline.Lang(l)] = t
+	}
+	sender, err := m.sender()
+	if err != nil {
+		st.Close()
+		return err
+	}
+	disp, err := dispatch.New(dispatch.Config{
+		Store: st, Sender: sender, Escalation: cfg.Escalation, PublicURL: cfg.PublicURL,
+		Logger: m.Logger, PollInterval: m.PollInterval,
+	})
+	if err != nil {
+		st.Close()
+		return err
+	}
+	m.dispatcher = disp
+	if cfg.Dev {
+		if err := seedDevOfficers(ctx, st, m.Logger); err != nil {
+			st.Close()
+			return err
+		}
+	}
+	verifier := intake.NewVerifier(cfg.PublicURL, cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken)
+	sms := intake.NewSMSHandler(intake.SMSConfig{
+		Verifier:   verifier,
+		Store:      st,
+		Triager:    tri,
+		CaseWindow: cfg.CaseWindow.Duration,
+		Replies:    replies,
+		Officers:   disp,
+		OnInbound:  disp.OnInbound,
+		AfterStore: disp.Wake,
+	})
+	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{
+		Handler:           newRouter(m.Logger, st, sms, alerts),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       20 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.server.Serve(ln) }()
+	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWorker = cancel
+	m.workerDone = make(chan struct{})
+	go func() {
+		defer close(m.workerDone)
+		if err := disp.Run(workCtx); err != nil {
+			m.Logger.Error().Err(err).Msg("alert worker stopped")
+		}
+	}()
+	m.Logger.Info().Str("addr", ln.Addr().String()).Bool("dev", cfg.Dev).Msg("listening")
+	return nil
+}
+
+// Close stops accepting requests, lets in-flight ones finish (their data
+// is made durable before they answer), then closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.stopWorker != nil {
+		m.stopWorker()
+		<-m.workerDone
+	}
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		errs = append(errs, m.server.Shutdown(ctx))
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func masterKeySource(cfg config.Config) (store.MasterKeySource, error) {
+	switch {
+	case cfg.MasterKey != "":
+		k, err := crypto.ParseMasterKey(cfg.MasterKey)
+		if err != nil {
+			return store.MasterKeySource{}, fmt.Errorf("HOTLINE_MASTER_KEY: %w", err)
+		}
+		return store.MasterKeySource{Key: &k}, nil
+	case cfg.MasterKeyFile != "":
+		k, err := crypto.ReadMasterKeyFile(cfg.MasterKeyFile)
+		if err != nil {
+			return store.MasterKeySource{}, fmt.Errorf("master_key_file: %w", err)
+		}
+		return store.MasterKeySource{Key: &k}, nil
+	case cfg.MasterPassphrase != "":
+		return store.MasterKeySource{Passphrase: []byte(cfg.MasterPassphrase)}, nil
+	case cfg.MasterPassphraseFile != "":
+		b, err := os.ReadFile(cfg.MasterPassphraseFile)
+		if err != nil {
+			return store.MasterKeySource{}, fmt.Errorf("master_passphrase_file: %w", err)
+		}
+		p := strings.TrimRight(string(b), "\r\n")
+		if p == "" {
+			return store.MasterKeySource{}, fmt.Errorf("master_passphrase_file %s is empty", cfg.MasterPassphraseFile)
+		}
+		return store.MasterKeySource{Passphrase: []byte(p)}, nil
+	}
+	return store.MasterKeySource{}, errors.New("no master key configured")
+}
+
+// prepareDev fills what --dev promises: a data directory, a master key
+// file and an auth token, each kept across restarts of the same directory.
+func prepareDev(cfg *config.Config, explicitData bool, log zerolog.Logger, stderr io.Writer) error {
+	if !explicitData {
+		cfg.DataDir = "hotline-dev"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create dev data directory: %w", err)
+	}
+	if cfg.MasterKey == "" && cfg.MasterKeyFile == "" && cfg.MasterPassphrase == "" && cfg.MasterPassphraseFile == "" {
+		path := filepath.Join(cfg.DataDir, "dev-master.key")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			k, err := crypto.GenerateMasterKey()
+			if err != nil {
+				return err
+			}
+			if err := k.WriteFile(path); err != nil {
+				return fmt.Errorf("write dev master key: %w", err)
+			}
+		}
+		cfg.MasterKeyFile = path
+		log.Warn().Str("key_file", path).Msg("DEV MODE: using a generated master key stored next to the data. For trying out only: never use --dev for real tips")
+	}
+	if cfg.Twilio.AuthToken == "" {
+		path := filepath.Join(cfg.DataDir, "dev-auth-token")
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			var raw [16]byte
+			if _, err := rand.Read(raw[:]); err != nil {
+				return err
+			}
+			b = []byte("dev" + hex.EncodeToString(raw[:]))
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				return fmt.Errorf("write dev auth token: %w", err)
+			}
+		} else if err != nil {
+			return err
+		}
+		cfg.Twilio.AuthToken = strings.TrimSpace(string(b))
+		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms --from +994501234567 \"salam\"\n",
+			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr)
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Addr
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var flags config.Flags
+	fs.StringVar(&flags.ConfigFile, "config", "", "TOML configuration file")
+	fs.StringVar(&flags.DataDir, "data", "", "data directory (overrides data_dir and HOTLINE_DATA_DIR)")
+	fs.StringVar(&flags.Addr, "addr", "", "listen address host:port (overrides addr and HOTLINE_ADDR)")
+	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hotline serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, err := config.Load(flags, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	if cfg.Dev {
+		if host, _, err := net.SplitHostPort(cfg.Addr); err == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
+			fmt.Fprintf(stderr, "hotline serve: --dev listens on loopback only; addr %q is not loopback\n", cfg.Addr)
+			return 2
+		}
+		explicitData := flags.DataDir != "" || getenv("HOTLINE_DATA_DIR") != ""
+		if err := prepareDev(&cfg, explicitData, log, stderr); err != nil {
+			fmt.Fprintf(stderr, "hotline serve: %v\n", err)
+			return 1
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "hotline serve: invalid configuration:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return 2
+	}
+	m := &Main{Config: cfg, Logger: log}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
+		return 1
+	}
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("shutting down")
+	case err := <-m.done:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("server stopped")
+		}
+	}
+	if err := m.Close(); err != nil {
+		log.Error().Err(err).Msg("close")
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Str("service", "hotline").Logger()
+}

@@ -1,0 +1,252 @@
+package intake_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/intake"
+	"github.com/hotline-az/hotline/store"
+	"github.com/hotline-az/hotline/triage"
+	"github.com/hotline-az/hotline/twiliotest"
+)
+
+const (
+	publicURL = "https://hotline.example.az"
+	token     = "testtoken123"
+	oldToken  = "oldtoken456"
+)
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fixture returns the inbound SMS form from the shared Twilio fixtures.
+func fixture(tb testing.TB, name string) url.Values {
+	tb.Helper()
+	raw, err := os.ReadFile("../../shared/twilio/webhook-fixtures.json")
+	if err != nil {
+		tb.Fatalf("read shared fixtures: %v", err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		tb.Fatal(err)
+	}
+	var fields map[string]string
+	if err := json.Unmarshal(all[name], &fields); err != nil {
+		tb.Fatalf("fixture %s: %v", name, err)
+	}
+	form := url.Values{}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	return form
+}
+
+type env struct {
+	store   *store.Store
+	handler http.Handler
+	logs    *syncBuffer
+	dir     string
+}
+
+func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	dir := tb.TempDir()
+	key, err := crypto.GenerateMasterKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := zerolog.New(logs)
+	st, err := store.Open(dir, store.MasterKeySource{Key: &key}, store.Options{Logger: log})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	h := intake.NewSMSHandler(intake.SMSConfig{
+		Verifier: intake.NewVerifier(publicURL, token, oldToken),
+		Store:    st,
+		Triager:  triage.Default(),
+	})
+	return &env{store: st, handler: hlog.NewHandler(log)(h), logs: logs, dir: dir}
+}
+
+func (e *env) post(tb testing.TB, req *http.Request) (int, string) {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func signed(tb testing.TB, tok, signURL string, form url.Values) *http.Request {
+	tb.Helper()
+	req, err := twiliotest.NewSignedRequest(tok, "http://127.0.0.1/twilio/sms", signURL, form)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return req
+}
+
+func withBody(tb testing.TB, body, sid string) url.Values {
+	f := fixture(tb, "sms_inbound")
+	f.Set("Body", body)
+	f.Set("From", "+994501234567")
+	f.Set("MessageSid", sid)
+	return f
+}
+
+func TestSMSWebhook(t *testing.T) {
+	smsURL := publicURL + "/twilio/sms"
+	tests := []struct {
+		label      string
+		req        func(t *testing.T) *http.Request
+		wantStatus int
+		wantBody   []string // substrings of the answer
+		wantStored int      // messages in the store afterwards
+	}{
+		{"valid fixture", func(t *testing.T) *http.Request { return signed(t, token, smsURL, fixture(t, "sms_inbound")) },
+			200, []string{"<Response><Message>Your message was received. Reference: "}, 1},
+		{"old auth token during rotation", func(t *testing.T) *http.Request {
+			return signed(t, oldToken, smsURL, withBody(t, "hello", "SMold"))
+		}, 200, []string{"<Message>"}, 1},
+		{"missing signature", func(t *testing.T) *http.Request {
+			r := signed(t, token, smsURL, fixture(t, "sms_inbound"))
+			r.Header.Del("X-Twilio-Signature")
+			return r
+		}, 403, []string{"Forbidden"}, 0},
+		{"wrong signature", func(t *testing.T) *http.Request { return signed(t, "nottoken999", smsURL, fixture(t, "sms_inbound")) }, 403, nil, 0},
+		{"signed for another URL", func(t *testing.T) *http.Request {
+			return signed(t, token, "https://evil.example.com/twilio/sms", fixture(t, "sms_inbound"))
+		}, 403, nil, 0},
+		{"body changed after signing", func(t *testing.T) *http.Request {
+			f := fixture(t, "sms_inbound")
+			r := signed(t, token, smsURL, f)
+			f.Set("Body", "tampered")
+			r.Body = io.NopCloser(strings.NewReader(f.Encode()))
+			return r
+		}, 403, nil, 0},
+		{"64 KiB + 1 body", func(t *testing.T) *http.Request {
+			r := signed(t, token, smsURL, fixture(t, "sms_inbound"))
+			r.Body = io.NopCloser(strings.NewReader(strings.Repeat("a", intake.MaxBodyBytes+1)))
+			return r
+		}, 413, nil, 0},
+		{"malformed form", func(t *testing.T) *http.Request {
+			r := signed(t, token, smsURL, fixture(t, "sms_inbound"))
+			r.Body = io.NopCloser(strings.NewReader("Body=%zz&From=%"))
+			return r
+		}, 400, nil, 0},
+		{"missing MessageSid", func(t *testing.T) *http.Request {
+			f := fixture(t, "sms_inbound")
+			f.Del("MessageSid")
+			return signed(t, token, smsURL, f)
+		}, 400, []string{"MessageSid is required"}, 0},
+		{"missing From", func(t *testing.T) *http.Request {
+			f := fixture(t, "sms_inbound")
+			f.Del("From")
+			return signed(t, token, smsURL, f)
+		}, 400, []string{"From is required"}, 0},
+		{"missing To", func(t *testing.T) *http.Request {
+			f := fixture(t, "sms_inbound")
+			f.Del("To")
+			return signed(t, token, smsURL, f)
+		}, 400, []string{"To is required"}, 0},
+		{"Azerbaijani body gets an Azerbaijani reply", func(t *testing.T) *http.Request {
+			return signed(t, token, smsURL, withBody(t, "Kömək edin, bizi zirzəmidə saxlayırlar", "SMaz"))
+		}, 200, []string{"Mesajınız alındı. Müraciət nömrəsi: "}, 1},
+		{"Russian body gets a Russian reply", func(t *testing.T) *http.Request {
+			return signed(t, token, smsURL, withBody(t, "Помогите, нас держат на складе", "SMru"))
+		}, 200, []string{"Ваше сообщение получено"}, 1},
+		{"emoji and a 2,000-character body are kept whole", func(t *testing.T) *http.Request {
+			return signed(t, token, smsURL, withBody(t, "🙏🆘 help "+strings.Repeat("x", 2000), "SMemoji"))
+		}, 200, []string{"<Message>"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			e := newEnv(t)
+			status, body := e.post(t, tc.req(t))
+			if status != tc.wantStatus {
+				t.Fatalf("status: got %d, want %d (body %q)", status, tc.wantStatus, body)
+			}
+			for _, want := range tc.wantBody {
+				if !strings.Contains(body, want) {
+					t.Errorf("body: got %q, want it to contain %q", body, want)
+				}
+			}
+			st, err := e.store.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Messages != tc.wantStored {
+				t.Fatalf("stored messages: got %d, want %d", st.Messages, tc.wantStored)
+			}
+		})
+	}
+}
+
+func TestRetriedMessageSidGetsSameReplyAndWritesNothing(t *testing.T) {
+	e := newEnv(t)
+	form := withBody(t, "Müdir pasportumu saxlayıb", "SMretry")
+	status1, body1 := e.post(t, signed(t, token, publicURL+"/twilio/sms", form))
+	status2, body2 := e.post(t, signed(t, token, publicURL+"/twilio/sms", form))
+	if status1 != 200 || status2 != 200 || body1 != body2 {
+		t.Fatalf("retry: got %d %q then %d %q, want the same 200 answer", status1, body1, status2, body2)
+	}
+	st, _ := e.store.Stats()
+	if st.Messages != 1 || st.Cases != 1 {
+		t.Fatalf("after a retry: got %d messages, %d cases, want 1 and 1", st.Messages, st.Cases)
+	}
+}
+
+func TestLongBodyKeptWhole(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("Ə", 1700) + " son"
+	if status, body := e.post(t, signed(t, token, publicURL+"/twilio/sms", withBody(t, long, "SMlong"))); status != 200 {
+		t.Fatalf("got %d %q", status, body)
+	}
+	c := onlyCase(t, e)
+	msgs, err := e.store.CaseMessages(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Body != long {
+		t.Fatalf("stored body differs from the %d-character original", len([]rune(long)))
+	}
+}
+
+func onlyCase(t *testing.T, e *env) string {
+	t.Helper()
+	cases, err := e.store.ListCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 1 {
+		t.Fatalf("want exactly one case, got %d", len(cases))
+	}
+	return cases[0].ID
+}
