@@ -22,84 +22,133 @@ import (
 // same script ("mi" is both English "my" and Russian "мы", so neither lists it).
 
 const (
-	lexEn    uint8 = 1 << iota // English
-	lexAz                      // Azerbaijani, either script
-	lexRuLat                   // Russian typed in Latin letters
-	lexRuCyr                   // Russian in Cyrillic
+	lexEn uint8 = 1 << iota // English
+	lexAz                   // Azerbaijani, in either script
+	lexRu                   // Russian, in Cyrillic or typed in Latin letters
 )
 
+// Common words of each language, in ordinary spelling; they are compared as
+// keys, so each Russian word also stands for its Latin transliteration and
+// each Azerbaijani word for its spellings with and without ə ğ ı ö ü ş ç and
+// in Cyrillic.
 var lexiconWords = map[uint8]string{
-	lexEn: `the an is are am was were be been being have has had not dont doesnt didnt
-		cant cannot wont isnt arent wasnt me we you your they them their he she his her
-		it its this that these those what how where when who why which and or of in at
-		for with from by about please help can could would will do does did there here
-		now job work working worked boss paid pay money house home hello hi hey thanks
-		thank test testing ok okay yes someone somebody people if want go going know
-		just all some any after before our out up speak russian english anyone
-		sell sold buy my mine i'm im us our ours got get took taken take need
-		should could must let leave left going gone man woman women children child kids
-		kid girl girls daughter son sister brother family friend wife husband
-		hours day days week month months year years police station train street
-		hotel outside inside night door locked holding hold held threaten threatened
-		emergency urgent hurt beat beaten kill killed found find ad agency licensed
-		check recruitment offer offers abroad contract flights free nanny kidney
-		asked reset password router computer phone account thank you
-		lol wrong number sorry please pls plz thx yes yeah yep nope u ur im ive dont cant`,
-	lexAz: `men meni mene menim biz bizi bize bizim sen seni sene senin siz sizi size sizin
-		onu onun onlar onlari onlara bu bura burada orada ora ve ile ki nece niye nie
-		harada hara var iox deiil edin edir edirler et etdi etdiler edib olun olsun oldu
-		sag salam cox ucun amma lakin ancag indi gun komek komei lazimdir lazim
-		xahis hahis edirem isteirem istemirem bilmirem bilmir iasli giz gizi gizim
-		oglan usag usaglar ev evde evden pul maas mudir gonsu gonsunun her sei
-		gaidasindadir tesekkur olun ela elave tecili deiirler deir neca bizde
-		isleir isledir islemek islemeie iseri ishe isci iscilere xeta hec kim
-		gun bugun axsam aksam gece seher saat men cox galdi gelib gedib getdi
-		getmir gelmir vermir vermirler saxlaiir saxlaiib saxlaiirlar doiur doiurler
-		doiurlar zeng gurtarin xilas hilas mehkeme polis ferma bazarda anbar sened
-		senedleri pasportumu maasimi elan gordum agentlik borc azalmir gaitarmaliiam
-		orgaanimi teklif mekteb mektebe kicik qiz gardas bacim anam atam ogul
-		qonsu xarice harice muqavile muqavileni ioxlaiim gainar hett pulsuzdur
-		dediler deir dedi sonra once artig hele haradadir oradadir indi`,
-	lexRuLat: `menia mne nas nam pomogite pomogi pojaluista spasibo zdravstvuite privet cto
-		kak gde kogda pocemu eto uje tolko mojno nujno nado ocen seicas segodnia rabota
-		rabotu rabotat dengi derjat biut zabrali prodali zdes moi moia ili esli vi oni
-		ego ih na iz ot za po menia nas pasport? derjit ugrojaet ubiut sklade sklad
-		izbivaiut zaperli otpuskaiut vipuskaiut srocno pomosc hoziain rabotodatel`,
-	lexRuCyr: `я меня мне мы нас нам ты тебя вы вас он она они их его ее её и в на с со к по
-		за из от до у об что как где когда почему это этот эта эти все всё уже только
-		можно нужно надо очень есть был была были помогите помогите пожалуйста спасибо
-		здравствуйте привет работа работу работать работаю деньги сейчас сегодня здесь
-		там мой моя мою моего ли бы же который если или но а нет да хорошо анонимно
-		держат бьют забрали продали паспорт хозяин работодатель срочно`,
+	lexEn: `the an is are am was were be been being have has had having not dont doesnt
+		didnt cant cannot wont isnt arent wasnt werent havent hasnt me we you your yours
+		they them their he she his her hers it its this that these those what how where
+		when who whom why which and or but of in at for with from by about into onto
+		over under after before than then please help can could would should will shall
+		do does did done there here now just also only very really some any all every
+		each other another more most much many few someone somebody anyone anybody
+		everyone nobody people person man woman women girl girls boy boys child
+		children kid kids daughter son sister brother family friend friends wife
+		husband mother father mom dad job jobs work working worked works boss employer
+		company agency paid pay money salary wages house home room door street city
+		country hello hi hey thanks thank test testing ok okay yes yeah yep nope sorry
+		lol pls plz thx u ur im ive id youre theyre weve thats whats let lets want
+		wants wanted need needs needed know knew go going gone went come came get got
+		take took taken give gave tell told say said says ask asked call called find
+		found keep kept hold holds holding held leave left lock locked locking stay
+		safe scared afraid threat threaten threatened kill killed hurt beat beaten
+		sold sell selling buy bought passport documents contract abroad free flight
+		flights ticket police station train hotel outside inside night day days week
+		weeks month months year years hours today tonight tomorrow yesterday again
+		still never always because if so no my mine our ours us wrong number speak russian
+		english language emergency urgent please kidney organ offer offers ad advert
+		licensed check recruitment recruiting nanny maid reset password router computer
+		phone account homework fine good bad well right okay dear sir madam`,
+	lexAz: `mən men məni mənə mənim məndə məndən biz bizi bizə bizim bizdə bizdən sən səni
+		sənə sənin siz sizi sizə sizin sizdə onu onun onda ondan onlar onları onlara
+		onların bu bunu buna bunun bura burda burada ora orda orada şu və ilə ki
+		necə niyə nəyə harada hara haradan hansı kim kimi var yox yoxdur deyil deyir
+		deyirlər dedi dedilər edin edir edirlər et etdi etdilər edib edirəm etmək olun
+		olsun oldu olub olur olar olmaz sağ salam çox üçün amma lakin ancaq indi gün
+		bugün sabah dünən axşam gecə səhər saat kömək köməyə lazım lazımdır xahiş
+		xaiş zəhmət olmasa istəyirəm istəmirəm istəyir bilmirəm bilmir bilir
+		yaşlı qız qızı qızım oğlan oğlum uşaq uşaqlar uşağı ev evdə evdən evə pul
+		maaş maaşı maaşımı müdir qonşu qonşunun qonşuda hər şey qaydasındadır
+		təşəkkür təşəkkürlər yaxşı pis təcili işləyir işləyirəm işləyirik işlədir
+		işləmək işə işdə işdən işçi işçilər heç kim xeyir gəlin gəldi getdi getmir
+		gəlmir vermir vermirlər saxlayır saxlayırlar saxlayıb döyür döyürlər zəng
+		qurtarın xilas polis ferma bazarda anbar sənəd sənədlər pasportumu elan
+		gördüm agentlik borc təklif məktəb məktəbə kiçik balaca qardaş qardaşım bacı
+		bacım anam atam xaricə xaricdə müqavilə yoxlayım qaynar xətt pulsuz
+		pulsuzdur qorxuram bilərəm bilərsiniz mümkündür lazımdı dilənir qızlar
+		qadın kişi kişilər adam ailə ailəm həyat yoldaşım ərim arvadım nömrə nömrəsi
+		telefon telefonum telefonumu bağlayıblar buraxmırlar qoymurlar öldürəcək
+		edək edim nədir nəyi sizinlə bizimlə mənimlə onunla ağlayır necəsən necəsiz
+		sağol sagol çünki əgər sonra əvvəl artıq hələ yenə bir iki üç`,
+	lexRu: `я меня мне мной мы нас нам нами ты тебя тебе вы вас вам он она они оно их
+		им его ее её ей ему него нее неё них и в во на с со к ко по за из от до у о об
+		при для без про через что чтобы как где куда когда почему зачем кто это этот
+		эта эти тот та те все всё весь вся уже только ещё еще можно нужно надо очень
+		есть был была были будет будут быть хочу хочет хотят могу может можем могут
+		знаю знает помогите помоги помощь пожалуйста спасибо здравствуйте привет
+		работа работу работе работы работать работаю работаем работает деньги денег
+		зарплата зарплату сейчас сегодня завтра вчера здесь тут там мой моя мою моё
+		мои моего моей наш наша наши ваш ваша свой свою ли бы же который которая если
+		или но а нет да хорошо плохо анонимно держат бьют забрали продали хозяин
+		работодатель срочно паспорт документы дома дом домой квартире квартиру муж
+		жена дочь сын сестра брат мама папа дети детей ребенок ребёнок девушка
+		девушку девушки женщина мужчина люди людей полиция полицию боюсь страшно
+		телефон номер вопрос сколько стоит говорите после потом тоже также очень
+		никто ничего нельзя сказал сказали говорит говорят pomogite pojaluista pozhaluysta
+		spasibo privet zdravstvuite menya mne nas vas pomosh pomosch rabota rabotu
+		rabotat dengi hochu hotim znayu seychas segodnya pasport derzhat zabrali`,
 }
+
+// latinRu are Russian words too short or too like English and Azerbaijani
+// words to count as Russian in a text written in Latin letters.
+var latinRu = `я мы ты вы он она оно и в во на с со к ко по за из до у о об а но да нет
+	же бы ли там тут то все её ее их им ему ей нее неё него`
 
 // Word endings (keys) typical of each language; only words of 4+ letters count.
 var (
-	azEndings    = []string{"lar", "ler", "dir", "dur", "mis", "mag", "mek", "dan", "den", "lari", "leri", "sinis", "ilar", "iler", "ib", "ub", "ogu", "igi", "ugu", "sin", "da", "de"}
-	ruCyrEndings = []string{"iut", "iat", "sia", "ogo", "ego", "ami", "ah", "ih", "oi", "ei", "aia", "oe", "ie", "it", "at", "et", "ut", "ov", "ev", "om", "em", "ti", "t"}
-	ruLatEndings = []string{"iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem"}
-	enEndings    = []string{"ing", "ed", "tion", "ly", "ould", "ght", "th"}
+	azEndings    = []string{"lar", "ler", "dir", "dur", "mis", "mag", "mek", "dan", "den", "lari", "leri", "sinis", "ilar", "iler", "ib", "ub", "ogu", "igi", "ugu", "sin", "da", "de", "iram", "irem", "irig", "mir", "mur", "mam", "mem"}
+	ruCyrEndings = []string{"iut", "iat", "sia", "ogo", "ego", "ami", "ah", "ih", "oi", "ei", "aia", "oe", "ie", "it", "at", "et", "ut", "ov", "ev", "om", "em", "ti", "t", "iu", "ia"}
+	ruLatEndings = []string{"iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi"}
+	enEndings    = []string{"ing", "ed", "tion", "ly", "ould", "ght", "th", "ness", "ment", "ful"}
 )
 
-var lexicon = sync.OnceValue(func() map[string]uint8 {
+// lexEntry says which languages list a key, separately for texts written
+// mostly in Latin and mostly in Cyrillic letters. A key listed by two
+// languages of the same script counts for neither.
+type lexEntry struct{ lat, cyr uint8 }
+
+var lexicon = sync.OnceValue(func() map[string]lexEntry {
 	s := newScratch()
-	m := make(map[string]uint8)
-	for bit, words := range lexiconWords {
+	keys := func(words string) []string {
+		var out []string
 		for _, w := range strings.Fields(words) {
-			w = strings.TrimSuffix(w, "?")
 			s.normalize(w)
 			for i := range s.toks {
-				m[string(s.word(i))] |= bit
+				out = append(out, string(s.word(i)))
 			}
 		}
+		return out
 	}
-	// Drop keys claimed by two languages written in the same script.
-	for k, v := range m {
-		lat := v & (lexEn | lexAz | lexRuLat)
-		cyr := v & (lexAz | lexRuCyr)
-		if lat&(lat-1) != 0 || cyr&(cyr-1) != 0 {
-			m[k] = 0
+	notLatin := make(map[string]bool)
+	for _, k := range keys(latinRu) {
+		notLatin[k] = true
+	}
+	raw := make(map[string]uint8)
+	for bit, words := range lexiconWords {
+		for _, k := range keys(words) {
+			raw[k] |= bit
 		}
+	}
+	m := make(map[string]lexEntry, len(raw))
+	single := func(b uint8) uint8 {
+		if b&(b-1) != 0 {
+			return 0
+		}
+		return b
+	}
+	for k, v := range raw {
+		lat := v & (lexEn | lexAz | lexRu)
+		if notLatin[k] {
+			lat &^= lexRu
+		}
+		m[k] = lexEntry{lat: single(lat), cyr: single(v & (lexAz | lexRu))}
 	}
 	return m
 })
@@ -128,35 +177,34 @@ func detect(s *scratch) hotline.Lang {
 		az += 2 * s.st.azLat
 	}
 	for i, t := range s.toks {
-		if t.num >= 0 || t.e == t.s {
+		if t.num >= 0 {
 			continue
 		}
 		w := s.word(i)
-		m := lex[string(w)]
+		e, known := lex[string(w)]
 		long := len(w) >= 4
 		if cyr {
-			if m&lexAz != 0 {
+			switch e.cyr {
+			case lexAz:
 				az += 2
-			}
-			if m&lexRuCyr != 0 {
+			case lexRu:
 				ru += 2
 			}
-			if long && m == 0 {
+			if long && !known {
 				az += ending(w, azEndings)
 				ru += ending(w, ruCyrEndings)
 			}
 			continue
 		}
-		if m&lexAz != 0 {
+		switch e.lat {
+		case lexAz:
 			az += 2
-		}
-		if m&lexRuLat != 0 {
+		case lexRu:
 			ru += 2
-		}
-		if m&lexEn != 0 {
+		case lexEn:
 			en += 2
 		}
-		if long && m == 0 {
+		if long && !known {
 			az += ending(w, azEndings)
 			ru += ending(w, ruLatEndings)
 			en += ending(w, enEndings)

@@ -210,7 +210,7 @@ func (s *scratch) normalize(text string) {
 					s.st.azCyr++
 				}
 			}
-		case r < 0x250:
+		case r < 0x2B0: // Latin, Latin Extended and IPA (ə is U+0259)
 			if unicode.IsLetter(r) {
 				s.st.lat++
 				switch r {

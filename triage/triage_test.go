@@ -152,6 +152,19 @@ func TestDetectLang(t *testing.T) {
 			t.Errorf("DetectLang(%q) = %s, want %s", tt.text, got, tt.want)
 		}
 	}
+	// Short texts as people type them.
+	short := map[hotline.Lang][]string{
+		hotline.LangAz: {"salam necesen", "men isdeyem", "pulu vermir", "maasimi vermirler", "bize komek edin", "Салам, мен ишсизем", "гызым итиб", "bu nomre pulsuzdur?", "sag olun", "xahis edirem zeng edin", "qardasim rusiyada isleyir", "uşaqlar", "Bakıda", "nə etməliyəm", "isde problem var", "tez gelin", "pasportumu geri vermir", "bizi burda saxlayirlar", "Ала, мене кёмек лазымды", "оғлум", "ишден чыхмаг истейирем", "məni", "Gəncədə", "ok sag ol"},
+		hotline.LangRu: {"ya ne znayu chto delat", "mne nuzhna pomosh", "ne platyat", "spasibo", "privet", "kak dela", "menya obmanuli", "Я не знаю", "Да", "Нет", "ок", "помощь", "rabotodatel ne otdaet dengi", "oni zabrali pasport", "pozvonite mne", "eto besplatno?", "hochu uehat", "devushki v opasnosti"},
+		hotline.LangEn: {"pls call", "ok", "no", "yes please", "my boss", "call me", "sorry", "where are you", "i need money", "they lied", "im in baku", "the agency", "what time", "need info", "wrong", "is anyone there", "my passport", "thx", "good night", "job"},
+	}
+	for want, texts := range short {
+		for _, text := range texts {
+			if got := triage.DetectLang(text); got != want {
+				t.Errorf("DetectLang(%q) = %s, want %s", text, got, want)
+			}
+		}
+	}
 }
 
 func TestResultAlwaysValid(t *testing.T) {
