@@ -58,7 +58,6 @@ type Dispatcher struct {
 	cfg  Config
 	st   *store.Store
 	log  zerolog.Logger
-	loc  *time.Location
 	wake chan struct{}
 
 	mu          sync.Mutex
@@ -82,13 +81,12 @@ func New(cfg Config) (*Dispatcher, error) {
 	if cfg.Escalation.MaxTries <= 0 {
 		cfg.Escalation.MaxTries = config.DefaultEscalation().MaxTries
 	}
-	loc, err := time.LoadLocation(cfg.Escalation.TimeZone)
-	if err != nil {
+	if _, err := time.LoadLocation(cfg.Escalation.TimeZone); err != nil {
 		return nil, fmt.Errorf("escalation.time_zone: %w", err)
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	return &Dispatcher{
-		cfg: cfg, st: cfg.Store, loc: loc, wake: make(chan struct{}, 1),
+		cfg: cfg, st: cfg.Store, wake: make(chan struct{}, 1),
 		log:         cfg.Logger.With().Str("component", "dispatch").Logger(),
 		helpReplies: map[string][]time.Time{},
 	}, nil
@@ -366,6 +364,10 @@ func (d *Dispatcher) resolveTarget(tx *store.Tx, target string, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
+	if rota.TimeZone == "" {
+		// The configured zone is the default for a rota that names none.
+		rota.TimeZone = d.cfg.Escalation.TimeZone
+	}
 	duty := rota.OnDuty(now)
 	var id string
 	switch target {
@@ -386,7 +388,7 @@ func (d *Dispatcher) resolveTarget(tx *store.Tx, target string, now time.Time) (
 func LoadRota(tx *store.Tx) (Rota, error) {
 	raw := tx.Setting(rotaSetting)
 	if raw == nil {
-		return Rota{TimeZone: "Asia/Baku"}, nil
+		return Rota{TimeZone: DefaultTimeZone}, nil
 	}
 	var r Rota
 	if err := json.Unmarshal(raw, &r); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -108,13 +109,17 @@ const codeAlphabet = "ACDEFHJKMNPQRTWXY34679"
 // CodeLength is the length of a case reference: 22^6 ≈ 113 million codes.
 const CodeLength = 6
 
-// newID returns a sortable, unique id: 8 bytes of time then 4 random bytes,
-// hex-encoded. Ids are generated before the transaction so sealing (which
-// binds the id) happens outside it.
+// idSeq orders ids made at the same instant (a coarse or fake clock).
+var idSeq atomic.Uint32
+
+// newID returns a sortable, unique id: 8 bytes of time, 4 of a sequence,
+// 4 random, hex-encoded. Ids are generated before the transaction so
+// sealing (which binds the id) happens outside it.
 func newID(now time.Time) string {
-	var b [12]byte
+	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixNano()))
-	if _, err := rand.Read(b[8:]); err != nil {
+	binary.BigEndian.PutUint32(b[8:12], idSeq.Add(1))
+	if _, err := rand.Read(b[12:]); err != nil {
 		panic(err) // crypto/rand never fails on Linux
 	}
 	return hex.EncodeToString(b[:])

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/crypto"
 	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/dispatch/twilioapi"
@@ -56,13 +57,14 @@ type Main struct {
 	// Stdout receives the dev outbox (zero: os.Stdout).
 	Stdout io.Writer
 
-	store      *store.Store
-	dispatcher *dispatch.Dispatcher
-	listener   net.Listener
-	server     *http.Server
-	done       chan error
-	stopWorker context.CancelFunc
-	workerDone chan struct{}
+	store       *store.Store
+	dispatcher  *dispatch.Dispatcher
+	listener    net.Listener
+	server      *http.Server
+	adminServer *http.Server
+	done        chan error
+	stopWorker  context.CancelFunc
+	workerDone  chan struct{}
 }
 
 // Dispatcher gives tests the alert dispatcher.
@@ -161,6 +163,19 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
+	adminLn, err := console.ListenAdminSocket(filepath.Join(cfg.DataDir, console.AdminSocketName))
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	loc, _ := time.LoadLocation(cfg.Escalation.TimeZone) // validated with the config
+	m.adminServer = &http.Server{
+		Handler:           console.NewAdminHandler(console.NewAdmin(st, disp, loc), m.Logger),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go m.adminServer.Serve(adminLn)
+
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
 	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -188,6 +203,11 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
+	}
+	if m.adminServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, m.adminServer.Shutdown(ctx))
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
