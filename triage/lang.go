@@ -103,10 +103,10 @@ var latinRu = `я мы ты вы он она оно и в во на с со к �
 
 // Word endings (keys) typical of each language; only words of 4+ letters count.
 var (
-	azEndings    = []string{"lar", "ler", "dir", "dur", "mis", "mag", "mek", "dan", "den", "lari", "leri", "sinis", "ilar", "iler", "ib", "ub", "ogu", "igi", "ugu", "sin", "da", "de", "iram", "irem", "irig", "mir", "mur", "mam", "mem"}
-	ruCyrEndings = []string{"iut", "iat", "sia", "ogo", "ego", "ami", "ah", "ih", "oi", "ei", "aia", "oe", "ie", "it", "at", "et", "ut", "ov", "ev", "om", "em", "ti", "t", "iu", "ia"}
-	ruLatEndings = []string{"iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi"}
-	enEndings    = []string{"ing", "ed", "tion", "ly", "ould", "ght", "th", "ness", "ment", "ful"}
+	azEndings    = endings("lar", "ler", "dir", "dur", "mis", "mag", "mek", "dan", "den", "lari", "leri", "sinis", "ilar", "iler", "ib", "ub", "ogu", "igi", "ugu", "sin", "da", "de", "iram", "irem", "irig", "mir", "mur", "mam", "mem")
+	ruCyrEndings = endings("iut", "iat", "sia", "ogo", "ego", "ami", "ah", "ih", "oi", "ei", "aia", "oe", "ie", "it", "at", "et", "ut", "ov", "ev", "om", "em", "ti", "t", "iu", "ia")
+	ruLatEndings = endings("iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi")
+	enEndings    = endings("ing", "ed", "tion", "ly", "ould", "ght", "th", "ness", "ment", "ful")
 )
 
 // lexEntry says which languages list a key, separately for texts written
@@ -225,11 +225,24 @@ func detect(s *scratch) hotline.Lang {
 	return hotline.LangEn
 }
 
-func ending(w []byte, ends []string) int {
-	for _, e := range ends {
+// ending gives 1 if w ends with one of the endings, else 0.
+func ending(w []byte, ends *endingSet) int {
+	last := w[len(w)-1]
+	for _, e := range ends[last] {
 		if len(w) > len(e)+1 && string(w[len(w)-len(e):]) == e {
 			return 1
 		}
 	}
 	return 0
+}
+
+// endingSet holds endings by their last letter.
+type endingSet [256][]string
+
+func endings(list ...string) *endingSet {
+	var set endingSet
+	for _, e := range list {
+		set[e[len(e)-1]] = append(set[e[len(e)-1]], e)
+	}
+	return &set
 }

@@ -148,6 +148,7 @@ type compiler struct {
 	e       *Engine
 	listIdx map[string]int32
 	refs    map[string][]wordPat // single-word alternatives of lists used with @
+	refBits map[string]uint64    // the bit of each list used with @
 }
 
 // joined returns the errors found, each once, in the order found.
@@ -360,8 +361,8 @@ func stringList(v any) ([]string, bool) {
 // c.errs; the caller checks them and drops the engine if there are any.
 func (c *compiler) engine() *Engine {
 	e := &Engine{
-		exact:  make(map[string][]int32),
-		prefix: make(map[string][]int32),
+		exact:  make(map[string]indexEntry),
+		prefix: make(map[string]indexEntry),
 	}
 	c.e = e
 	for i, cat := range c.order {
@@ -423,6 +424,7 @@ func (c *compiler) engine() *Engine {
 
 	// Phrases of word lists, then rules with their own list.
 	c.refs = make(map[string][]wordPat)
+	c.refBits = make(map[string]uint64)
 	for _, name := range sortedKeys(c.lists) {
 		d := c.lists[name]
 		for li, ps := range d.phrases {
@@ -450,14 +452,16 @@ func (c *compiler) engine() *Engine {
 		}
 		e.rules = append(e.rules, r)
 	}
-	for k, ids := range e.prefix {
+	for k, en := range e.prefix {
 		e.prefixLens |= 1 << len(k)
-		e.prefix[k] = dedupe(ids)
+		en.phrases = dedupe(en.phrases)
+		e.prefix[k] = en
 	}
-	for k, ids := range e.exact {
-		e.exact[k] = dedupe(ids)
+	for k, en := range e.exact {
+		en.phrases = dedupe(en.phrases)
+		e.exact[k] = en
 	}
-	e.minorFirst = dedupe(e.minorFirst)
+	e.minor.phrases = dedupe(e.minor.phrases)
 	e.words = (len(e.lists) + 63) / 64
 	e.pool.New = func() any {
 		s := newScratch()
@@ -489,14 +493,24 @@ func (c *compiler) addPhrase(what, text string, li int32, lang hotline.Lang) {
 		alts = []wordPat{first}
 	}
 	for _, a := range alts {
-		switch {
-		case a.minor:
-			e.minorFirst = append(e.minorFirst, pid)
-		case a.prefix:
-			e.prefix[a.lit] = append(e.prefix[a.lit], pid)
-		default:
-			e.exact[a.lit] = append(e.exact[a.lit], pid)
-		}
+		c.index(a, func(en *indexEntry) { en.phrases = append(en.phrases, pid) })
+	}
+}
+
+// index calls f on the index entry of word pattern w.
+func (c *compiler) index(w wordPat, f func(*indexEntry)) {
+	e := c.e
+	switch {
+	case w.minor:
+		f(&e.minor)
+	case w.prefix:
+		en := e.prefix[w.lit]
+		f(&en)
+		e.prefix[w.lit] = en
+	default:
+		en := e.exact[w.lit]
+		f(&en)
+		e.exact[w.lit] = en
 	}
 }
 
@@ -522,7 +536,7 @@ func (c *compiler) parsePhrase(what, text string) []wordPat {
 			if !ok {
 				return nil
 			}
-			words = append(words, wordPat{alts: alts})
+			words = append(words, wordPat{alts: alts, ref: c.refBits[f[1:]]})
 			continue
 		}
 		prefix := strings.HasSuffix(f, "*")
@@ -602,6 +616,15 @@ func (c *compiler) ref(what, text, name string) ([]wordPat, bool) {
 	collect(d)
 	if !ok {
 		return nil, false
+	}
+	if len(c.refBits) == 64 {
+		c.errorf(what, "pattern %q: at most 64 word lists can be used with @", text)
+		return nil, false
+	}
+	bit := uint64(1) << len(c.refBits)
+	c.refBits[name] = bit
+	for _, a := range alts {
+		c.index(a, func(en *indexEntry) { en.refs |= bit })
 	}
 	c.refs[name] = alts
 	return alts, true

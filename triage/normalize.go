@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -14,7 +13,10 @@ import (
 // which the spellings people really use for the same word coincide.
 //
 //   - Case: lowered with the Azerbaijani rules of golang.org/x/text/cases, so
-//     "İ" becomes "i" (not "i" + combining dot) and "I" becomes "ı".
+//     "İ" becomes "i" (not "i" + combining dot, as strings.ToLower gives) and
+//     "I" becomes "ı". The mapping is worked out once per letter when the
+//     package starts and kept in the rune table, so a tip costs no case
+//     transformation at run time.
 //   - Azerbaijani letters are flattened: ə→e, ğ→g, ı→i, ö→o, ü→u, ş→s, ç→c
 //     (and the 1991 spelling ä→e). Other accents are dropped.
 //   - Cyrillic is transliterated, so Russian in Cyrillic, Russian typed in
@@ -69,8 +71,6 @@ func buildRuneTable() *[tableSize]runeInfo {
 		switch {
 		case r >= 'a' && r <= 'z':
 			t[r] = runeInfo{class: cLetter, latin: true, key: ascii(byte(r))}
-		case r >= 'A' && r <= 'Z':
-			t[r] = runeInfo{class: cLetter, latin: true, key: ascii(byte(r - 'A' + 'a'))}
 		case r >= '0' && r <= '9':
 			t[r] = runeInfo{class: cDigit}
 		case r == '\'' || r == '`':
@@ -81,7 +81,7 @@ func buildRuneTable() *[tableSize]runeInfo {
 	}
 	// Latin letters with accents: keep the base letter.
 	for r := rune(0x80); r < 0x250; r++ {
-		if !unicode.IsLetter(r) {
+		if !unicode.IsLower(r) {
 			continue
 		}
 		d := norm.NFD.String(string(r))
@@ -120,8 +120,35 @@ func buildRuneTable() *[tableSize]runeInfo {
 	}
 	for r, k := range cyr {
 		t[r] = runeInfo{class: cLetter, key: k}
-		if up := unicode.ToUpper(r); up < tableSize {
-			t[up] = runeInfo{class: cLetter, key: k}
+	}
+	// Capitals and other letters that lower-case to something else take the
+	// key of their Azerbaijani lower case: I → ı → "i", İ → i → "i".
+	lower := cases.Lower(language.Azerbaijani)
+	for r := rune(0); r < tableSize; r++ {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		low := lower.String(string(r))
+		if low == string(r) {
+			continue
+		}
+		info := runeInfo{class: cLetter}
+		for _, lr := range low {
+			if lr >= tableSize {
+				continue
+			}
+			li := t[lr]
+			switch li.class {
+			case cLetter:
+				info.key += li.key
+				info.latin = li.latin
+			case cMark:
+			default:
+				info.key = ""
+			}
+		}
+		if info.key != "" {
+			t[r] = info
 		}
 	}
 	return &t
@@ -159,12 +186,9 @@ type stats struct {
 
 // scratch holds the buffers of one normalisation; pooled, never shared.
 type scratch struct {
-	caser cases.Caser
-	src   []byte
-	low   []byte
-	key   []byte
-	toks  []tok
-	st    stats
+	key  []byte
+	toks []tok
+	st   stats
 
 	tokStart int
 	inTok    bool
@@ -172,17 +196,17 @@ type scratch struct {
 	brk      bool
 	lastLat  bool
 
-	hit   []uint64 // lists matched, by index (engine only)
-	fired []int32  // rules fired (engine only)
+	// engine only
+	hit   []uint64 // lists matched, by index
+	refs  []uint64 // per token: the @lists that hold it
+	cands []cand   // phrases that may start at a token
+	fired []int32  // rules fired
 }
 
 func newScratch() *scratch {
 	return &scratch{
-		caser: cases.Lower(language.Azerbaijani),
-		src:   make([]byte, 0, 256),
-		low:   make([]byte, 0, 256),
-		key:   make([]byte, 0, 256),
-		toks:  make([]tok, 0, 64),
+		key:  make([]byte, 0, 256),
+		toks: make([]tok, 0, 64),
 	}
 }
 
@@ -221,17 +245,13 @@ func (s *scratch) normalize(text string) {
 		}
 	}
 
-	s.src = append(s.src[:0], text...)
-	s.low = s.lower(s.src)
-
 	s.key = s.key[:0]
 	s.toks = s.toks[:0]
 	s.inTok, s.brk, s.lastLat = false, false, false
-	low := s.low
-	for i := 0; i < len(low); {
-		r, n := rune(low[i]), 1
+	for i := 0; i < len(text); {
+		r, n := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(low[i:])
+			r, n = utf8.DecodeRuneInString(text[i:])
 		}
 		i += n
 		info := lookupRune(r)
@@ -261,28 +281,6 @@ func (s *scratch) normalize(text string) {
 		}
 	}
 	s.endTok()
-}
-
-// lower writes the Azerbaijani lower case of src into s.low.
-func (s *scratch) lower(src []byte) []byte {
-	dst := s.low[:cap(s.low)]
-	if len(dst) < len(src)+16 {
-		dst = make([]byte, 2*len(src)+16)
-	}
-	for {
-		s.caser.Reset()
-		n, _, err := s.caser.Transform(dst, src, true)
-		if err == transform.ErrShortDst {
-			dst = make([]byte, 2*len(dst))
-			continue
-		}
-		if err != nil {
-			// Not expected for a case mapper; fall back to the raw bytes,
-			// whose upper-case ASCII the rune table still maps.
-			return append(dst[:0], src...)
-		}
-		return dst[:n]
-	}
 }
 
 func (s *scratch) startTok(digits bool) {

@@ -41,13 +41,13 @@ type Engine struct {
 	phrases []phrase
 	rules   []rule
 
-	exact      map[string][]int32 // phrases by their first word, matched whole
-	prefix     map[string][]int32 // phrases by their first word's stem
-	prefixLens uint64             // lengths of the stems in prefix
-	minorFirst []int32            // phrases starting with #minor
-	negators   [3]map[string]bool // by language index
-	catRank    [9]int             // by category index; higher wins
-	words      int                // uint64 words in a list bitset
+	exact      map[string]indexEntry // words matched whole
+	prefix     map[string]indexEntry // stems (words ending in *)
+	prefixLens uint64                // lengths of the stems in prefix
+	minor      indexEntry            // #minor
+	negators   [3]map[string]bool    // by language index
+	catRank    [9]int                // by category index; higher wins
+	words      int                   // uint64 words in a list bitset
 
 	pool sync.Pool // *scratch
 }
@@ -59,12 +59,22 @@ type list struct {
 	include []int32
 }
 
+// indexEntry says what a word (or stem) starts and belongs to.
+type indexEntry struct {
+	phrases []int32 // phrases whose first word it is
+	refs    uint64  // bits of the @lists that hold it
+}
+
 type wordPat struct {
 	lit    string
 	prefix bool
 	minor  bool
-	alts   []wordPat // for @list: any of these
+	ref    uint64    // for @list: the list's bit
+	alts   []wordPat // for @list: its words (used to index a first word)
 }
+
+// cand is a phrase that may start at a token.
+type cand struct{ tok, phrase int32 }
 
 type phrase struct {
 	words    []wordPat
@@ -153,27 +163,43 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	return out
 }
 
-// match marks in s.hit the lists whose phrases occur in the tip.
+// match marks in s.hit the lists whose phrases occur in the tip. A first
+// pass looks every word up once, noting which @lists hold it and which
+// phrases may start at it; the second pass checks those phrases.
 func (e *Engine) match(s *scratch, li int) {
+	s.refs = s.refs[:0]
+	s.cands = s.cands[:0]
 	for ti := range s.toks {
 		t := s.toks[ti]
 		w := s.key[t.s:t.e]
+		var refs uint64
 		if t.num >= 1 && t.num <= 17 {
-			for _, pid := range e.minorFirst {
-				e.try(s, pid, ti, li)
-			}
+			refs |= e.minor.refs
+			s.addCands(ti, e.minor.phrases)
 		}
-		for _, pid := range e.exact[string(w)] {
-			e.try(s, pid, ti, li)
+		if en, ok := e.exact[string(w)]; ok {
+			refs |= en.refs
+			s.addCands(ti, en.phrases)
 		}
 		for n := minStem; n <= len(w) && n < 64; n++ {
 			if e.prefixLens&(1<<n) == 0 {
 				continue
 			}
-			for _, pid := range e.prefix[string(w[:n])] {
-				e.try(s, pid, ti, li)
+			if en, ok := e.prefix[string(w[:n])]; ok {
+				refs |= en.refs
+				s.addCands(ti, en.phrases)
 			}
 		}
+		s.refs = append(s.refs, refs)
+	}
+	for _, c := range s.cands {
+		e.try(s, c.phrase, int(c.tok), li)
+	}
+}
+
+func (s *scratch) addCands(ti int, phrases []int32) {
+	for _, p := range phrases {
+		s.cands = append(s.cands, cand{int32(ti), p})
 	}
 }
 
@@ -232,13 +258,8 @@ func (w *wordPat) match(s *scratch, j int) bool {
 	if w.minor {
 		return t.num >= 1 && t.num <= 17
 	}
-	if w.alts != nil {
-		for i := range w.alts {
-			if w.alts[i].match(s, j) {
-				return true
-			}
-		}
-		return false
+	if w.ref != 0 {
+		return s.refs[j]&w.ref != 0
 	}
 	k := s.key[t.s:t.e]
 	if w.prefix {
