@@ -264,6 +264,7 @@ func NormalizePhone(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("phone number is empty")
 	}
+
 	num, err := phonenumbers.Parse(s, DefaultRegion)
 	if err != nil {
 		return "", errors.New("phone number cannot be parsed")
@@ -272,4 +273,22 @@ func NormalizePhone(s string) (string, error) {
 		return "", errors.New("phone number is not a possible number")
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// SenderKey returns the form of an inbound sender used to thread a
+// reporter's texts: E.164 as Twilio sends it (kept as is, without the
+// slow full parse on the webhook path), a national number converted to
+// E.164, or, for a sender that is no phone number at all (an alphanumeric
+// sender id), the trimmed text itself, so no tip is refused for its sender.
+func SenderKey(raw string) string {
+	s := strings.TrimSpace(raw)
+	if e164Pattern.MatchString(s) {
+		return s
+	}
+	if n, err := NormalizePhone(s); err == nil {
+		return n
+	}
+	return s
 }

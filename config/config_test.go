@@ -145,3 +145,16 @@ func TestEscalationErrorsNameTheStep(t *testing.T) {
 		}
 	}
 }
+
+func TestSenderKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"+994501234567":     "+994501234567", // as Twilio sends it
+		" 0501234567 ":      "+994501234567", // national, read as Azerbaijani
+		"+994 50 123 45 67": "+994501234567",
+		"HOTLINE":           "HOTLINE", // an alphanumeric sender is kept, not refused
+	} {
+		if got := config.SenderKey(in); got != want {
+			t.Errorf("SenderKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -52,6 +52,10 @@ type SMSConfig struct {
 type SMSHandler struct {
 	cfg     SMSConfig
 	replies map[hotline.Lang]string
+	// replyDocs are the TwiML answers per language, built once with
+	// twilio-go's twiml package around the "{code}" placeholder; case codes
+	// use an alphabet that needs no XML escaping.
+	replyDocs map[hotline.Lang]string
 }
 
 // NewSMSHandler returns the SMS webhook handler.
@@ -66,7 +70,14 @@ func NewSMSHandler(cfg SMSConfig) *SMSHandler {
 	if cfg.CaseWindow <= 0 {
 		cfg.CaseWindow = 7 * 24 * time.Hour
 	}
-	return &SMSHandler{cfg: cfg, replies: replies}
+	h := &SMSHandler{cfg: cfg, replies: replies, replyDocs: map[hotline.Lang]string{}}
+	for l, t := range replies {
+		doc, err := twiml.Messages([]twiml.Element{&twiml.MessagingMessage{Body: t}})
+		if err == nil && strings.Count(doc, "{code}") == strings.Count(t, "{code}") {
+			h.replyDocs[l] = doc
+		}
+	}
+	return h
 }
 
 // ServeHTTP checks, stores, then answers: the TwiML reply is written only
@@ -92,12 +103,7 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRejection(w, r, err)
 		return
 	}
-	// A sender we cannot read as a phone number (an alphanumeric sender
-	// id, a short code) is still a tip: keep it as given rather than lose it.
-	from, err := config.NormalizePhone(rawFrom)
-	if err != nil {
-		from = rawFrom
-	}
+	from := config.SenderKey(rawFrom)
 	body := form.Get("Body")
 	if !utf8.ValidString(body) {
 		body = strings.ToValidUTF8(body, "\uFFFD")
@@ -135,6 +141,10 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev = log.Info().Str("case", res.Case.Code).Bool("duplicate", true)
 	}
 	ev.Msg("sms tip stored")
+	if doc, ok := h.replyDocs[res.Lang]; ok {
+		writeTwiML(w, log, strings.ReplaceAll(doc, "{code}", res.Case.Code))
+		return
+	}
 	h.writeMessage(w, log, h.Reply(res.Lang, res.Case.Code))
 }
 

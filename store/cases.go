@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -31,7 +32,6 @@ type caseRecord struct {
 	UpdatedAt time.Time          `json:"updated_at"`
 	Messages  int                `json:"messages"`
 	Sealed    []byte             `json:"sealed"` // sealed caseSecret
-	PhoneHash crypto.IndexHash   `json:"phone_hash"`
 }
 
 type caseSecret struct {
@@ -41,7 +41,6 @@ type caseSecret struct {
 // messageRecord is a message as stored.
 type messageRecord struct {
 	ID        string            `json:"id"`
-	CaseID    string            `json:"case_id"`
 	Direction hotline.Direction `json:"direction"`
 	Channel   hotline.Channel   `json:"channel"`
 	At        time.Time         `json:"at"`
@@ -172,6 +171,15 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 	if !lang.Valid() {
 		lang = hotline.LangAz
 	}
+	// The message record does not name its case (the case_messages index
+	// does), so it is serialised here, outside the single writer.
+	msgValue, err := json.Marshal(messageRecord{
+		ID: msgID, Direction: hotline.Inbound, Channel: hotline.ChannelSMS,
+		At: now, Lang: lang, Priority: in.Triage.Priority, Category: in.Triage.Category, Sealed: msgSealed,
+	})
+	if err != nil {
+		return InboundResult{}, err
+	}
 
 	var res InboundResult
 	err = s.update(ctx, func(btx *bolt.Tx) error {
@@ -197,7 +205,7 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 			c = caseRecord{
 				ID: candidateCaseID, Code: code, Channel: hotline.ChannelSMS,
 				Lang: lang, Priority: in.Triage.Priority, Category: in.Triage.Category,
-				Status: hotline.CaseOpen, OpenedAt: now, Sealed: caseSealed, PhoneHash: phoneHash,
+				Status: hotline.CaseOpen, OpenedAt: now, Sealed: caseSealed,
 			}
 			if err := btx.Bucket(bucketCaseCodes).Put([]byte(code), []byte(c.ID)); err != nil {
 				return err
@@ -215,24 +223,23 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 		}
 		c.Messages++
 		c.UpdatedAt = now
-		m := messageRecord{
-			ID: msgID, CaseID: c.ID, Direction: hotline.Inbound, Channel: hotline.ChannelSMS,
-			At: now, Lang: lang, Priority: in.Triage.Priority, Category: in.Triage.Category, Sealed: msgSealed,
-		}
 		if err := putJSON(btx.Bucket(bucketCases), []byte(c.ID), c); err != nil {
 			return err
 		}
-		if err := putJSON(btx.Bucket(bucketMessages), []byte(m.ID), m); err != nil {
+		// Message ids grow with time, so new messages append at the end of
+		// the bucket (few dirty pages per commit); the small index keeps a
+		// case's messages together.
+		if err := btx.Bucket(bucketMessages).Put([]byte(msgID), msgValue); err != nil {
 			return err
 		}
-		if err := btx.Bucket(bucketCaseMessages).Put([]byte(c.ID+"/"+m.ID), nil); err != nil {
+		if err := btx.Bucket(bucketCaseMessages).Put(messageKey(c.ID, msgID), nil); err != nil {
 			return err
 		}
-		if err := putJSON(btx.Bucket(bucketDedup), sidHash[:], dedupRecord{CaseID: c.ID, MessageID: m.ID, Lang: lang}); err != nil {
+		if err := putJSON(btx.Bucket(bucketDedup), sidHash[:], dedupRecord{CaseID: c.ID, MessageID: msgID, Lang: lang}); err != nil {
 			return err
 		}
 		res.Case = c.domain()
-		res.MessageID = m.ID
+		res.MessageID = msgID
 		res.Lang = lang
 		if hook != nil {
 			return hook(&Tx{s: s, tx: btx}, &res)
@@ -336,12 +343,12 @@ func (s *Store) CaseMessages(caseID string) ([]hotline.Message, error) {
 	var recs []messageRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketCaseMessages).Cursor()
-		prefix := []byte(caseID + "/")
 		msgs := tx.Bucket(bucketMessages)
-		for k, _ := cur.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = cur.Next() {
+		prefix := []byte(caseID + "/")
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
 			var m messageRecord
 			if err := getJSON(msgs, k[len(prefix):], &m); err != nil {
-				return err
+				return fmt.Errorf("message record: %w", err)
 			}
 			recs = append(recs, m)
 		}
@@ -357,12 +364,14 @@ func (s *Store) CaseMessages(caseID string) ([]hotline.Message, error) {
 			return nil, err
 		}
 		out = append(out, hotline.Message{
-			ID: m.ID, CaseID: m.CaseID, Direction: m.Direction, Channel: m.Channel, At: m.At,
+			ID: m.ID, CaseID: caseID, Direction: m.Direction, Channel: m.Channel, At: m.At,
 			Lang: m.Lang, Priority: m.Priority, Category: m.Category, Body: sec.Body, Matched: sec.Matched,
 		})
 	}
 	return out, nil
 }
+
+func messageKey(caseID, msgID string) []byte { return []byte(caseID + "/" + msgID) }
 
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
