@@ -42,8 +42,11 @@ import (
 // maxGap is how many other words may stand between two words of a phrase.
 const maxGap = 3
 
-// negWindow is how many words before a phrase are searched for a negation.
-const negWindow = 2
+// negWindow is, by language index (az, ru, en), how many words before a
+// phrase are searched for a negation word: Russian "не" stands right before
+// its verb ("не бьют"), English may have one word between ("not being held",
+// "nobody is hurting"). Azerbaijani negates inside the verb.
+var negWindow = [3]int{1, 1, 2}
 
 // minStem is the shortest key a word ending in * may have.
 const minStem = 3

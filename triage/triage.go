@@ -212,8 +212,9 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 	neg := e.negators[li]
 	// A negation word up to negWindow words before the phrase, in the same
 	// clause, cancels it: "не бьют", "nobody is hurting me".
+	win := negWindow[li]
 	if !p.negFirst {
-		for k := ti - 1; k >= 0 && k >= ti-negWindow && !s.toks[k+1].brk; k-- {
+		for k := ti - 1; k >= 0 && k >= ti-win && !s.toks[k+1].brk; k-- {
 			if neg[string(s.word(k))] {
 				return
 			}
@@ -227,7 +228,7 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 				break
 			}
 			// "меня никто не держит": a negated later word does not count.
-			if negated(s, neg, j, pos) {
+			if negated(s, neg, win, j, pos) {
 				continue
 			}
 			if w.match(s, j) {
@@ -242,10 +243,10 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 	s.hit[p.list/64] |= 1 << (p.list % 64)
 }
 
-// negated reports whether a negation word stands among the negWindow words
+// negated reports whether a negation word stands among the win words
 // before token j, after token pos.
-func negated(s *scratch, neg map[string]bool, j, pos int) bool {
-	for k := j - 1; k > pos && k >= j-negWindow; k-- {
+func negated(s *scratch, neg map[string]bool, win, j, pos int) bool {
+	for k := j - 1; k > pos && k >= j-win; k-- {
 		if neg[string(s.word(k))] {
 			return true
 		}
