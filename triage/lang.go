@@ -18,8 +18,9 @@ import (
 // is stronger; a tip in Latin letters goes to the language with the highest
 // score, and to Azerbaijani when there is no evidence at all or a tie.
 //
-// The word lists are curated so that no key belongs to two languages of the
-// same script ("mi" is both English "my" and Russian "мы", so neither lists it).
+// A key listed by two languages that share a script counts for neither: "mi"
+// is English "my" and Russian "мы", so in a Latin text it is no evidence.
+// Very short Russian words ("на", "то", "но") are no evidence in Latin texts.
 
 const (
 	lexEn uint8 = 1 << iota // English

@@ -126,8 +126,7 @@ type ruleDef struct {
 	maxWords int
 }
 
-var langOrder = [3]hotline.Lang{hotline.LangAz, hotline.LangRu, hotline.LangEn}
-
+// langIndex numbers the languages as the az, ru, en lists of the file: 0, 1, 2.
 func langIndex(l hotline.Lang) int {
 	switch l {
 	case hotline.LangRu:
@@ -430,9 +429,9 @@ func (c *compiler) engine() *Engine {
 	c.refBits = make(map[string]uint64)
 	for _, name := range sortedKeys(c.lists) {
 		d := c.lists[name]
-		for li, ps := range d.phrases {
+		for _, ps := range d.phrases {
 			for _, p := range ps {
-				c.addPhrase(fmt.Sprintf("word list %q", name), p, c.listIdx[name], langOrder[li])
+				c.addPhrase(fmt.Sprintf("word list %q", name), p, c.listIdx[name])
 			}
 		}
 	}
@@ -441,9 +440,9 @@ func (c *compiler) engine() *Engine {
 		if len(d.phrases[0])+len(d.phrases[1])+len(d.phrases[2]) > 0 {
 			r.own = int32(len(e.lists))
 			e.lists = append(e.lists, list{name: "rule " + d.name})
-			for li, ps := range d.phrases {
+			for _, ps := range d.phrases {
 				for _, p := range ps {
-					c.addPhrase(d.what, p, r.own, langOrder[li])
+					c.addPhrase(d.what, p, r.own)
 				}
 			}
 		}
@@ -474,14 +473,14 @@ func (c *compiler) engine() *Engine {
 	return e
 }
 
-func (c *compiler) addPhrase(what, text string, li int32, lang hotline.Lang) {
+func (c *compiler) addPhrase(what, text string, li int32) {
 	words := c.parsePhrase(what, text)
 	if len(words) == 0 {
 		return
 	}
 	e := c.e
 	pid := int32(len(e.phrases))
-	p := phrase{words: words, list: li, lang: lang}
+	p := phrase{words: words, list: li}
 	first := words[0]
 	if !first.prefix && !first.minor && first.alts == nil {
 		for _, m := range e.negators {

@@ -35,7 +35,8 @@ var defaultEngine = sync.OnceValue(func() *Engine {
 // Every call returns the same Engine.
 func Default() *Engine { return defaultEngine() }
 
-// Engine triages tips with a fixed set of rules. It is safe for concurrent use.
+// Engine triages tips with a fixed set of rules. It is safe for concurrent
+// use. Make one with Default, Load or LoadFile.
 type Engine struct {
 	lists   []list
 	phrases []phrase
@@ -78,9 +79,8 @@ type cand struct{ tok, phrase int32 }
 
 type phrase struct {
 	words    []wordPat
-	list     int32
-	lang     hotline.Lang
-	negFirst bool
+	list     int32 // the list it belongs to
+	negFirst bool  // it starts with a negation word, so is not cancelled by one
 }
 
 type rule struct {
