@@ -84,7 +84,7 @@ func LoadFile(path string) (*Engine, error) {
 // in errors. All problems found are reported together (errors.Join); each
 // names the file and the rule or word list, e.g.
 //
-//	rules.toml: rule "confined": pattern "!!" has no letters or digits
+//	rules.toml: rule "confined": pattern "ab*": a word ending in * needs at least 3 letters before the *
 func Load(r io.Reader, name string) (*Engine, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
