@@ -267,17 +267,22 @@ func TestP1EscalatesToBackupThenStopsOnSMSAck(t *testing.T) {
 	}
 }
 
-func TestVoiceAcknowledgement(t *testing.T) {
+func TestVoiceAcknowledgementByBackupStopsEscalation(t *testing.T) {
 	h := newHarness(t, nil)
 	h.sms(reporter, p1Tip)
 	h.runDue()
-	calls := h.twilio.Calls()
-	if len(calls) != 1 {
-		t.Fatalf("want one call, got %d", len(calls))
+	h.clock.Add(5 * time.Minute)
+	h.runDue()
+	h.wantSent("at 5 minutes", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})
+	var call twiliotest.FakeCall
+	for _, c := range h.twilio.Calls() {
+		if c.To == rashadPhone {
+			call = c
+		}
 	}
-	u, _ := url.Parse(calls[0].URL)
+	u, _ := url.Parse(call.URL)
 	path := u.Path + "?" + u.RawQuery
-	status, twimlDoc := h.post(path, url.Values{"CallSid": {calls[0].SID}, "CallStatus": {"in-progress"}})
+	status, twimlDoc := h.post(path, url.Values{"CallSid": {call.SID}, "CallStatus": {"in-progress"}})
 	a := h.onlyAlert()
 	if status != 200 || !strings.Contains(twimlDoc, "<Gather") || !strings.Contains(twimlDoc, "Press 1 to acknowledge") ||
 		!strings.Contains(twimlDoc, strings.Join(strings.Split(a.CaseCode, ""), " ")) {
@@ -286,14 +291,20 @@ func TestVoiceAcknowledgement(t *testing.T) {
 	if strings.Contains(twimlDoc, "zirzəmi") {
 		t.Fatal("the call reads out tip content")
 	}
-	status, twimlDoc = h.post(path, url.Values{"CallSid": {calls[0].SID}, "Digits": {"1"}})
+	// A wrong key acknowledges nothing.
+	if _, doc := h.post(path, url.Values{"CallSid": {call.SID}, "Digits": {"9"}}); strings.Contains(doc, "acknowledged") {
+		t.Fatalf("key 9 acknowledged: %s", doc)
+	}
+	status, twimlDoc = h.post(path, url.Values{"CallSid": {call.SID}, "Digits": {"1"}})
 	if status != 200 || !strings.Contains(twimlDoc, "acknowledged") {
 		t.Fatalf("key press: %d %s", status, twimlDoc)
 	}
-	h.clock.Add(30 * time.Minute)
-	h.runDue()
-	h.wantSent("after the voice ack", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
-	if a = h.onlyAlert(); a.State != hotline.AlertAcknowledged || a.AckedVia != "call" || a.AckedBy != h.officers[leylaPhone].ID {
+	for _, d := range []time.Duration{5 * time.Minute, 30 * time.Minute} {
+		h.clock.Add(d)
+		h.runDue()
+	}
+	h.wantSent("after the voice ack", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})
+	if a = h.onlyAlert(); a.State != hotline.AlertAcknowledged || a.AckedVia != "call" || a.AckedBy != h.officers[rashadPhone].ID {
 		t.Fatalf("alert: %+v", a)
 	}
 }
