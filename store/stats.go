@@ -29,7 +29,10 @@ type Stats struct {
 	P2        int                     `json:"p2"`
 	P3        int                     `json:"p3"`
 	ByChannel map[string]ChannelStats `json:"by_channel"`
-	Schema    int                     `json:"schema_version"`
+	// Alerts and Jobs count alerts and outbox jobs by state.
+	Alerts map[string]int `json:"alerts"`
+	Jobs   map[string]int `json:"outbox"`
+	Schema int            `json:"schema_version"`
 }
 
 // Stats counts what this store holds.
@@ -71,7 +74,7 @@ func ReadStats(dir string) (Stats, error) {
 }
 
 func countStats(tx *bolt.Tx) (Stats, error) {
-	st := Stats{ByChannel: map[string]ChannelStats{}}
+	st := Stats{ByChannel: map[string]ChannelStats{}, Alerts: map[string]int{}, Jobs: map[string]int{}}
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		if v := meta.Get(metaSchema); len(v) == 8 {
 			st.Schema = int(v[7]) | int(v[6])<<8
@@ -106,7 +109,7 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	return st, tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
 		var m messageRecord
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("message record: %w", err)
@@ -115,6 +118,30 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		ch := st.ByChannel[string(m.Channel)]
 		ch.Messages++
 		st.ByChannel[string(m.Channel)] = ch
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if err := countStates("alert", tx.Bucket(bucketAlerts), st.Alerts); err != nil {
+		return st, err
+	}
+	return st, countStates("outbox job", tx.Bucket(bucketJobs), st.Jobs)
+}
+
+// countStates counts the records of a bucket by their "state" field.
+func countStates(name string, b *bolt.Bucket, into map[string]int) error {
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var r struct {
+			State string `json:"state"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("%s record: %w", name, err)
+		}
+		into[r.State]++
 		return nil
 	})
 }

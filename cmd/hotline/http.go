@@ -17,7 +17,9 @@ import (
 // template, status and duration: never the client address, user agent or
 // full URL.
 func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, alerts *intake.AlertHandlers) http.Handler {
+	met := newMetrics(st)
 	r := mux.NewRouter()
+	r.Handle("/metrics", met.handler()).Methods(http.MethodGet)
 	r.Handle("/twilio/sms", sms).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/status", alerts.Status).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/alert-call", alerts.AlertCall).Methods(http.MethodPost)
@@ -36,7 +38,7 @@ func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, aler
 		}
 		w.Write([]byte("ready\n"))
 	}).Methods(http.MethodGet)
-	r.Use(accessLog)
+	r.Use(accessLog(met))
 
 	var h http.Handler = r
 	h = recoverPanics(h)
@@ -45,7 +47,7 @@ func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, aler
 	return h
 }
 
-func accessLog(next http.Handler) http.Handler {
+func accessLog(met *metrics) mux.MiddlewareFunc {
 	return hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 		route := "unmatched"
 		if cr := mux.CurrentRoute(r); cr != nil {
@@ -53,9 +55,13 @@ func accessLog(next http.Handler) http.Handler {
 				route = t
 			}
 		}
+		met.observe(route, status, d)
+		if route == "/metrics" || route == "/healthz" {
+			return // scraped every few seconds: counted, not logged
+		}
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("route", route).
 			Int("status", status).Dur("duration", d).Msg("request")
-	})(next)
+	})
 }
 
 // recoverPanics turns a panic into a 500 with nothing of the request in

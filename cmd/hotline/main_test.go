@@ -124,6 +124,21 @@ func TestEndToEndSMSRestartStats(t *testing.T) {
 		t.Fatalf("third SMS: got %d", status)
 	}
 
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`hotline_cases{priority="P1"} 1`, `hotline_http_requests_total{route="/twilio/sms",status="200"} 3`, `hotline_messages 3`} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(string(metricsText), "501234567") {
+		t.Error("/metrics contains a phone number")
+	}
+
 	// stats refuses while the server holds the file, and says why.
 	code, _, stderr := runCLI(t, "stats", "--json", "--data", dir)
 	if code == 0 || !strings.Contains(stderr, "in use by another process") {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hotline-az/hotline/store"
+)
+
+// metrics are counts only: requests by route and status, and what the
+// store holds by state. No label ever carries a number, a text or an id.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(st *store.Store) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotline_http_requests_total", Help: "HTTP requests by route template and status.",
+		}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hotline_http_request_duration_seconds", Help: "HTTP request latency by route template.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"route"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&storeCollector{st: st})
+	return m
+}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// storeCollector reads counts from plaintext metadata at scrape time.
+type storeCollector struct{ st *store.Store }
+
+var (
+	descCases    = prometheus.NewDesc("hotline_cases", "Cases by priority.", []string{"priority"}, nil)
+	descOpen     = prometheus.NewDesc("hotline_cases_open", "Cases still open.", nil, nil)
+	descMessages = prometheus.NewDesc("hotline_messages", "Messages stored.", nil, nil)
+	descAlerts   = prometheus.NewDesc("hotline_alerts", "Alerts by state.", []string{"state"}, nil)
+	descOutbox   = prometheus.NewDesc("hotline_outbox_jobs", "Outbox jobs (SMS and calls) by state; watch dead and pending.", []string{"state"}, nil)
+)
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox} {
+		ch <- d
+	}
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	s, err := c.st.Stats()
+	if err != nil {
+		return
+	}
+	for p, n := range map[string]int{"P1": s.P1, "P2": s.P2, "P3": s.P3} {
+		ch <- prometheus.MustNewConstMetric(descCases, prometheus.GaugeValue, float64(n), p)
+	}
+	ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.OpenCases))
+	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.GaugeValue, float64(s.Messages))
+	for state, n := range s.Alerts {
+		ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.GaugeValue, float64(n), state)
+	}
+	for state, n := range s.Jobs {
+		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), state)
+	}
+}
