@@ -507,3 +507,26 @@ func firstStep(jobs []hotline.Job) hotline.Job {
 	}
 	return hotline.Job{}
 }
+
+func TestCoverageNamesGaps(t *testing.T) {
+	h := newHarness(t, nil)
+	warnings, err := h.disp.Coverage()
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("full rota: got %v %v, want no warnings", warnings, err)
+	}
+	err = h.st.Update(context.Background(), func(tx *store.Tx) error {
+		r, err := dispatch.LoadRota(tx)
+		if err != nil {
+			return err
+		}
+		r.Shifts = r.Shifts[1:] // nobody on Monday
+		return dispatch.SaveRota(tx, r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings, _ = h.disp.Coverage()
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "mon") {
+		t.Fatalf("got %v, want one warning about Monday", warnings)
+	}
+}

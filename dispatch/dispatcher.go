@@ -428,3 +428,36 @@ func backoff(tries int) time.Duration {
 	base = min(base, 5*time.Minute)
 	return base/2 + rand.N(base/2+1)
 }
+
+// Coverage lists what would leave an alert with nobody to reach: no
+// officers, no supervisor, hours of the week no shift covers. serve logs
+// each at start so a gap is seen before a P1 finds it.
+func (d *Dispatcher) Coverage() ([]string, error) {
+	var warnings []string
+	err := d.st.View(func(tx *store.Tx) error {
+		officers, err := tx.Officers()
+		if err != nil {
+			return err
+		}
+		if len(officers) == 0 {
+			warnings = append(warnings, "no officers registered: alerts reach nobody (hotline officers add)")
+			return nil
+		}
+		supervisors := 0
+		for _, o := range officers {
+			if o.Role == hotline.RoleSupervisor {
+				supervisors++
+			}
+		}
+		if supervisors == 0 {
+			warnings = append(warnings, "no supervisor registered: an unacknowledged alert has no one to end with")
+		}
+		rota, err := LoadRota(tx)
+		if err != nil {
+			return err
+		}
+		warnings = append(warnings, rota.Gaps()...)
+		return nil
+	})
+	return warnings, err
+}

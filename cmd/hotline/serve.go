@@ -137,6 +137,13 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if warnings, err := disp.Coverage(); err != nil {
+		m.Logger.Error().Err(err).Msg("check rota coverage")
+	} else {
+		for _, w := range warnings {
+			m.Logger.Warn().Str("problem", w).Msg("alert coverage")
+		}
+	}
 	verifier := intake.NewVerifier(cfg.PublicURL, cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken)
 	sms := intake.NewSMSHandler(intake.SMSConfig{
 		Verifier:   verifier,
