@@ -1,7 +1,10 @@
 package dispatch_test
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
@@ -51,6 +55,8 @@ func (c *fakeClock) Add(d time.Duration) {
 // real twilio-go client, and the real webhooks on 127.0.0.1.
 type harness struct {
 	t        *testing.T
+	dir      string
+	logs     *syncBuffer
 	clock    *fakeClock
 	st       *store.Store
 	disp     *dispatch.Dispatcher
@@ -66,7 +72,9 @@ func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(t.TempDir(), store.MasterKeySource{Key: &key}, store.Options{Now: clock.Now, Logger: zerolog.Nop()})
+	dir, logs := t.TempDir(), &syncBuffer{}
+	log := zerolog.New(logs)
+	st, err := store.Open(dir, store.MasterKeySource{Key: &key}, store.Options{Now: clock.Now, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +88,11 @@ func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
 	if tune != nil {
 		tune(&esc)
 	}
-	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: client, Escalation: esc, PublicURL: publicURL, Logger: zerolog.Nop(), SendTimeout: 2 * time.Second})
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: client, Escalation: esc, PublicURL: publicURL, Logger: log, SendTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: clock, st: st, disp: disp, twilio: fake, officers: map[string]hotline.Officer{}}
+	h := &harness{t: t, dir: dir, logs: logs, clock: clock, st: st, disp: disp, twilio: fake, officers: map[string]hotline.Officer{}}
 	err = st.Update(context.Background(), func(tx *store.Tx) error {
 		for _, o := range []hotline.Officer{
 			{Name: "Leyla Aliyeva", Phone: leylaPhone, Role: hotline.RoleOfficer},
@@ -117,7 +125,7 @@ func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
 	r.Handle("/twilio/sms", sms)
 	r.HandleFunc("/twilio/status", alerts.Status)
 	r.HandleFunc("/twilio/alert-call", alerts.AlertCall)
-	h.srv = httptest.NewServer(r)
+	h.srv = httptest.NewServer(hlog.NewHandler(log)(r))
 	t.Cleanup(h.srv.Close)
 	return h
 }
@@ -528,5 +536,73 @@ func TestCoverageNamesGaps(t *testing.T) {
 	warnings, _ = h.disp.Coverage()
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "mon") {
 		t.Fatalf("got %v, want one warning about Monday", warnings)
+	}
+}
+
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAlertPathLeaksNothing runs a whole escalation (failure, retry,
+// acknowledgements by SMS and call) and then searches the raw data file
+// and the captured log for every number, name, SID and tip fragment.
+func TestAlertPathLeaksNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.twilio.FailNext(1, 503, 0)
+	h.sms(reporter, p1Tip)
+	h.runDue()
+	h.clock.Add(time.Minute)
+	h.runDue()
+	h.clock.Add(5 * time.Minute)
+	h.runDue()
+	m := h.twilio.Messages()[0]
+	u, _ := url.Parse(m.StatusCallback)
+	h.post(u.Path+"?"+u.RawQuery, url.Values{"MessageSid": {m.SID}, "MessageStatus": {"delivered"}})
+	h.sms(leylaPhone, "what")
+	h.sms(rashadPhone, "1a")
+	h.st.Close()
+	raw, err := os.ReadFile(filepath.Join(h.dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, "alert settled") {
+		t.Fatalf("log capture incomplete: %s", logs)
+	}
+	needles := []string{"Leyla", "Aliyeva", "Rashad", "Mammadov", "Aysel", "Huseynova"}
+	for _, p := range []string{leylaPhone, rashadPhone, ayselPhone, reporter} {
+		needles = append(needles, p, p[1:], "0"+p[4:], p[4:])
+	}
+	for _, fm := range h.twilio.Messages() {
+		needles = append(needles, fm.SID)
+	}
+	for _, c := range h.twilio.Calls() {
+		needles = append(needles, c.SID)
+	}
+	runes := []rune(p1Tip)
+	for i := 0; i+8 <= len(runes); i++ {
+		needles = append(needles, string(runes[i:i+8]))
+	}
+	for _, n := range needles {
+		if bytes.Contains(raw, []byte(n)) {
+			t.Errorf("data file contains %q", n)
+		}
+		if strings.Contains(logs, n) {
+			t.Errorf("log contains %q", n)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -95,6 +96,9 @@ type Store struct {
 	now     func() time.Time
 	log     zerolog.Logger
 	commits *committer
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the data file in dir, creating every
@@ -246,10 +250,14 @@ func deriveMaster(key MasterKeySource, kdfRaw []byte, kdf *crypto.KDFParams) (cr
 	return crypto.MasterKey{}, nil, errors.New("no master key given")
 }
 
-// Close waits for pending writes and closes the file.
+// Close waits for pending writes and closes the file. Calling it again
+// does nothing.
 func (s *Store) Close() error {
-	s.commits.close()
-	return s.db.Close()
+	s.closeOnce.Do(func() {
+		s.commits.close()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
 }
 
 // Keyring gives the store's keyring to code that must compute lookup hashes
