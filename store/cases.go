@@ -232,7 +232,9 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 		if err := btx.Bucket(bucketMessages).Put([]byte(msgID), msgValue); err != nil {
 			return err
 		}
-		if err := btx.Bucket(bucketCaseMessages).Put(messageKey(c.ID, msgID), nil); err != nil {
+		// The index entry sorts right after its case record (the case id is
+		// its prefix), so both usually land on the same page.
+		if err := btx.Bucket(bucketCases).Put(messageKey(c.ID, msgID), nil); err != nil {
 			return err
 		}
 		if err := putJSON(btx.Bucket(bucketDedup), sidHash[:], dedupRecord{CaseID: c.ID, MessageID: msgID, Lang: lang}); err != nil {
@@ -342,7 +344,7 @@ func (s *Store) CaseByCode(code string) (hotline.Case, error) {
 func (s *Store) CaseMessages(caseID string) ([]hotline.Message, error) {
 	var recs []messageRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
-		cur := tx.Bucket(bucketCaseMessages).Cursor()
+		cur := tx.Bucket(bucketCases).Cursor()
 		msgs := tx.Bucket(bucketMessages)
 		prefix := []byte(caseID + "/")
 		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
@@ -371,7 +373,11 @@ func (s *Store) CaseMessages(caseID string) ([]hotline.Message, error) {
 	return out, nil
 }
 
+// messageKey indexes a message under its case in the cases bucket.
 func messageKey(caseID, msgID string) []byte { return []byte(caseID + "/" + msgID) }
+
+// isIndexKey tells index entries from case records in the cases bucket.
+func isIndexKey(k []byte) bool { return bytes.IndexByte(k, '/') >= 0 }
 
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
@@ -396,6 +402,9 @@ func (s *Store) ListCases() ([]hotline.Case, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketCases).Cursor()
 		for k, v := cur.Last(); k != nil; k, v = cur.Prev() {
+			if isIndexKey(k) {
+				continue
+			}
 			var c caseRecord
 			if err := json.Unmarshal(v, &c); err != nil {
 				return fmt.Errorf("case record: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -27,6 +28,10 @@ type committer struct {
 	db       *bolt.DB
 	requests chan writeRequest
 	stopped  chan struct{}
+
+	// commits and writes count transactions and the requests they
+	// carried: their ratio is the group commit's batch size.
+	commits, writes atomic.Uint64
 }
 
 func newCommitter(db *bolt.DB) *committer {
@@ -71,6 +76,8 @@ func (c *committer) run() {
 				break drain
 			}
 		}
+		c.commits.Add(1)
+		c.writes.Add(uint64(len(batch)))
 		c.commit(batch)
 	}
 }

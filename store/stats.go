@@ -85,6 +85,9 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		return st, nil
 	}
 	err := cases.ForEach(func(k, v []byte) error {
+		if isIndexKey(k) {
+			return nil
+		}
 		var c caseRecord
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("case record: %w", err)

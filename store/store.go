@@ -32,10 +32,9 @@ const FileName = "hotline.db"
 // Bucket names, all created in one transaction at open.
 var (
 	bucketMeta         = []byte("meta")
-	bucketCases        = []byte("cases")
+	bucketCases        = []byte("cases") // case id → record; case id/message id → nil (index)
 	bucketCaseCodes    = []byte("case_codes")
 	bucketMessages     = []byte("messages")
-	bucketCaseMessages = []byte("case_messages") // case id / message id → nil
 	bucketReporters    = []byte("reporters")
 	bucketDedup        = []byte("dedup")
 	bucketOfficers     = []byte("officers")
@@ -50,7 +49,7 @@ var (
 	bucketSIDJobs      = []byte("sid_jobs")  // keyed hash of a Twilio SID → job id
 
 	allBuckets = [][]byte{
-		bucketMeta, bucketCases, bucketCaseCodes, bucketCaseMessages,
+		bucketMeta, bucketCases, bucketCaseCodes,
 		bucketMessages, bucketReporters, bucketDedup,
 		bucketOfficers, bucketOfficerIndex, bucketSettings, bucketAlerts, bucketAlertNumbers,
 		bucketCaseAlerts, bucketJobs, bucketJobQueue, bucketTimers, bucketSIDJobs,
@@ -263,6 +262,12 @@ func (s *Store) Close() error {
 // Keyring gives the store's keyring to code that must compute lookup hashes
 // the same way (never key bytes: the keyring does not expose them).
 func (s *Store) Keyring() *crypto.Keyring { return s.keyring }
+
+// CommitStats reports how many durable transactions the store committed
+// and how many write requests they carried (group commit batching).
+func (s *Store) CommitStats() (commits, writes uint64) {
+	return s.commits.commits.Load(), s.commits.writes.Load()
+}
 
 // Ping checks that the file is open and writable with one durable write.
 func (s *Store) Ping(ctx context.Context) error {

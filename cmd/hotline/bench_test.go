@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"io"
 	"net/http"
 	"net/url"
@@ -24,7 +25,8 @@ func BenchmarkSMSWebhook(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	body := "Salam, müdir pasportumu saxlayıb və maaşımı vermir, Sumqayıtda tikintidə işləyirik, nə edək? Kömək edin zəhmət olmasa, çox qorxuruq burada"
 	var seq atomic.Int64
-	b.SetParallelism(32)
+	b.SetParallelism(64)
+	debug.SetGCPercent(400)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -46,5 +48,8 @@ func BenchmarkSMSWebhook(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	commits, writes := srv.Store().CommitStats()
+	b.ReportMetric(float64(writes)/float64(commits), "writes/commit")
 	_ = strings.TrimSpace
 }

@@ -55,15 +55,20 @@ var (
 	descMessages = prometheus.NewDesc("hotline_messages", "Messages stored.", nil, nil)
 	descAlerts   = prometheus.NewDesc("hotline_alerts", "Alerts by state.", []string{"state"}, nil)
 	descOutbox   = prometheus.NewDesc("hotline_outbox_jobs", "Outbox jobs (SMS and calls) by state; watch dead and pending.", []string{"state"}, nil)
+	descCommits  = prometheus.NewDesc("hotline_store_commits_total", "Durable (fsynced) transactions.", nil, nil)
+	descWrites   = prometheus.NewDesc("hotline_store_writes_total", "Write requests carried by those transactions (group commit).", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox} {
+	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descCommits, descWrites} {
 		ch <- d
 	}
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	commits, writes := c.st.CommitStats()
+	ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(commits))
+	ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(writes))
 	s, err := c.st.Stats()
 	if err != nil {
 		return
