@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -46,23 +47,6 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is an admin service on a real store, in-process or over a real
 // unix socket.
 type env struct {
@@ -71,7 +55,7 @@ type env struct {
 	st    *store.Store
 	clock *fakeClock
 	dir   string
-	logs  *syncBuffer // the socket handler's log
+	logs  *leaktest.Buffer // the socket handler's log
 }
 
 // MustOpenStore opens a store in dir, closed when the test ends.
@@ -90,7 +74,7 @@ func MustOpenStore(tb testing.TB, dir string, clock *fakeClock) *store.Store {
 }
 
 // serveAdmin serves a on an admin socket in dir until the test ends.
-func serveAdmin(tb testing.TB, dir string, a *console.Admin, logs *syncBuffer) string {
+func serveAdmin(tb testing.TB, dir string, a *console.Admin, logs *leaktest.Buffer) string {
 	tb.Helper()
 	path := filepath.Join(dir, console.AdminSocketName)
 	ln, err := console.ListenAdminSocket(path)
@@ -105,7 +89,7 @@ func serveAdmin(tb testing.TB, dir string, a *console.Admin, logs *syncBuffer) s
 
 func setup(tb testing.TB, mode string) *env {
 	tb.Helper()
-	e := &env{clock: &fakeClock{t: tuesdayNight}, dir: tb.TempDir(), logs: &syncBuffer{}}
+	e := &env{clock: &fakeClock{t: tuesdayNight}, dir: tb.TempDir(), logs: &leaktest.Buffer{}}
 	e.st = MustOpenStore(tb, e.dir, e.clock)
 	e.admin = console.NewAdmin(e.st, nil, baku)
 	switch mode {

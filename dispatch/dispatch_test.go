@@ -1,7 +1,6 @@
 package dispatch_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -24,6 +23,7 @@ import (
 	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/dispatch/twilioapi"
 	"github.com/hotline-az/hotline/intake"
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 	"github.com/hotline-az/hotline/triage"
 	"github.com/hotline-az/hotline/twiliotest"
@@ -56,7 +56,7 @@ func (c *fakeClock) Add(d time.Duration) {
 type harness struct {
 	t        *testing.T
 	dir      string
-	logs     *syncBuffer
+	logs     *leaktest.Buffer
 	clock    *fakeClock
 	st       *store.Store
 	disp     *dispatch.Dispatcher
@@ -72,7 +72,7 @@ func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, logs := t.TempDir(), &syncBuffer{}
+	dir, logs := t.TempDir(), &leaktest.Buffer{}
 	log := zerolog.New(logs)
 	st, err := store.Open(dir, store.MasterKeySource{Key: &key}, store.Options{Now: clock.Now, Logger: log})
 	if err != nil {
@@ -539,24 +539,6 @@ func TestCoverageNamesGaps(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestAlertPathLeaksNothing runs a whole escalation (failure, retry,
 // acknowledgements by SMS and call) and then searches the raw data file
 // and the captured log for every number, name, SID and tip fragment.
@@ -585,7 +567,7 @@ func TestAlertPathLeaksNothing(t *testing.T) {
 	}
 	needles := []string{"Leyla", "Aliyeva", "Rashad", "Mammadov", "Aysel", "Huseynova"}
 	for _, p := range []string{leylaPhone, rashadPhone, ayselPhone, reporter} {
-		needles = append(needles, p, p[1:], "0"+p[4:], p[4:])
+		needles = append(needles, leaktest.PhoneForms(p)...)
 	}
 	for _, fm := range h.twilio.Messages() {
 		needles = append(needles, fm.SID)
@@ -593,16 +575,7 @@ func TestAlertPathLeaksNothing(t *testing.T) {
 	for _, c := range h.twilio.Calls() {
 		needles = append(needles, c.SID)
 	}
-	runes := []rune(p1Tip)
-	for i := 0; i+8 <= len(runes); i++ {
-		needles = append(needles, string(runes[i:i+8]))
-	}
-	for _, n := range needles {
-		if bytes.Contains(raw, []byte(n)) {
-			t.Errorf("data file contains %q", n)
-		}
-		if strings.Contains(logs, n) {
-			t.Errorf("log contains %q", n)
-		}
-	}
+	needles = append(needles, leaktest.Runs(p1Tip, 8)...)
+	leaktest.Check(t, "data file", string(raw), needles...)
+	leaktest.Check(t, "log", logs, needles...)
 }

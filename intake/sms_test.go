@@ -1,7 +1,6 @@
 package intake_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/hotline-az/hotline/crypto"
 	"github.com/hotline-az/hotline/intake"
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 	"github.com/hotline-az/hotline/triage"
 	"github.com/hotline-az/hotline/twiliotest"
@@ -27,24 +26,6 @@ const (
 	token     = "testtoken123"
 	oldToken  = "oldtoken456"
 )
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fixture returns the inbound SMS form from the shared Twilio fixtures.
 func fixture(tb testing.TB, name string) url.Values {
@@ -71,7 +52,7 @@ func fixture(tb testing.TB, name string) url.Values {
 type env struct {
 	store   *store.Store
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *leaktest.Buffer
 	dir     string
 }
 
@@ -82,7 +63,7 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &leaktest.Buffer{}
 	log := zerolog.New(logs)
 	st, err := store.Open(dir, store.MasterKeySource{Key: &key}, store.Options{Logger: log})
 	if err != nil {

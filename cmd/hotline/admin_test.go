@@ -16,6 +16,7 @@ import (
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -254,7 +255,7 @@ func TestAdminCommandsServerRunning(t *testing.T) {
 	e := newAdminEnv(t)
 	st := mustOpenStore(t, e.dir, e.key)
 	defer st.Close()
-	logs := &syncBuffer{}
+	logs := &leaktest.Buffer{}
 	ln, err := console.ListenAdminSocket(filepath.Join(e.dir, console.AdminSocketName))
 	if err != nil {
 		t.Fatal(err)
