@@ -184,8 +184,8 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 	var res InboundResult
 	err = s.update(ctx, func(btx *bolt.Tx) error {
 		res = InboundResult{}
-		if v := btx.Bucket(bucketDedup).Get(sidHash[:]); v != nil {
-			d, err := s.dedupResult(btx, v)
+		if rec, ok := s.dedup.lookupInTx(sidHash); ok {
+			d, err := s.dedupResult(btx, rec)
 			res = d
 			return err
 		}
@@ -237,7 +237,7 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 		if err := btx.Bucket(bucketCases).Put(messageKey(c.ID, msgID), nil); err != nil {
 			return err
 		}
-		if err := putJSON(btx.Bucket(bucketDedup), sidHash[:], dedupRecord{CaseID: c.ID, MessageID: msgID, Lang: lang}); err != nil {
+		if err := s.dedup.put(btx, now, sidHash, dedupRecord{CaseID: c.ID, MessageID: msgID, Lang: lang}); err != nil {
 			return err
 		}
 		res.Case = c.domain()
@@ -255,26 +255,20 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 }
 
 func (s *Store) lookupDedup(sidHash crypto.IndexHash) (InboundResult, bool, error) {
+	rec, ok := s.dedup.lookup(sidHash)
+	if !ok {
+		return InboundResult{}, false, nil
+	}
 	var res InboundResult
-	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketDedup).Get(sidHash[:])
-		if v == nil {
-			return nil
-		}
-		ok = true
 		var err error
-		res, err = s.dedupResult(tx, v)
+		res, err = s.dedupResult(tx, rec)
 		return err
 	})
-	return res, ok, err
+	return res, true, err
 }
 
-func (s *Store) dedupResult(tx *bolt.Tx, v []byte) (InboundResult, error) {
-	var d dedupRecord
-	if err := json.Unmarshal(v, &d); err != nil {
-		return InboundResult{}, fmt.Errorf("read dedup record: %w", err)
-	}
+func (s *Store) dedupResult(tx *bolt.Tx, d dedupRecord) (InboundResult, error) {
 	var c caseRecord
 	if err := getJSON(tx.Bucket(bucketCases), []byte(d.CaseID), &c); err != nil {
 		return InboundResult{}, err

@@ -25,17 +25,24 @@ type writeRequest struct {
 // bbolt's db.Batch there is no fixed delay, so a quiet hotline answers in
 // one fsync and a busy one amortises fsyncs across requests.
 type committer struct {
-	db       *bolt.DB
-	requests chan writeRequest
-	stopped  chan struct{}
+	db *bolt.DB
+	// beforeAttempt and afterCommit run in the writer goroutine around
+	// each transaction attempt (the store's dedup index stages entries
+	// between them).
+	beforeAttempt, afterCommit func()
+	requests                   chan writeRequest
+	stopped                    chan struct{}
 
 	// commits and writes count transactions and the requests they
 	// carried: their ratio is the group commit's batch size.
 	commits, writes atomic.Uint64
 }
 
-func newCommitter(db *bolt.DB) *committer {
-	c := &committer{db: db, requests: make(chan writeRequest, maxBatch), stopped: make(chan struct{})}
+func newCommitter(db *bolt.DB, beforeAttempt, afterCommit func()) *committer {
+	c := &committer{
+		db: db, beforeAttempt: beforeAttempt, afterCommit: afterCommit,
+		requests: make(chan writeRequest, maxBatch), stopped: make(chan struct{}),
+	}
 	go c.run()
 	return c
 }
@@ -89,6 +96,7 @@ func (c *committer) commit(batch []writeRequest) {
 	for len(batch) > 0 {
 		failed := -1
 		var failErr error
+		c.beforeAttempt()
 		err := c.db.Update(func(tx *bolt.Tx) error {
 			for i, r := range batch {
 				if err := r.fn(tx); err != nil {
@@ -99,6 +107,9 @@ func (c *committer) commit(batch []writeRequest) {
 			return nil
 		})
 		if failed < 0 {
+			if err == nil {
+				c.afterCommit()
+			}
 			for _, r := range batch {
 				r.done <- err
 			}

@@ -36,7 +36,7 @@ var (
 	bucketCaseCodes    = []byte("case_codes")
 	bucketMessages     = []byte("messages")
 	bucketReporters    = []byte("reporters")
-	bucketDedup        = []byte("dedup")
+	bucketDedup        = []byte("dedup") // time + keyed hash of a MessageSid → ids (append-only log)
 	bucketOfficers     = []byte("officers")
 	bucketOfficerIndex = []byte("officer_index") // keyed hashes of phones and names → officer id
 	bucketSettings     = []byte("settings")
@@ -95,6 +95,7 @@ type Store struct {
 	now     func() time.Time
 	log     zerolog.Logger
 	commits *committer
+	dedup   *dedupIndex
 
 	closeOnce sync.Once
 	closeErr  error
@@ -136,7 +137,12 @@ func Open(dir string, key MasterKeySource, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s.commits = newCommitter(db)
+	s.dedup = newDedupIndex()
+	if err := db.View(s.dedup.load); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load dedup log: %w", err)
+	}
+	s.commits = newCommitter(db, s.dedup.beginAttempt, s.dedup.committedAttempt)
 	return s, nil
 }
 

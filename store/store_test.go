@@ -193,10 +193,14 @@ func TestHookFailureRollsBackOnlyThatTip(t *testing.T) {
 	if _, err := s.RecordInboundSMS(ctx, sms("SMy", "+994501234568", "y", hotline.P1), nil); err != nil {
 		t.Fatal(err)
 	}
+	// Twilio's retry of the failed tip is a first delivery, not a duplicate.
+	if res, err := s.RecordInboundSMS(ctx, sms("SMx", "+994501234567", "x", hotline.P1), nil); err != nil || res.Duplicate {
+		t.Fatalf("retry of a failed tip: dup=%v err=%v, want it stored", res.Duplicate, err)
+	}
 	s.Close()
 	st, _ := store.ReadStats(dir)
-	if st.Messages != 1 {
-		t.Fatalf("got %d messages, want 1: the failed tip must leave nothing", st.Messages)
+	if st.Messages != 2 {
+		t.Fatalf("got %d messages, want 2: the failed attempt must leave nothing", st.Messages)
 	}
 }
 
@@ -269,4 +273,48 @@ func TestRawFileHasNoPlaintext(t *testing.T) {
 	}
 	needles := append(leaktest.PhoneForms("+994501234567"), "SM0123456789abcdef", "rule_a")
 	leaktest.Check(t, "raw data file", string(raw), append(needles, leaktest.Runs(body, 8)...)...)
+}
+
+// Twilio may retry while the first delivery is still being written: every
+// copy must get the same case and exactly one message may be stored.
+func TestConcurrentRetriesOfOneSIDStoreOnce(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	s := MustOpen(t, dir, key, nil)
+	const n = 32
+	codes := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := s.RecordInboundSMS(context.Background(), sms("SMsame", "+994501234567", "Kömək edin", hotline.P1), nil)
+			if err != nil {
+				t.Error(err)
+			}
+			codes <- res.Case.Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	first := ""
+	for c := range codes {
+		if first == "" {
+			first = c
+		}
+		if c != first {
+			t.Fatalf("retries got different cases: %s and %s", first, c)
+		}
+	}
+	s.Close()
+	st, _ := store.ReadStats(dir)
+	if st.Messages != 1 {
+		t.Fatalf("got %d messages for one SID, want 1", st.Messages)
+	}
+	// The dedup log is rebuilt at open: a retry after restart is still known.
+	s = MustOpen(t, dir, key, nil)
+	defer s.Close()
+	res, err := s.RecordInboundSMS(context.Background(), sms("SMsame", "+994501234567", "Kömək edin", hotline.P1), nil)
+	if err != nil || !res.Duplicate || res.Case.Code != first {
+		t.Fatalf("after restart: got dup=%v code=%s err=%v, want dup=true code=%s", res.Duplicate, res.Case.Code, err, first)
+	}
 }

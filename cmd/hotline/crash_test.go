@@ -110,7 +110,8 @@ target = "backup"
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve", "--config", cfgFile)
 		cmd.Env = env
-		logFile, _ := os.OpenFile(filepath.Join(t.TempDir(), "server.log"), os.O_CREATE|os.O_WRONLY, 0o600)
+		logPath := filepath.Join(t.TempDir(), "server.log")
+		logFile, _ := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o600)
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -126,7 +127,8 @@ target = "backup"
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatal("server did not become ready")
+		logText, _ := os.ReadFile(logPath)
+		t.Fatalf("server did not become ready; its log:\n%s", logText)
 		return nil
 	}
 	countTo := func(to string) int {
