@@ -30,8 +30,14 @@ import (
 
 const serveUsage = `Usage: hotline serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--dev]
 
-Runs the hotline server: Twilio webhooks (POST /twilio/sms), GET /healthz
-and GET /readyz.
+Runs the hotline server:
+  POST /twilio/sms          inbound SMS (tips, and officers' acknowledgements)
+  POST /twilio/status       delivery status of alert SMS and calls
+  POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
+  GET  /healthz /readyz     process up / data file writable
+  GET  /metrics             Prometheus counts (no identifying data)
+plus the alert worker (escalation timers, outbox) and the admin socket
+DATA/admin.sock used by 'hotline officers|rota|alerts'.
 
 Configuration comes from the TOML file, then HOTLINE_* and TWILIO_*
 environment variables, then flags. Every problem is reported at once and
