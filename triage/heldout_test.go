@@ -9,11 +9,27 @@ import (
 	"github.com/hotline-az/hotline/triage"
 )
 
-// Held-out sets: tips written before the rules were tuned on them.
-// heldout2.jsonl was scored blind, once, before any rule was changed for it.
+// Held-out sets: tips written before the rules were tuned on them, to check
+// that the rules generalise beyond the dev set and labelled.jsonl.
+//
+//   - heldout.jsonl was scored before the rules were changed for it (P1
+//     recall 0.849, P1 precision 0.823, priority accuracy 0.825), then the
+//     rules were improved using it;
+//   - heldout2.jsonl was written after that, without looking at which rules
+//     fire for it, and scored once blind (P1 recall 0.755, P1 precision
+//     0.870, priority accuracy 0.740) before the rules were fixed for it.
+//
+// Now that the rules have been tuned on both, their scores here are no longer
+// a measure of generalisation, only a guard against regressions. To measure
+// generalisation again, write a new set and score it before changing rules.
 var heldoutSets = []string{
 	"testdata/heldout.jsonl",
+	"testdata/heldout2.jsonl",
 }
+
+// minHeldoutCategoryAcc guards the category against regressions; the
+// category is not a product target.
+const minHeldoutCategoryAcc = 0.7
 
 // p1Report lists the P1 tips the engine missed and its false P1 alarms.
 func p1Report(e *triage.Engine, rows []labelled) string {
@@ -35,8 +51,21 @@ func TestHeldoutSets(t *testing.T) {
 	for _, path := range heldoutSets {
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(path, "testdata/"), ".jsonl"), func(t *testing.T) {
 			rows := readSet(t, path)
+			if len(rows) < 120 {
+				t.Errorf("only %d tips in %s; keep the set large", len(rows), path)
+			}
 			s := score(t, e, rows)
 			t.Log("\n" + s.String() + p1Report(e, rows))
+			check := func(name string, got, min float64) {
+				if got < min {
+					t.Errorf("%s = %.3f, want at least %.3f", name, got, min)
+				}
+			}
+			check("P1 recall", s.p1Recall, minP1Recall)
+			check("P1 precision", s.p1Precision, minP1Precision)
+			check("priority accuracy", s.priorityAcc, minPriorityAcc)
+			check("language accuracy", s.langAcc, minLangAcc)
+			check("category accuracy", s.catAcc, minHeldoutCategoryAcc)
 		})
 	}
 }

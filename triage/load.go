@@ -37,7 +37,8 @@ import (
 // A phrase is one or more words. A word ending in * matches every word that
 // begins with it; "@list" matches any word of a single-word list; "#minor"
 // matches a number from 1 to 17. Words of a phrase must come in order, in the
-// same clause, with at most maxGap other words between them.
+// same clause, with at most maxGap other words between them; a word written
+// with a leading + ("kept +me") must come right after the word before it.
 
 // maxGap is how many other words may stand between two words of a phrase.
 const maxGap = 3
@@ -526,9 +527,19 @@ func (c *compiler) parsePhrase(what, text string) []wordPat {
 	}
 	var words []wordPat
 	for _, f := range fields {
+		// "+word": the word must come right after the previous one.
+		adjacent := false
+		if len(f) > 1 && f[0] == '+' {
+			if len(words) == 0 {
+				c.errorf(what, "pattern %q: the first word cannot start with + (+ joins a word to the one before it)", text)
+				return nil
+			}
+			adjacent, f = true, f[1:]
+		}
+		n := len(words)
 		switch {
 		case f == "#minor":
-			words = append(words, wordPat{minor: true})
+			words = append(words, wordPat{minor: true, adjacent: adjacent})
 			continue
 		case strings.HasPrefix(f, "#"):
 			c.errorf(what, "pattern %q: %q is not known (the only # word is #minor)", text, f)
@@ -538,13 +549,13 @@ func (c *compiler) parsePhrase(what, text string) []wordPat {
 			if !ok {
 				return nil
 			}
-			words = append(words, wordPat{alts: alts, ref: c.refBits[f[1:]]})
+			words = append(words, wordPat{alts: alts, ref: c.refBits[f[1:]], adjacent: adjacent})
 			continue
 		}
 		prefix := strings.HasSuffix(f, "*")
 		w := strings.TrimSuffix(f, "*")
-		if strings.ContainsAny(w, "*@#") {
-			c.errorf(what, "pattern %q: * may only end a word, and @ or # only start one", text)
+		if strings.ContainsAny(w, "*@#+") {
+			c.errorf(what, "pattern %q: * may only end a word, and @, # or + only start one", text)
 			return nil
 		}
 		c.norm.normalize(w)
@@ -564,6 +575,9 @@ func (c *compiler) parsePhrase(what, text string) []wordPat {
 				return nil
 			}
 			words = append(words, wordPat{lit: k, prefix: last && prefix})
+		}
+		if n < len(words) {
+			words[n].adjacent = adjacent
 		}
 	}
 	return words

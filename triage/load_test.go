@@ -66,6 +66,28 @@ func TestLoadErrorsNameTheRule(t *testing.T) {
 		want  []string // each must appear in the error
 	}{
 		{
+			name: "plus on the first word",
+			rules: `
+[[rule]]
+name = "kept"
+priority = "P1"
+category = "servitude"
+en = ["+kept me"]
+`,
+			want: []string{`test.toml: rule "kept": pattern "+kept me": the first word cannot start with +`},
+		},
+		{
+			name: "plus inside a word",
+			rules: `
+[[rule]]
+name = "kept"
+priority = "P1"
+category = "servitude"
+en = ["kept a+b"]
+`,
+			want: []string{`test.toml: rule "kept": pattern "kept a+b": * may only end a word, and @, # or + only start one`},
+		},
+		{
 			name: "empty pattern",
 			rules: `
 [[rule]]
@@ -223,6 +245,12 @@ category = "servitude"
 en = ["hold* @person"]
 
 [[rule]]
+name = "kept_right_after"
+priority = "P1"
+category = "servitude"
+en = ["kept +@person +inside", "buy* +a +kid*"]
+
+[[rule]]
 name = "child_begging"
 priority = "P2"
 category = "begging"
@@ -262,6 +290,11 @@ lang = "ru"
 		{"a 19 year old is begging", hotline.P3, hotline.CategoryNone, ""},
 		{"help", hotline.P2, hotline.CategoryNone, "short_plea"},
 		{"help me with this please", hotline.P3, hotline.CategoryNone, ""},
+		{"they kept us inside", hotline.P1, hotline.CategoryServitude, "kept_right_after"},
+		{"he kept calling us inside", hotline.P3, hotline.CategoryNone, ""}, // + allows no word between
+		{"they kept us all inside", hotline.P3, hotline.CategoryNone, ""},
+		{"he wants to buy a kid", hotline.P1, hotline.CategoryChild, "kept_right_after child_hint"},
+		{"buy a toy for the kid", hotline.P3, hotline.CategoryNone, "child_hint"},
 		{"вопрос", hotline.P3, hotline.CategoryInfo, "russian_only"},
 		{"this is a vopros", hotline.P3, hotline.CategoryNone, ""}, // English: the rule is for Russian
 	}

@@ -67,11 +67,12 @@ type indexEntry struct {
 }
 
 type wordPat struct {
-	lit    string
-	prefix bool
-	minor  bool
-	ref    uint64    // for @list: the list's bit
-	alts   []wordPat // for @list: its words (used to index a first word)
+	lit      string
+	prefix   bool
+	minor    bool
+	adjacent bool      // "+word": right after the previous word, no gap
+	ref      uint64    // for @list: the list's bit
+	alts     []wordPat // for @list: its words (used to index a first word)
 }
 
 // cand is a phrase that may start at a token.
@@ -223,7 +224,11 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 	pos := ti
 	for _, w := range p.words[1:] {
 		found := false
-		for j := pos + 1; j < len(s.toks) && j <= pos+1+maxGap; j++ {
+		limit := pos + 1 + maxGap
+		if w.adjacent {
+			limit = pos + 1
+		}
+		for j := pos + 1; j < len(s.toks) && j <= limit; j++ {
 			if s.toks[j].brk {
 				break
 			}
