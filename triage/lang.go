@@ -94,7 +94,14 @@ var lexiconWords = map[uint8]string{
 		телефон номер вопрос сколько стоит говорите после потом тоже также очень
 		никто ничего нельзя сказал сказали говорит говорят pomogite pojaluista pozhaluysta
 		spasibo privet zdravstvuite menya mne nas vas pomosh pomosch rabota rabotu
-		rabotat dengi hochu hotim znayu seychas segodnya pasport derzhat zabrali`,
+		rabotat dengi hochu hotim znayu seychas segodnya pasport derzhat zabrali
+		забрал забрала увезли увез увёз продают продали продать угрожают угрожает
+		убить убьют выпускают выпустите отпускают отпустите плачет плачут кричит
+		кричат опасно бьёт бьет били избили избивают заперли закрыли спасите
+		сестру брата дочку сына мою моего нашу наших здесь быстрее скорее нужна
+		хозяйка начальник деньги долг работают живём живем сидим держит девочку
+		мальчика подвале квартире складе ферме стройке машину насилуют похитили
+		украли пропала пропал нашли ищут прошу срочно`,
 }
 
 // latinRu are Russian words too short or too like English and Azerbaijani
@@ -106,7 +113,7 @@ var latinRu = `я мы ты вы он она оно и в во на с со к �
 var (
 	azEndings    = endings("lar", "ler", "dir", "dur", "mis", "mag", "mek", "dan", "den", "lari", "leri", "sinis", "ilar", "iler", "ib", "ub", "ogu", "igi", "ugu", "sin", "da", "de", "iram", "irem", "irig", "mir", "mur", "mam", "mem")
 	ruCyrEndings = endings("iut", "iat", "sia", "ogo", "ego", "ami", "ah", "ih", "oi", "ei", "aia", "oe", "ie", "it", "at", "et", "ut", "ov", "ev", "om", "em", "ti", "t", "iu", "ia")
-	ruLatEndings = endings("iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi")
+	ruLatEndings = endings("iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi", "ajut", "ujut", "ejut", "jat", "jet")
 	enEndings    = endings("ing", "ed", "tion", "ly", "ould", "ght", "th", "ness", "ment", "ful")
 )
 
