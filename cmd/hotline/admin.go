@@ -118,6 +118,18 @@ func (c *adminCmd) parse(args []string) ([]string, int, bool) {
 	}
 }
 
+// parseNoArgs is parse for commands that take flags only.
+func (c *adminCmd) parseNoArgs(args []string) (int, bool) {
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code, false
+	}
+	if len(pos) > 0 {
+		return c.usageErr("unexpected argument %q", pos[0]), false
+	}
+	return 0, true
+}
+
 // usageErr reports a usage mistake and returns 2.
 func (c *adminCmd) usageErr(format string, args ...any) int {
 	fmt.Fprintf(c.stderr, "hotline %s: %s\nRun 'hotline %s -h' for help.\n", c.name, fmt.Sprintf(format, args...), c.name)
@@ -315,12 +327,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		name := c.fs.String("name", "", "the officer's full name")
 		phone := c.fs.String("phone", "", "mobile number, E.164 like +994501110001")
 		role := c.fs.String("role", "", "officer, supervisor or admin")
-		pos, code, ok := c.parse(args)
-		if !ok {
+		if code, ok := c.parseNoArgs(args); !ok {
 			return code
-		}
-		if len(pos) > 0 {
-			return c.usageErr("unexpected argument %q", pos[0])
 		}
 		if code, ok := c.require("--name", *name, "--phone", *phone, "--role", *role); !ok {
 			return code
@@ -338,12 +346,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		c := newAdminCmd(ctx, "officers list", officersListUsage, stdout, stderr, getenv)
 		asJSON := c.fs.Bool("json", false, "print JSON")
 		showPhones := c.fs.Bool("show-phones", false, "print full phone numbers")
-		pos, code, ok := c.parse(args)
-		if !ok {
+		if code, ok := c.parseNoArgs(args); !ok {
 			return code
-		}
-		if len(pos) > 0 {
-			return c.usageErr("unexpected argument %q", pos[0])
 		}
 		return c.run(func(ctx context.Context, svc console.AdminService) error {
 			list, err := svc.ListOfficers(ctx, *showPhones)
@@ -368,12 +372,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	case "remove":
 		c := newAdminCmd(ctx, "officers remove", officersRemoveUsage, stdout, stderr, getenv)
 		name := c.fs.String("name", "", "the officer's name as registered")
-		pos, code, ok := c.parse(args)
-		if !ok {
+		if code, ok := c.parseNoArgs(args); !ok {
 			return code
-		}
-		if len(pos) > 0 {
-			return c.usageErr("unexpected argument %q", pos[0])
 		}
 		if strings.TrimSpace(*name) == "" {
 			return c.usageErr("--name is required")
@@ -528,12 +528,8 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		c := newAdminCmd(ctx, "rota show", rotaShowUsage, stdout, stderr, getenv)
 		at := c.fs.String("at", "now", "the time to say who is on duty at")
 		asJSON := c.fs.Bool("json", false, "print JSON")
-		pos, code, ok := c.parse(args)
-		if !ok {
+		if code, ok := c.parseNoArgs(args); !ok {
 			return code
-		}
-		if len(pos) > 0 {
-			return c.usageErr("unexpected argument %q", pos[0])
 		}
 		return c.run(func(ctx context.Context, svc console.AdminService) error {
 			tp := &timeParser{ctx: ctx, svc: svc, now: time.Now()}
@@ -565,12 +561,8 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty")
 		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next (optional)")
 		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last (optional)")
-		pos, code, ok := c.parse(args)
-		if !ok {
+		if code, ok := c.parseNoArgs(args); !ok {
 			return code
-		}
-		if len(pos) > 0 {
-			return c.usageErr("unexpected argument %q", pos[0])
 		}
 		if code, ok := c.require("--day", spec.Day, "--start", spec.Start, "--end", spec.End, "--officer", spec.Officer); !ok {
 			return code
@@ -592,12 +584,8 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		from := c.fs.String("from", "", "when the override starts: now or TIME")
 		hours := c.fs.String("hours", "", "how many hours it lasts")
 		until := c.fs.String("until", "", "when it ends: TIME")
-		pos, code, ok := c.parse(args)
-		if !ok {
+		if code, ok := c.parseNoArgs(args); !ok {
 			return code
-		}
-		if len(pos) > 0 {
-			return c.usageErr("unexpected argument %q", pos[0])
 		}
 		switch {
 		case strings.TrimSpace(*officer) == "":
@@ -687,12 +675,8 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	c := newAdminCmd(ctx, "alerts list", alertsUsage+"\nExample:\n  hotline alerts list --json\n", stdout, stderr, getenv)
 	asJSON := c.fs.Bool("json", false, "print a JSON array")
-	pos, code, ok := c.parse(args)
-	if !ok {
+	if code, ok := c.parseNoArgs(args); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		return c.usageErr("unexpected argument %q", pos[0])
 	}
 	return c.run(func(ctx context.Context, svc console.AdminService) error {
 		list, err := svc.Alerts(ctx)
