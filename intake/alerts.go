@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -31,16 +32,25 @@ type AlertHandlers struct {
 	Alerts   Alerts
 }
 
-// Status handles message and call status callbacks.
-func (h *AlertHandlers) Status(w http.ResponseWriter, r *http.Request) {
+// readJobCallback reads a signed callback about one of our outbox jobs,
+// named by the opaque job id in the URL.
+func (h *AlertHandlers) readJobCallback(w http.ResponseWriter, r *http.Request) (url.Values, string, error) {
 	form, err := h.Verifier.readSignedForm(w, r)
 	if err != nil {
-		writeRejection(w, r, err)
-		return
+		return nil, "", err
 	}
 	jobID := r.URL.Query().Get("job")
 	if jobID == "" || len(jobID) > maxFieldLen {
-		writeRejection(w, r, &fieldError{"job", "query parameter is required"})
+		return nil, "", &fieldError{"job", "query parameter is required"}
+	}
+	return form, jobID, nil
+}
+
+// Status handles message and call status callbacks.
+func (h *AlertHandlers) Status(w http.ResponseWriter, r *http.Request) {
+	form, jobID, err := h.readJobCallback(w, r)
+	if err != nil {
+		writeRejection(w, r, err)
 		return
 	}
 	sid, status := form.Get("MessageSid"), form.Get("MessageStatus")
@@ -78,14 +88,9 @@ func (h *AlertHandlers) Status(w http.ResponseWriter, r *http.Request) {
 // and gathers one key; 1 acknowledges.
 func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	log := hlog.FromRequest(r)
-	form, err := h.Verifier.readSignedForm(w, r)
+	form, jobID, err := h.readJobCallback(w, r)
 	if err != nil {
 		writeRejection(w, r, err)
-		return
-	}
-	jobID := r.URL.Query().Get("job")
-	if jobID == "" || len(jobID) > maxFieldLen {
-		writeRejection(w, r, &fieldError{"job", "query parameter is required"})
 		return
 	}
 	prompt, err := h.Alerts.CallPrompt(jobID)
