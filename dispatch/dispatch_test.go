@@ -54,7 +54,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // harness is a store, a dispatcher speaking to the fake Twilio through the
 // real twilio-go client, and the real webhooks on 127.0.0.1.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	logs     *leaktest.Buffer
 	clock    *fakeClock
@@ -65,7 +65,7 @@ type harness struct {
 	officers map[string]hotline.Officer // by phone
 }
 
-func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
+func newHarness(t testing.TB, tune func(*config.Escalation)) *harness {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC)} // a Wednesday, 03:00 in Baku
 	key, err := crypto.GenerateMasterKey()
@@ -133,13 +133,19 @@ func newHarness(t *testing.T, tune func(*config.Escalation)) *harness {
 // post sends a signed webhook to path (with query) and returns status and body.
 func (h *harness) post(path string, form url.Values) (int, string) {
 	h.t.Helper()
+	return h.postAs(h.t, path, form)
+}
+
+// postAs is post reporting to tb (a fuzz target's own *testing.T).
+func (h *harness) postAs(tb testing.TB, path string, form url.Values) (int, string) {
+	tb.Helper()
 	req, err := twiliotest.NewSignedRequest(webhookToken, h.srv.URL+path, publicURL+path, form)
 	if err != nil {
-		h.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -578,4 +584,71 @@ func TestAlertPathLeaksNothing(t *testing.T) {
 	needles = append(needles, leaktest.Runs(p1Tip, 8)...)
 	leaktest.Check(t, "data file", string(raw), needles...)
 	leaktest.Check(t, "log", logs, needles...)
+}
+
+// FuzzAlertCallbacks sends arbitrary signed status and alert-call
+// callbacks, for real jobs and made-up ones: no panic, only the statuses
+// the contract allows, and an alert is only ever acknowledged by key 1.
+func FuzzAlertCallbacks(f *testing.F) {
+	f.Add(false, "", "MessageStatus=delivered&ErrorCode=0")
+	f.Add(false, "", "MessageStatus=undelivered&ErrorCode=30003")
+	f.Add(false, "", "CallStatus=no-answer")
+	f.Add(true, "", "Digits=1")
+	f.Add(true, "", "Digits=%2A")
+	f.Add(true, "nosuchjob", "Digits=1")
+	f.Add(false, "", "MessageStatus=exploded&ErrorCode=abc")
+	h := newHarness(f, nil)
+	h.sms(reporter, p1Tip)
+	h.runDue()
+	smsCB, _ := url.Parse(h.twilio.Messages()[0].StatusCallback)
+	callURL, _ := url.Parse(h.twilio.Calls()[0].URL)
+	f.Fuzz(func(t *testing.T, call bool, job, body string) {
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		target := smsCB
+		if call {
+			target = callURL
+		}
+		q := target.Query()
+		if job != "" {
+			q.Set("job", job)
+		}
+		status, _ := h.postAs(t, target.Path+"?"+q.Encode(), form)
+		switch status {
+		case 200, 204, 400, 403, 404:
+		default:
+			t.Fatalf("status %d for %s %q", status, target.Path, body)
+		}
+		var a hotline.Alert
+		h.st.View(func(tx *store.Tx) error {
+			all, err := tx.Alerts()
+			if err == nil && len(all) > 0 {
+				a = all[0]
+			}
+			return err
+		})
+		if a.State == hotline.AlertAcknowledged && a.AckedVia != "call" {
+			t.Fatalf("acknowledged by %q after %s %q", a.AckedVia, target.Path, body)
+		}
+	})
+}
+
+// FuzzOfficerCommand feeds arbitrary texts from an officer's number to the
+// command parser: never a panic, never a stored tip.
+func FuzzOfficerCommand(f *testing.F) {
+	for _, s := range []string{"1a", "1 A", "ack 1", "a", "1c", "close 1", "#1a", "99999999999a", "", "ａ", "1a 2a", "ok"} {
+		f.Add(s)
+	}
+	h := newHarness(f, nil)
+	h.sms(reporter, p1Tip)
+	f.Fuzz(func(t *testing.T, body string) {
+		if _, handled, err := h.disp.Handle(context.Background(), leylaPhone, body); err != nil || !handled {
+			t.Fatalf("officer text %q: handled=%v err=%v", body, handled, err)
+		}
+		if st, _ := h.st.Stats(); st.Messages != 1 {
+			t.Fatalf("an officer's text %q was stored as a tip", body)
+		}
+	})
 }
