@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -32,6 +33,24 @@ type dedupIndex struct {
 
 func newDedupIndex() *dedupIndex {
 	return &dedupIndex{committed: map[crypto.IndexHash]dedupRecord{}, pending: map[crypto.IndexHash]dedupRecord{}}
+}
+
+// DedupWindow is how long a Twilio SID is remembered. Twilio retries a
+// webhook within minutes; a month bounds the index's memory.
+const DedupWindow = 30 * 24 * time.Hour
+
+// prune deletes log entries older than cutoff (the log is in time order).
+func (d *dedupIndex) prune(tx *bolt.Tx, cutoff time.Time) (int, error) {
+	c := tx.Bucket(bucketDedup).Cursor()
+	end := timeKey(cutoff, "")
+	n := 0
+	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // load rebuilds the map from the log.

@@ -138,6 +138,18 @@ func Open(dir string, key MasterKeySource, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.dedup = newDedupIndex()
+	var pruned int
+	if err := db.Update(func(tx *bolt.Tx) error {
+		var err error
+		pruned, err = s.dedup.prune(tx, opts.Now().Add(-DedupWindow))
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prune dedup log: %w", err)
+	}
+	if pruned > 0 {
+		s.log.Info().Int("entries", pruned).Msg("forgot Twilio SIDs older than the dedup window")
+	}
 	if err := db.View(s.dedup.load); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("load dedup log: %w", err)

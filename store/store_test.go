@@ -318,3 +318,27 @@ func TestConcurrentRetriesOfOneSIDStoreOnce(t *testing.T) {
 		t.Fatalf("after restart: got dup=%v code=%s err=%v, want dup=true code=%s", res.Duplicate, res.Case.Code, err, first)
 	}
 }
+
+func TestDedupWindowIsPrunedAtOpen(t *testing.T) {
+	dir, key := t.TempDir(), testKey(t)
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := MustOpen(t, dir, key, clock)
+	ctx := context.Background()
+	if _, err := s.RecordInboundSMS(ctx, sms("SMold", "+994501234567", "x", hotline.P3), nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(store.DedupWindow - time.Hour)
+	if _, err := s.RecordInboundSMS(ctx, sms("SMrecent", "+994501234567", "y", hotline.P3), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	clock.Add(2 * time.Hour) // SMold is now older than the window, SMrecent is not
+	s = MustOpen(t, dir, key, clock)
+	defer s.Close()
+	if res, _ := s.RecordInboundSMS(ctx, sms("SMrecent", "+994501234567", "y", hotline.P3), nil); !res.Duplicate {
+		t.Fatal("a SID inside the window was forgotten")
+	}
+	if res, _ := s.RecordInboundSMS(ctx, sms("SMold", "+994501234567", "x", hotline.P3), nil); res.Duplicate {
+		t.Fatal("a SID older than the window is still remembered")
+	}
+}
