@@ -77,7 +77,7 @@ func TestCLIJSONLines(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := []string{
-		`{"priority":"P1","category":"servitude","lang":"en","matched":["confined"],"id":7,"text":"help they locked me in","source":{"channel":"sms"}}`,
+		`{"priority":"P1","category":"servitude","lang":"en","matched":["confined","distress"],"id":7,"text":"help they locked me in","source":{"channel":"sms"}}`,
 		`{"priority":"P3","category":"none","lang":"ru","matched":["thanks"],"text":"Спасибо, всё хорошо"}`,
 		`{"priority":"P2","category":"labor","lang":"az","matched":["documents_held","unpaid","employer"],"text":"Müdir pasportumu saxlayıb və maaşımı vermir","note":"<b>&</b>"}`,
 	}

@@ -35,7 +35,8 @@ import (
 //	max_words = 4                # optional: only tips of at most 4 words
 //
 // A phrase is one or more words. A word ending in * matches every word that
-// begins with it; "@list" matches any word of a single-word list; "#minor"
+// begins with it; a word starting with * ("*səm") every longer word that ends
+// with it; "@list" matches any word of a single-word list; "#minor"
 // matches a number from 1 to 17. Words of a phrase must come in order, in the
 // same clause, with at most maxGap other words between them; a word written
 // with a leading + ("kept +me") must come right after the word before it.
@@ -366,6 +367,7 @@ func (c *compiler) engine() *Engine {
 	e := &Engine{
 		exact:  make(map[string]indexEntry),
 		prefix: make(map[string]indexEntry),
+		suffix: make(map[string]indexEntry),
 	}
 	c.e = e
 	for i, cat := range c.order {
@@ -416,7 +418,7 @@ func (c *compiler) engine() *Engine {
 		for li, ps := range d.phrases {
 			for _, p := range ps {
 				words := c.parsePhrase(what, p)
-				if len(words) != 1 || words[0].prefix || words[0].minor || words[0].alts != nil {
+				if len(words) != 1 || words[0].prefix || words[0].suffix || words[0].minor || words[0].alts != nil {
 					c.errorf(what, "pattern %q: negation words must be single plain words", p)
 					continue
 				}
@@ -460,6 +462,11 @@ func (c *compiler) engine() *Engine {
 		en.phrases = dedupe(en.phrases)
 		e.prefix[k] = en
 	}
+	for k, en := range e.suffix {
+		e.suffixLens |= 1 << len(k)
+		en.phrases = dedupe(en.phrases)
+		e.suffix[k] = en
+	}
 	for k, en := range e.exact {
 		en.phrases = dedupe(en.phrases)
 		e.exact[k] = en
@@ -483,7 +490,7 @@ func (c *compiler) addPhrase(what, text string, li int32) {
 	pid := int32(len(e.phrases))
 	p := phrase{words: words, list: li}
 	first := words[0]
-	if !first.prefix && !first.minor && first.alts == nil {
+	if !first.prefix && !first.suffix && !first.minor && first.alts == nil {
 		for _, m := range e.negators {
 			if m[first.lit] {
 				p.negFirst = true
@@ -510,6 +517,10 @@ func (c *compiler) index(w wordPat, f func(*indexEntry)) {
 		en := e.prefix[w.lit]
 		f(&en)
 		e.prefix[w.lit] = en
+	case w.suffix:
+		en := e.suffix[w.lit]
+		f(&en)
+		e.suffix[w.lit] = en
 	default:
 		en := e.exact[w.lit]
 		f(&en)
@@ -554,8 +565,17 @@ func (c *compiler) parsePhrase(what, text string) []wordPat {
 		}
 		prefix := strings.HasSuffix(f, "*")
 		w := strings.TrimSuffix(f, "*")
+		// "*word": a word ending (Azerbaijani suffixes such as "*səm").
+		suffix := len(w) > 1 && w[0] == '*'
+		if suffix {
+			w = w[1:]
+			if prefix {
+				c.errorf(what, "pattern %q: a word cannot both start and end with *", text)
+				return nil
+			}
+		}
 		if strings.ContainsAny(w, "*@#+") {
-			c.errorf(what, "pattern %q: * may only end a word, and @, # or + only start one", text)
+			c.errorf(what, "pattern %q: * may only start or end a word, and @, # or + only start one", text)
 			return nil
 		}
 		c.norm.normalize(w)
@@ -574,7 +594,11 @@ func (c *compiler) parsePhrase(what, text string) []wordPat {
 				c.errorf(what, "pattern %q: a word ending in * needs at least %d letters before the *", text, minStem)
 				return nil
 			}
-			words = append(words, wordPat{lit: k, prefix: last && prefix})
+			if suffix && (len(c.norm.toks) != 1 || len(k) < minStem) {
+				c.errorf(what, "pattern %q: a word starting with * needs at least %d letters after the *, and no space or punctuation", text, minStem)
+				return nil
+			}
+			words = append(words, wordPat{lit: k, prefix: last && prefix, suffix: suffix})
 		}
 		if n < len(words) {
 			words[n].adjacent = adjacent

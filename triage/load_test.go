@@ -85,7 +85,7 @@ priority = "P1"
 category = "servitude"
 en = ["kept a+b"]
 `,
-			want: []string{`test.toml: rule "kept": pattern "kept a+b": * may only end a word, and @, # or + only start one`},
+			want: []string{`test.toml: rule "kept": pattern "kept a+b": * may only start or end a word, and @, # or + only start one`},
 		},
 		{
 			name: "empty pattern",
@@ -269,6 +269,12 @@ en = ["help"]
 max_words = 3
 
 [[rule]]
+name = "if_then"
+priority = "P1"
+category = "labor"
+az = ["*səm öldür*"]
+
+[[rule]]
 name = "russian_only"
 priority = "P3"
 category = "info"
@@ -295,6 +301,9 @@ lang = "ru"
 		{"they kept us all inside", hotline.P3, hotline.CategoryNone, ""},
 		{"he wants to buy a kid", hotline.P1, hotline.CategoryChild, "kept_right_after child_hint"},
 		{"buy a toy for the kid", hotline.P3, hotline.CategoryNone, "child_hint"},
+		{"getsəm öldürəcəklər", hotline.P1, hotline.CategoryLabor, "if_then"},
+		{"desem oldurerler", hotline.P1, hotline.CategoryLabor, "if_then"}, // suffix after normalisation
+		{"səm öldürəcəklər", hotline.P3, hotline.CategoryNone, ""},         // the ending alone is not a word ending
 		{"вопрос", hotline.P3, hotline.CategoryInfo, "russian_only"},
 		{"this is a vopros", hotline.P3, hotline.CategoryNone, ""}, // English: the rule is for Russian
 	}

@@ -45,6 +45,8 @@ type Engine struct {
 	exact      map[string]indexEntry // words matched whole
 	prefix     map[string]indexEntry // stems (words ending in *)
 	prefixLens uint64                // lengths of the stems in prefix
+	suffix     map[string]indexEntry // word endings (words starting with *)
+	suffixLens uint64                // lengths of the endings in suffix
 	minor      indexEntry            // #minor
 	negators   [3]map[string]bool    // by language index
 	catRank    [9]int                // by category index; higher wins
@@ -69,6 +71,7 @@ type indexEntry struct {
 type wordPat struct {
 	lit      string
 	prefix   bool
+	suffix   bool // "*ending": the word ends with lit and is longer
 	minor    bool
 	adjacent bool      // "+word": right after the previous word, no gap
 	ref      uint64    // for @list: the list's bit
@@ -191,6 +194,15 @@ func (e *Engine) match(s *scratch, li int) {
 				s.addCands(ti, en.phrases)
 			}
 		}
+		for n := minStem; n < len(w) && n < 64; n++ {
+			if e.suffixLens&(1<<n) == 0 {
+				continue
+			}
+			if en, ok := e.suffix[string(w[len(w)-n:])]; ok {
+				refs |= en.refs
+				s.addCands(ti, en.phrases)
+			}
+		}
 		s.refs = append(s.refs, refs)
 	}
 	for _, c := range s.cands {
@@ -270,6 +282,9 @@ func (w *wordPat) match(s *scratch, j int) bool {
 	k := s.key[t.s:t.e]
 	if w.prefix {
 		return len(k) >= len(w.lit) && string(k[:len(w.lit)]) == w.lit
+	}
+	if w.suffix {
+		return len(k) > len(w.lit) && string(k[len(k)-len(w.lit):]) == w.lit
 	}
 	return string(k) == w.lit
 }
