@@ -64,6 +64,9 @@ type AdminService interface {
 	RotaImport(ctx context.Context, name string, file io.Reader) (RotaView, error)
 	// Alerts lists every alert, newest first, with its delivery attempts.
 	Alerts(ctx context.Context) ([]AlertView, error)
+	// Stats counts cases, messages, alerts and outbox jobs from plaintext
+	// metadata only.
+	Stats(ctx context.Context) (store.Stats, error)
 }
 
 var (
@@ -869,3 +872,6 @@ func errorCode(err error) string {
 	}
 	return hotline.EINTERNAL
 }
+
+// Stats implements AdminService.
+func (a *Admin) Stats(ctx context.Context) (store.Stats, error) { return a.st.Stats() }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/hotline-az/hotline/store"
+
 	"github.com/hotline-az/hotline"
 )
 
@@ -168,5 +170,12 @@ func (c *AdminClient) RotaImport(ctx context.Context, name string, file io.Reade
 func (c *AdminClient) Alerts(ctx context.Context) ([]AlertView, error) {
 	var v []AlertView
 	err := c.do(ctx, http.MethodGet, "/alerts", nil, nil, "", &v)
+	return v, err
+}
+
+// Stats implements AdminService.
+func (c *AdminClient) Stats(ctx context.Context) (store.Stats, error) {
+	var v store.Stats
+	err := c.do(ctx, http.MethodGet, "/stats", nil, nil, "", &v)
 	return v, err
 }

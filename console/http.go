@@ -75,6 +75,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	r.HandleFunc("/rota/shifts", h.rotaSet).Methods(http.MethodPost)
 	r.HandleFunc("/rota/overrides", h.rotaOverride).Methods(http.MethodPost)
 	r.HandleFunc("/alerts", h.alerts).Methods(http.MethodGet)
+	r.HandleFunc("/stats", h.stats).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))
 	})
@@ -217,6 +218,11 @@ func (h *adminHandler) rotaImport(w http.ResponseWriter, r *http.Request) {
 func (h *adminHandler) alerts(w http.ResponseWriter, r *http.Request) {
 	list, err := h.a.Alerts(r.Context())
 	writeResult(w, r, http.StatusOK, list, err)
+}
+
+func (h *adminHandler) stats(w http.ResponseWriter, r *http.Request) {
+	st, err := h.a.Stats(r.Context())
+	writeResult(w, r, http.StatusOK, st, err)
 }
 
 // readJSON decodes a bounded JSON body, answering 400 or 413 itself.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
+	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -19,8 +22,9 @@ func runStats(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		fmt.Fprint(stderr, `Usage: hotline stats [--json] [--data DIR]
 
 Prints counts of cases and messages (total, by channel, by priority) as
-JSON. It reads only plaintext metadata and needs no key. It works on the
-data directory of a stopped server; while the server runs it says so.
+JSON. It reads only plaintext metadata and needs no key. While the server
+runs it asks it over the admin socket; on a stopped server's data directory
+it reads the file directly.
 `)
 		fs.PrintDefaults()
 	}
@@ -39,8 +43,17 @@ data directory of a stopped server; while the server runs it says so.
 		fmt.Fprintln(stderr, "hotline stats: --data is required (or set HOTLINE_DATA_DIR)")
 		return 2
 	}
-	st, err := store.ReadStats(dir)
-	if err != nil {
+	// A running server answers on its admin socket; a stopped one's file
+	// is read directly, without a key.
+	var st store.Stats
+	if client, err := console.DialAdmin(filepath.Join(dir, console.AdminSocketName)); err == nil {
+		defer client.Close()
+		st, err = client.Stats(context.Background())
+		if err != nil {
+			fmt.Fprintf(stderr, "hotline stats: %v\n", err)
+			return 1
+		}
+	} else if st, err = store.ReadStats(dir); err != nil {
 		fmt.Fprintf(stderr, "hotline stats: %v\n", err)
 		return 1
 	}
