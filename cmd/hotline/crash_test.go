@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -186,4 +188,122 @@ target = "backup"
 	if !strings.HasPrefix(fake.Messages()[1].Body, "Hotline: new P1 case ") {
 		t.Fatalf("backup alert text: %q", fake.Messages()[1].Body)
 	}
+}
+
+// TestKilledUnderLoadLosesNoAcknowledgedTip SIGKILLs the server while
+// webhooks are in flight. Every tip that was answered 200 must be in the
+// data file after a restart: Twilio's retry of it is recognised as a
+// duplicate, and the message count covers every 200.
+func TestKilledUnderLoadLosesNoAcknowledgedTip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	key, _ := crypto.GenerateMasterKey()
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	if err := key.WriteFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	const token = "loadtoken123"
+	env := append(os.Environ(), "HOTLINE_DATA_DIR="+dir, "HOTLINE_ADDR="+addr, "HOTLINE_PUBLIC_URL=http://"+addr,
+		"HOTLINE_MASTER_KEY_FILE="+keyFile, "TWILIO_ACCOUNT_SID=AC"+strings.Repeat("0", 32), "TWILIO_AUTH_TOKEN="+token,
+		"TWILIO_PHONE_NUMBER=+994125550000", "HOTLINE_TWILIO_API_URL=http://127.0.0.1:9")
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return cmd
+				}
+			}
+		}
+		t.Fatal("server did not become ready")
+		return nil
+	}
+	send := func(client *http.Client, sid string, i int) (int, string) {
+		form := url.Values{"MessageSid": {sid}, "From": {fmt.Sprintf("+9945570%05d", i%40)}, "To": {"+994125550000"},
+			"Body": {fmt.Sprintf("Salam, sual %d: xaricdə iş təklifi gəlib, necə yoxlayım?", i)}}
+		req, _ := twiliotest.NewSignedRequest(token, "http://"+addr+"/twilio/sms", "http://"+addr+"/twilio/sms", form)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	cmd := start()
+	type answered struct{ sid, reply string }
+	acked := make(chan answered, 100000)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var seq atomic.Int64
+	const workers = 16
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			client := &http.Client{Timeout: 5 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := int(seq.Add(1))
+				sid := fmt.Sprintf("SM%032x", i)
+				if status, reply := send(client, sid, i); status == 200 {
+					acked <- answered{sid, reply}
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL) // mid-traffic: some requests are half done
+	cmd.Wait()
+	close(stop)
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(acked)
+	var all []answered
+	for a := range acked {
+		all = append(all, a)
+	}
+	if len(all) < 50 {
+		t.Fatalf("only %d tips answered before the kill; the test needs traffic", len(all))
+	}
+
+	start()
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, a := range all {
+		// Twilio's retry of an acknowledged tip must get the same answer.
+		if status, reply := send(client, a.sid, 0); status != 200 || reply != a.reply {
+			t.Fatalf("tip %s was answered 200 before the kill but its retry got %d %q (first answer %q)", a.sid, status, reply, a.reply)
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var stored int
+	for _, line := range strings.Split(string(m), "\n") {
+		if v, ok := strings.CutPrefix(line, "hotline_messages "); ok {
+			fmt.Sscan(v, &stored)
+		}
+	}
+	if stored < len(all) {
+		t.Fatalf("%d tips were answered 200 but only %d are stored", len(all), stored)
+	}
+	t.Logf("%d tips answered before SIGKILL, all found after restart (%d stored, the rest were durable but unanswered)", len(all), stored)
 }
