@@ -63,6 +63,49 @@ func p1Report(e *triage.Engine, rows []labelled) string {
 	return "P1 missed:\n" + miss.String() + "P1 false alarms:\n" + alarm.String()
 }
 
+// heldout7.jsonl (174 tips: az in Latin and Cyrillic letters, ru in Cyrillic
+// and typed in Latin, en; indirect wording, typos, many harmless look-alikes)
+// was written blind after batches 5 and 6 were fixed, to measure a learned
+// "second opinion" that could only raise tips to P1 (logistic regression over
+// hashed words, word pairs and 4-grams of the normalised text, trained on all
+// the other sets). Scored once blind, the rules alone gave P1 recall 0.859,
+// P1 precision 0.902, priority accuracy 0.885, language accuracy 0.994,
+// category accuracy 0.701. Rules plus the model, at the threshold chosen
+// beforehand on heldout5 (probability 0.6), gave P1 recall 0.906 but P1
+// precision 0.879 (5 tips raised, 3 rightly), priority accuracy 0.897; no
+// threshold kept precision at 0.9 with any gain in recall, so the model was not
+// adopted. (Cross-check: trained without heldout5 and 6, with the rules of
+// commit c1b956b, which had not seen heldout6, it took heldout6 from P1 recall
+// 0.689 / precision 0.875 to 0.869 / 0.869: more recall, a little less
+// precision, as here.) The rules have not been fixed for this set yet: until they are, it
+// is held to its blind figures rather than to the targets. Once the rules are
+// fixed for it, move it to heldoutSets.
+const heldout7 = "testdata/heldout7.jsonl"
+
+var heldout7Min = struct{ p1Recall, p1Precision, priorityAcc, langAcc, catAcc float64 }{
+	p1Recall: 0.85, p1Precision: 0.9, priorityAcc: 0.88, langAcc: 0.99, catAcc: 0.7,
+}
+
+func TestHeldout7Blind(t *testing.T) {
+	e := triage.Default()
+	rows := readSet(t, heldout7)
+	if len(rows) < 150 {
+		t.Errorf("only %d tips in %s; keep the set large", len(rows), heldout7)
+	}
+	s := score(t, e, rows)
+	t.Log("\n" + s.String() + p1Report(e, rows))
+	check := func(name string, got, min float64) {
+		if got < min {
+			t.Errorf("%s = %.3f, want at least %.3f (its blind figure)", name, got, min)
+		}
+	}
+	check("P1 recall", s.p1Recall, heldout7Min.p1Recall)
+	check("P1 precision", s.p1Precision, heldout7Min.p1Precision)
+	check("priority accuracy", s.priorityAcc, heldout7Min.priorityAcc)
+	check("language accuracy", s.langAcc, heldout7Min.langAcc)
+	check("category accuracy", s.catAcc, heldout7Min.catAcc)
+}
+
 func TestHeldoutSets(t *testing.T) {
 	e := triage.Default()
 	for _, path := range heldoutSets {
