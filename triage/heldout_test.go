@@ -31,6 +31,28 @@ import (
 //     priority accuracy 0.891, language accuracy 1.000; heldout6 P1 recall
 //     0.689, P1 precision 0.875, priority accuracy 0.726, language accuracy
 //     0.993. The rules were then fixed for them.
+//   - heldout7.jsonl (174 tips: az in Latin and Cyrillic letters, ru in
+//     Cyrillic and typed in Latin, en; indirect wording, typos, many harmless
+//     look-alikes) was written blind after batches 5 and 6 were fixed, to
+//     measure a learned "second opinion" that could only raise tips to P1
+//     (logistic regression over hashed words, word pairs and 4-grams of the
+//     normalised text, trained on all the other sets). Scored once blind, the
+//     rules alone gave P1 recall 0.859, P1 precision 0.902, priority accuracy
+//     0.885, language accuracy 0.994, category accuracy 0.701. Rules plus the
+//     model, at the threshold chosen beforehand on heldout5 (probability 0.6),
+//     gave P1 recall 0.906 but P1 precision 0.879 (5 tips raised, 3 rightly),
+//     priority accuracy 0.897; no threshold kept precision at 0.9 with any
+//     gain in recall, so the model was not adopted. (Cross-check: trained
+//     without heldout5 and 6, with the rules of commit c1b956b, which had not
+//     seen heldout6, it took heldout6 from P1 recall 0.689 / precision 0.875
+//     to 0.869 / 0.869.) Afterwards three tips about a minor's arranged
+//     marriage weeks away were relabelled P2 -> P1, as every other set labels
+//     the marriage of a minor (child at risk); with those labels the blind
+//     rules' figures are P1 recall 0.851, P1 precision 0.934, priority
+//     accuracy 0.897. The rules were then fixed for it (hyperbolic "kill"
+//     about work, reports or parents; children led away by strangers; organs
+//     taken against someone's will; people taken away against their will;
+//     hurt workers hidden from a doctor; pleas signalled from a window).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -42,6 +64,7 @@ var heldoutSets = []string{
 	"testdata/heldout4.jsonl",
 	"testdata/heldout5.jsonl",
 	"testdata/heldout6.jsonl",
+	"testdata/heldout7.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
@@ -61,49 +84,6 @@ func p1Report(e *triage.Engine, rows []labelled) string {
 		}
 	}
 	return "P1 missed:\n" + miss.String() + "P1 false alarms:\n" + alarm.String()
-}
-
-// heldout7.jsonl (174 tips: az in Latin and Cyrillic letters, ru in Cyrillic
-// and typed in Latin, en; indirect wording, typos, many harmless look-alikes)
-// was written blind after batches 5 and 6 were fixed, to measure a learned
-// "second opinion" that could only raise tips to P1 (logistic regression over
-// hashed words, word pairs and 4-grams of the normalised text, trained on all
-// the other sets). Scored once blind, the rules alone gave P1 recall 0.859,
-// P1 precision 0.902, priority accuracy 0.885, language accuracy 0.994,
-// category accuracy 0.701. Rules plus the model, at the threshold chosen
-// beforehand on heldout5 (probability 0.6), gave P1 recall 0.906 but P1
-// precision 0.879 (5 tips raised, 3 rightly), priority accuracy 0.897; no
-// threshold kept precision at 0.9 with any gain in recall, so the model was not
-// adopted. (Cross-check: trained without heldout5 and 6, with the rules of
-// commit c1b956b, which had not seen heldout6, it took heldout6 from P1 recall
-// 0.689 / precision 0.875 to 0.869 / 0.869: more recall, a little less
-// precision, as here.) The rules have not been fixed for this set yet: until they are, it
-// is held to its blind figures rather than to the targets. Once the rules are
-// fixed for it, move it to heldoutSets.
-const heldout7 = "testdata/heldout7.jsonl"
-
-var heldout7Min = struct{ p1Recall, p1Precision, priorityAcc, langAcc, catAcc float64 }{
-	p1Recall: 0.85, p1Precision: 0.9, priorityAcc: 0.88, langAcc: 0.99, catAcc: 0.7,
-}
-
-func TestHeldout7Blind(t *testing.T) {
-	e := triage.Default()
-	rows := readSet(t, heldout7)
-	if len(rows) < 150 {
-		t.Errorf("only %d tips in %s; keep the set large", len(rows), heldout7)
-	}
-	s := score(t, e, rows)
-	t.Log("\n" + s.String() + p1Report(e, rows))
-	check := func(name string, got, min float64) {
-		if got < min {
-			t.Errorf("%s = %.3f, want at least %.3f (its blind figure)", name, got, min)
-		}
-	}
-	check("P1 recall", s.p1Recall, heldout7Min.p1Recall)
-	check("P1 precision", s.p1Precision, heldout7Min.p1Precision)
-	check("priority accuracy", s.priorityAcc, heldout7Min.priorityAcc)
-	check("language accuracy", s.langAcc, heldout7Min.langAcc)
-	check("category accuracy", s.catAcc, heldout7Min.catAcc)
 }
 
 func TestHeldoutSets(t *testing.T) {
