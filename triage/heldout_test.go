@@ -53,6 +53,18 @@ import (
 //     about work, reports or parents; children led away by strangers; organs
 //     taken against someone's will; people taken away against their will;
 //     hurt workers hidden from a doctor; pleas signalled from a window).
+//   - heldout8.jsonl (185 tips: az in Latin letters, without diacritics and
+//     in Cyrillic letters, ru in Cyrillic and typed in Latin, en; indirect
+//     wording, witness reports, typos, many harmless look-alikes) was
+//     written blind after batch 7 was fixed, committed, and scored once with
+//     the rules of that commit: P1 recall 0.814 (57 of 70), P1 precision
+//     0.877 (57 of 65), priority accuracy 0.854, language accuracy 1.000,
+//     category accuracy 0.697. The rules were then fixed for it (organs
+//     taken under threat or force; covert pleas: a note, a mouthed "help" or
+//     "police"; a child followed day after day; online grooming (P2);
+//     control of money and friends (P2); weddings where children are guests,
+//     not brides; quarrels, jokes, airlines and ambulances already called;
+//     an age between commas, "my niece, 14, ...", now reads as one clause).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -65,6 +77,7 @@ var heldoutSets = []string{
 	"testdata/heldout5.jsonl",
 	"testdata/heldout6.jsonl",
 	"testdata/heldout7.jsonl",
+	"testdata/heldout8.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the

@@ -194,6 +194,7 @@ type scratch struct {
 	inTok    bool
 	digits   bool
 	brk      bool
+	soft     bool // the pending break is only commas
 	lastLat  bool
 
 	// engine only
@@ -247,7 +248,7 @@ func (s *scratch) normalize(text string) {
 
 	s.key = s.key[:0]
 	s.toks = s.toks[:0]
-	s.inTok, s.brk, s.lastLat = false, false, false
+	s.inTok, s.brk, s.soft, s.lastLat = false, false, false, false
 	for i := 0; i < len(text); {
 		r, n := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
@@ -275,6 +276,7 @@ func (s *scratch) normalize(text string) {
 		case cJoin, cMark:
 		case cBreak:
 			s.endTok()
+			s.soft = r == ',' && (!s.brk || s.soft)
 			s.brk = true
 		default:
 			s.endTok()
@@ -303,7 +305,12 @@ func (s *scratch) endTok() {
 			t.num = t.num*10 + int32(c-'0')
 		}
 	}
-	s.brk = false
+	// An age between commas ("my niece, 14, is ...") belongs to the clause
+	// around it: commas next to a short number do not break it.
+	if t.brk && s.soft && (t.num >= 0 || len(s.toks) > 0 && s.toks[len(s.toks)-1].num >= 0) {
+		t.brk = false
+	}
+	s.brk, s.soft = false, false
 	s.toks = append(s.toks, t)
 }
 
