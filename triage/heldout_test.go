@@ -65,6 +65,30 @@ import (
 //     control of money and friends (P2); weddings where children are guests,
 //     not brides; quarrels, jokes, airlines and ambulances already called;
 //     an age between commas, "my niece, 14, ...", now reads as one clause).
+//   - heldout9.jsonl (180 tips in the style and mix of the shared dev set:
+//     az in Latin letters with and without diacritics and in Cyrillic
+//     letters, ru in Cyrillic and typed in Latin, en with typos; 80 P1, 54
+//     P2, 46 P3; new places, trades and relations: fishing boats, carpet
+//     workshops, car washes, hotels, farms, building sites, nightclubs;
+//     cousin, landlord, foreman, driver, stepfather) was written blind after
+//     batch 8 was fixed, committed (a40f2b9) and scored once with the rules
+//     of that commit: P1 recall 0.975 (78 of 80), P1 precision 0.975 (78 of
+//     80), priority accuracy 0.939, language accuracy 1.000, category
+//     accuracy 0.794. Missed P1: a threat to throw a worker who talks into
+//     the sea ("kim danışsa dənizə atacaq"), begging children beaten by the
+//     man who takes their money ("... забирает у них всё и бьёт"). False P1:
+//     an employer "удерживает документы двоюродного брата" (documents held,
+//     read as the cousin held), a football "убили их в финале". P2 read as
+//     P3: passports collected into a safe, a kidney for a debt, a fare to
+//     work off, an agency wanting passports in advance, money "вперёд", a
+//     housekeeper working "без денег", a job offer with "don't tell family,
+//     documents not needed". The rules were then fixed for it (threats to
+//     throw someone overboard; beaten beggars whoever the object; holding a
+//     document is not holding its owner; sport for threats; documents
+//     collected; organs for a debt; working a debt off; passports and money
+//     in advance, secrecy and no documents as red flags; unpaid work "without
+//     money"; the Azerbaijani *ending conditionals only in Azerbaijani tips,
+//     as Russian "ищем" ends like "getsəm"; children lured into a car).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -78,6 +102,7 @@ var heldoutSets = []string{
 	"testdata/heldout6.jsonl",
 	"testdata/heldout7.jsonl",
 	"testdata/heldout8.jsonl",
+	"testdata/heldout9.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
@@ -97,52 +122,6 @@ func p1Report(e *triage.Engine, rows []labelled) string {
 		}
 	}
 	return "P1 missed:\n" + miss.String() + "P1 false alarms:\n" + alarm.String()
-}
-
-// heldout9.jsonl (180 tips in the style and mix of the shared dev set: az in
-// Latin letters with and without diacritics and in Cyrillic letters, ru in
-// Cyrillic and typed in Latin, en with typos; 80 P1, 54 P2, 46 P3; new places,
-// trades and relations: fishing boats, carpet workshops, car washes, hotels,
-// farms, building sites, nightclubs; cousin, landlord, foreman, driver,
-// stepfather) was written blind after batch 8 was fixed, committed (a40f2b9),
-// and scored once with the rules of that commit. Blind figures: P1 recall 0.975 (78 of 80), P1 precision 0.975 (78 of 80),
-// priority accuracy 0.939, language accuracy 1.000, category accuracy 0.794.
-// Misses, blind: P1 -> P3 "Bizi gəmidə işlədirlər, kapitan deyir kim danışsa
-// dənizə atacaq" (threat to throw a talker into the sea); P1 -> P2 "Дети
-// просят деньги на перекрёстке, мужчина в машине забирает у них всё и бьёт"
-// (beaten begging children); false P1: "Работодатель в Москве удерживает
-// документы двоюродного брата" (documents held read as a person held), "Наша
-// команда разгромила соперника, убили их в финале" (sport); P2 -> P3: a
-// foreman's safe of passports, a kidney for a debt, a fare to work off, a
-// fish-plant agency wanting passports in advance, a farm job abroad paid for
-// in advance, a housekeeper unpaid for two years, a Saudi housekeeper offer
-// "don't tell family".
-// Until the rules are fixed for it, it is held to its blind figures; then move
-// it to heldoutSets.
-const heldout9 = "testdata/heldout9.jsonl"
-
-var heldout9Min = struct{ p1Recall, p1Precision, priorityAcc, langAcc, catAcc float64 }{
-	p1Recall: 0.975, p1Precision: 0.975, priorityAcc: 0.93, langAcc: 1.0, catAcc: 0.79,
-}
-
-func TestHeldout9Blind(t *testing.T) {
-	e := triage.Default()
-	rows := readSet(t, heldout9)
-	if len(rows) < 150 {
-		t.Errorf("only %d tips in %s; keep the set large", len(rows), heldout9)
-	}
-	s := score(t, e, rows)
-	t.Log("\n" + s.String() + p1Report(e, rows))
-	check := func(name string, got, min float64) {
-		if got < min {
-			t.Errorf("%s = %.3f, want at least %.3f (its blind figure)", name, got, min)
-		}
-	}
-	check("P1 recall", s.p1Recall, heldout9Min.p1Recall)
-	check("P1 precision", s.p1Precision, heldout9Min.p1Precision)
-	check("priority accuracy", s.priorityAcc, heldout9Min.priorityAcc)
-	check("language accuracy", s.langAcc, heldout9Min.langAcc)
-	check("category accuracy", s.catAcc, heldout9Min.catAcc)
 }
 
 func TestHeldoutSets(t *testing.T) {
