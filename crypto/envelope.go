@@ -144,14 +144,7 @@ func (k *Keyring) Seal(bucket, key string, plaintext []byte) ([]byte, error) {
 // another bucket or key). Nothing is returned unless the whole envelope
 // authenticates. The envelope is only read, so it may be bbolt memory.
 func (k *Keyring) Open(bucket, key string, envelope []byte) ([]byte, error) {
-	if err := checkNames(bucket, key); err != nil {
-		return nil, err
-	}
-	v, err := EnvelopeVersion(envelope)
-	if err != nil {
-		return nil, err
-	}
-	kek, err := k.kekFor(v)
+	v, kek, err := k.envelopeKEK(bucket, key, envelope)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +170,20 @@ func (k *Keyring) Open(bucket, key string, envelope []byte) ([]byte, error) {
 	return plaintext, nil
 }
 
+// envelopeKEK checks the names and the envelope's header and returns the
+// KEK version it names with that KEK (Open and Rewrap both start here).
+func (k *Keyring) envelopeKEK(bucket, key string, envelope []byte) (uint32, *kek, error) {
+	if err := checkNames(bucket, key); err != nil {
+		return 0, nil, err
+	}
+	v, err := EnvelopeVersion(envelope)
+	if err != nil {
+		return 0, nil, err
+	}
+	kek, err := k.kekFor(v)
+	return v, kek, err
+}
+
 // EnvelopeVersion returns the KEK version an envelope names, without
 // decrypting anything. It lets a rewrap job skip envelopes already under the
 // primary KEK and tell which versions are still referenced. The version is
@@ -198,14 +205,7 @@ func EnvelopeVersion(envelope []byte) (uint32, error) {
 // detected by Open). An envelope already under the primary is re-wrapped
 // with a fresh nonce, which is harmless.
 func (k *Keyring) Rewrap(bucket, key string, envelope []byte) ([]byte, error) {
-	if err := checkNames(bucket, key); err != nil {
-		return nil, err
-	}
-	v, err := EnvelopeVersion(envelope)
-	if err != nil {
-		return nil, err
-	}
-	from, err := k.kekFor(v)
+	v, from, err := k.envelopeKEK(bucket, key, envelope)
 	if err != nil {
 		return nil, err
 	}
