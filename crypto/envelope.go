@@ -180,8 +180,8 @@ func (k *Keyring) envelopeKEK(bucket, key string, envelope []byte) (uint32, *kek
 	if err != nil {
 		return 0, nil, err
 	}
-	kek, err := k.kekFor(v)
-	return v, kek, err
+	e, err := k.kekFor(v)
+	return v, e, err
 }
 
 // EnvelopeVersion returns the KEK version an envelope names, without
