@@ -171,8 +171,8 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 	if !lang.Valid() {
 		lang = hotline.LangAz
 	}
-	// The message record does not name its case (the case_messages index
-	// does), so it is serialised here, outside the single writer.
+	// The message record does not name its case (its index entry beside the
+	// case record does), so it is serialised here, outside the single writer.
 	msgValue, err := json.Marshal(messageRecord{
 		ID: msgID, Direction: hotline.Inbound, Channel: hotline.ChannelSMS,
 		At: now, Lang: lang, Priority: in.Triage.Priority, Category: in.Triage.Category, Sealed: msgSealed,
