@@ -135,12 +135,12 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !res.Duplicate && h.cfg.AfterStore != nil {
 		h.cfg.AfterStore()
 	}
-	ev := log.Info().Str("case", res.Case.Code).Str("priority", string(res.Case.Priority)).
-		Str("lang", string(res.Lang)).Bool("new_case", res.NewCase)
 	if res.Duplicate {
-		ev = log.Info().Str("case", res.Case.Code).Bool("duplicate", true)
+		log.Info().Str("case", res.Case.Code).Msg("retried sms answered from the first delivery")
+	} else {
+		log.Info().Str("case", res.Case.Code).Str("priority", string(res.Case.Priority)).
+			Str("lang", string(res.Lang)).Bool("new_case", res.NewCase).Msg("sms tip stored")
 	}
-	ev.Msg("sms tip stored")
 	if doc, ok := h.replyDocs[res.Lang]; ok {
 		writeTwiML(w, log, strings.ReplaceAll(doc, "{code}", res.Case.Code))
 		return
