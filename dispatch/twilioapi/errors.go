@@ -32,6 +32,7 @@ type APIError struct {
 	cause error // the underlying transport error, scrubbed of URLs
 }
 
+// Error gives the status, the code and the scrubbed message.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	if e.Status == 0 {
