@@ -89,6 +89,41 @@ import (
 //     in advance, secrecy and no documents as red flags; unpaid work "without
 //     money"; the Azerbaijani *ending conditionals only in Azerbaijani tips,
 //     as Russian "ищем" ends like "getsəm"; children lured into a car).
+//   - heldout10.jsonl (160 tips in the style and mix of the shared dev set, 68
+//     P1, 44 P2, 48 P3; 66 az, 51 ru, 43 en; new perspectives: panic typing
+//     with few words and typos, teenagers' slang, older people's formal
+//     wording, mixed az-ru sentences, numbers, addresses and times, relatives
+//     abroad in Russia, Turkey, the UAE, Iran and Georgia, and hard negatives:
+//     news, films, games, jokes, job questions, hyperbole) was written blind
+//     after batch 9 was fixed, committed (ebab0f5) and scored once with the
+//     rules of that commit. Blind figures: P1 recall 0.912 (62 of 68), P1
+//     precision 0.939 (62 of 66), priority accuracy 0.875, language accuracy
+//     0.994, category accuracy 0.719. Missed P1: a grandchild kept in a house
+//     in Turkey "evdə saxlayır, bizə qaytarmır"; a 15-year-old to be taken to
+//     Iran at 6 tomorrow ("aparacaqlar"); a girl of nine tied to a radiator
+//     ("привязывают к батарее"); begging toddlers kicked ("pinaet"); "guards
+//     with dogs, they beat those who try to leave"; a niece of 13 taken across
+//     the border tonight, "a man paid her dad". False P1: "boss took her id
+//     ... wont give it back" (read as her taken), a phone locked ("telefonum
+//     kilidlənib, açmağa kömək edin"), a game about rescuing hostages, "шеф
+//     нас в рабство продал" (a joke about working Saturday). P2 read as P3:
+//     documents at the boss's / taken "na oformlenie", unpaid months with a
+//     fare to work off, new girls brought to a house every month who never go
+//     out, agencies taking a fee with no contract, documents or passport to be
+//     left with a recruiter, a neighbour's housekeeper who never leaves, "easy
+//     money abroad" offered to teens. P3 read as P2: "gecə də işləyir?" (is
+//     the hotline open at night). Language: "test", labelled az, read as en.
+//     The rules were then fixed for it (a person kept and not given back to
+//     the family; people tied to a radiator; kicking; "beat those who try to
+//     leave" and guard dogs; a locked phone or screen; games and jokes about
+//     slavery; "took her id" is a document taken, not her; a child taken
+//     abroad or across a border by others soon, and a man who "paid her dad";
+//     documents at the boss's or taken "for processing" and not returned;
+//     unpaid months and a fare to work off, in mixed az-ru; fees, documents
+//     left with a recruiter, "easy money" and no contract as red flags;
+//     someone who "hasn't left the building"; new girls brought to a house
+//     again and again; questions about the hotline's own hours; Russian "shch"
+//     typed in Latin now matches щ).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -103,6 +138,7 @@ var heldoutSets = []string{
 	"testdata/heldout7.jsonl",
 	"testdata/heldout8.jsonl",
 	"testdata/heldout9.jsonl",
+	"testdata/heldout10.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
@@ -122,58 +158,6 @@ func p1Report(e *triage.Engine, rows []labelled) string {
 		}
 	}
 	return "P1 missed:\n" + miss.String() + "P1 false alarms:\n" + alarm.String()
-}
-
-// heldout10.jsonl (160 tips in the style and mix of the shared dev set, 68
-// P1, 44 P2, 48 P3; 66 az, 51 ru, 43 en; new perspectives: panic typing with
-// few words and typos, teenagers' slang, older people's formal wording, mixed
-// az-ru sentences, numbers, addresses and times, relatives abroad in Russia,
-// Turkey, the UAE, Iran and Georgia, and hard negatives: news, films, games,
-// jokes, job questions, hyperbole) was written blind after batch 9 was
-// fixed, committed (ebab0f5) and scored once with the rules of that commit.
-// Blind figures: P1 recall 0.912 (62 of 68), P1 precision 0.939 (62 of 66),
-// priority accuracy 0.875, language accuracy 0.994, category accuracy 0.719.
-// Missed P1: a grandchild kept in a house in Turkey "evdə saxlayır, bizə
-// qaytarmır"; a 15-year-old to be taken to Iran at 6 tomorrow ("aparacaqlar");
-// a girl of nine tied to a radiator ("привязывают к батарее"); begging
-// toddlers kicked ("pinaet"); "guards with dogs, they beat those who try to
-// leave"; a niece of 13 taken across the border tonight, "a man paid her
-// dad". False P1: "boss took her id ... wont give it back" (read as her
-// taken), a phone locked ("telefonum kilidlənib, açmağa kömək edin"), a game
-// about rescuing hostages, "шеф нас в рабство продал" (a joke about working
-// Saturday). P2 read as P3: documents at the boss's / taken "na
-// oformlenie", unpaid months with a fare to work off, new girls brought to a
-// house every month who never go out, agencies taking a fee with no
-// contract, documents or passport to be left with a recruiter, a neighbour's
-// housekeeper who never leaves, "easy money abroad" offered to teens. P3
-// read as P2: "gecə də işləyir?" (is the hotline open at night). Language:
-// "test", labelled az, read as en.
-// Until the rules are fixed for it, it is held to its blind figures; then move
-// it to heldoutSets.
-const heldout10 = "testdata/heldout10.jsonl"
-
-var heldout10Min = struct{ p1Recall, p1Precision, priorityAcc, langAcc, catAcc float64 }{
-	p1Recall: 0.91, p1Precision: 0.93, priorityAcc: 0.87, langAcc: 0.99, catAcc: 0.71,
-}
-
-func TestHeldout10Blind(t *testing.T) {
-	e := triage.Default()
-	rows := readSet(t, heldout10)
-	if len(rows) < 150 {
-		t.Errorf("only %d tips in %s; keep the set large", len(rows), heldout10)
-	}
-	s := score(t, e, rows)
-	t.Log("\n" + s.String() + p1Report(e, rows))
-	check := func(name string, got, min float64) {
-		if got < min {
-			t.Errorf("%s = %.3f, want at least %.3f (its blind figure)", name, got, min)
-		}
-	}
-	check("P1 recall", s.p1Recall, heldout10Min.p1Recall)
-	check("P1 precision", s.p1Precision, heldout10Min.p1Precision)
-	check("priority accuracy", s.priorityAcc, heldout10Min.priorityAcc)
-	check("language accuracy", s.langAcc, heldout10Min.langAcc)
-	check("category accuracy", s.catAcc, heldout10Min.catAcc)
 }
 
 func TestHeldoutSets(t *testing.T) {

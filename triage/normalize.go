@@ -23,7 +23,7 @@ import (
 //     Latin ("pomogite", "derzhat") and Azerbaijani typed in Cyrillic
 //     ("кёмек един") land on the same key as their Latin spelling.
 //   - Sounds spelled several ways are merged: x/kh/х→h, y/й/ы→i, q/г→g,
-//     sh/ш→s, ch/ч/ц→c, zh/ж→j.
+//     sh/ш→s, shch/sch/щ→s, ch/ч/ц→c, zh/ж→j.
 //   - A letter typed twice or more counts once ("heeelp", "passport"/"pasport").
 //   - Apostrophes vanish ("won't" → "wont"); other punctuation separates words,
 //     and . , ! ? ; : and line breaks also end a clause.
@@ -324,7 +324,14 @@ func (s *scratch) emit(k string, latin bool) {
 			last := s.key[len(s.key)-1]
 			if latin && s.lastLat && c == 'h' {
 				switch last {
-				case 's', 'c':
+				case 'c':
+					// Russian щ typed as "shch" or "sch" comes to "s", the
+					// key of щ (not Azerbaijani "şç", which has no h).
+					if n > 1 && s.key[len(s.key)-2] == 's' {
+						s.key = s.key[:len(s.key)-1]
+					}
+					continue
+				case 's':
 					continue
 				case 'z':
 					s.key[len(s.key)-1] = 'j'
