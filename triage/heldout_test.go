@@ -124,6 +124,33 @@ import (
 //     someone who "hasn't left the building"; new girls brought to a house
 //     again and again; questions about the hotline's own hours; Russian "shch"
 //     typed in Latin now matches щ).
+//   - heldout11.jsonl (150 tips in the dev set's mix: 70 P1, 38 P2, 42 P3;
+//     60 az in Latin letters with and without diacritics and in Cyrillic
+//     letters, 50 ru in Cyrillic and typed in Latin, 40 en; relatives kept or
+//     not returned abroad, children moved across borders, restraint, guards,
+//     dogs and cameras, people sold to or bought by someone, documents held,
+//     unpaid wages and travel debts, recruiters' red flags, and hard
+//     negatives: locked phones and accounts, games, jokes about slavery at
+//     work, news, hyperbole, job and visa questions) was written blind after
+//     batch 10 was fixed, committed (036b63b) and scored once with the rules
+//     of that commit. Blind figures: P1 recall 0.914 (64 of 70), P1
+//     precision 0.941 (64 of 68), priority accuracy 0.907, language accuracy
+//     1.000, category accuracy 0.753. Missed P1: a boy of 10 a neighbour
+//     will take to Iran tomorrow morning ("İrana aparacaq"); builders locked
+//     in a container at night ("konteynerdə bağlayırlar"); a girl handcuffed
+//     and put in a car ("надели наручники"); a boy of 11 to be taken across
+//     the border by strangers ("повезут через границу"); children driven
+//     through a border town with false documents, no relative with them; a
+//     niece not returned from the Emirates, hidden by the family she worked
+//     for ("не возвращают ... прячет её", read as a question). False P1: a
+//     child locking a parent in a room in play ("oyun oynayırıq"); a
+//     nanny abroad whose phone the host took and who may not talk to anyone
+//     (labelled P2); "шеф держит нас до девяти, рабство какое-то, ха-ха"; a
+//     game where you "free the prisoners from the dungeon". P2 read as P3: a
+//     waitress job in Turkey for young girls only, "no documents needed"; a
+//     child of 12 washing dishes in a cafe until night; a woman recruiting
+//     girls of 16 for Turkey again; a girl next door never seen to leave the
+//     house.
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -182,4 +209,32 @@ func TestHeldoutSets(t *testing.T) {
 			check("category accuracy", s.catAcc, minHeldoutCategoryAcc)
 		})
 	}
+}
+
+const heldout11 = "testdata/heldout11.jsonl"
+
+// heldout11Min holds batch 11 to its blind figures until the rules are fixed
+// for it.
+var heldout11Min = struct{ p1Recall, p1Precision, priorityAcc, langAcc, catAcc float64 }{
+	p1Recall: 0.91, p1Precision: 0.94, priorityAcc: 0.90, langAcc: 1.0, catAcc: 0.75,
+}
+
+func TestHeldout11Blind(t *testing.T) {
+	e := triage.Default()
+	rows := readSet(t, heldout11)
+	if len(rows) < 150 {
+		t.Errorf("only %d tips in %s; keep the set large", len(rows), heldout11)
+	}
+	s := score(t, e, rows)
+	t.Log("\n" + s.String() + p1Report(e, rows))
+	check := func(name string, got, min float64) {
+		if got < min {
+			t.Errorf("%s = %.3f, want at least %.3f (its blind figure)", name, got, min)
+		}
+	}
+	check("P1 recall", s.p1Recall, heldout11Min.p1Recall)
+	check("P1 precision", s.p1Precision, heldout11Min.p1Precision)
+	check("priority accuracy", s.priorityAcc, heldout11Min.priorityAcc)
+	check("language accuracy", s.langAcc, heldout11Min.langAcc)
+	check("category accuracy", s.catAcc, heldout11Min.catAcc)
 }
