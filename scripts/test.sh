@@ -2,8 +2,8 @@
 # The project's one test command: what a developer runs and what CI runs.
 #   ./scripts/test.sh
 # Runs vet, every Go test under the race detector (unit, end-to-end, leak,
-# crash), and the Twilio
-# REST contract test against Prism serving Twilio's own OpenAPI file.
+# crash), and the Twilio REST contract test against Prism serving Twilio's
+# own OpenAPI file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
