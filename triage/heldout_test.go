@@ -150,7 +150,16 @@ import (
 //     waitress job in Turkey for young girls only, "no documents needed"; a
 //     child of 12 washing dishes in a cafe until night; a woman recruiting
 //     girls of 16 for Turkey again; a girl next door never seen to leave the
-//     house.
+//     house. The rules were then fixed for it (handcuffs; "will take" and
+//     "повезут" as taking; a child taken while the parents do not know; children
+//     moved with false documents or an escort who is not a relative; a person
+//     not returned or sent home, in Russian and English, and a person hidden;
+//     workers locked in at a workplace even with a curfew word; play and
+//     "just checking the number"; jokes ("ха-ха", "рабство какое-то") and games
+//     for confinement; waitress and nanny jobs as offers; a child washing
+//     dishes; work as a pretext; "never saw her leave the house" in two
+//     clauses). The nanny whose phone was taken stays P1 (rule isolated), as
+//     in the earlier sets.
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -166,6 +175,7 @@ var heldoutSets = []string{
 	"testdata/heldout8.jsonl",
 	"testdata/heldout9.jsonl",
 	"testdata/heldout10.jsonl",
+	"testdata/heldout11.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
@@ -209,32 +219,4 @@ func TestHeldoutSets(t *testing.T) {
 			check("category accuracy", s.catAcc, minHeldoutCategoryAcc)
 		})
 	}
-}
-
-const heldout11 = "testdata/heldout11.jsonl"
-
-// heldout11Min holds batch 11 to its blind figures until the rules are fixed
-// for it.
-var heldout11Min = struct{ p1Recall, p1Precision, priorityAcc, langAcc, catAcc float64 }{
-	p1Recall: 0.91, p1Precision: 0.94, priorityAcc: 0.90, langAcc: 1.0, catAcc: 0.75,
-}
-
-func TestHeldout11Blind(t *testing.T) {
-	e := triage.Default()
-	rows := readSet(t, heldout11)
-	if len(rows) < 150 {
-		t.Errorf("only %d tips in %s; keep the set large", len(rows), heldout11)
-	}
-	s := score(t, e, rows)
-	t.Log("\n" + s.String() + p1Report(e, rows))
-	check := func(name string, got, min float64) {
-		if got < min {
-			t.Errorf("%s = %.3f, want at least %.3f (its blind figure)", name, got, min)
-		}
-	}
-	check("P1 recall", s.p1Recall, heldout11Min.p1Recall)
-	check("P1 precision", s.p1Precision, heldout11Min.p1Precision)
-	check("priority accuracy", s.priorityAcc, heldout11Min.priorityAcc)
-	check("language accuracy", s.langAcc, heldout11Min.langAcc)
-	check("category accuracy", s.catAcc, heldout11Min.catAcc)
 }
