@@ -160,6 +160,32 @@ import (
 //     dishes; work as a pretext; "never saw her leave the house" in two
 //     clauses). The nanny whose phone was taken stays P1 (rule isolated), as
 //     in the earlier sets.
+//   - heldout12.jsonl (120 tips in the dev set's mix: 53 P1, 35 P2, 32 P3;
+//     50 az in Latin letters with and without diacritics and in Cyrillic
+//     letters, 38 ru in Cyrillic and typed in Latin, 32 en; about a third P2
+//     and P3 tips easy to confuse: recruitment ads, debts, documents, late
+//     pay, questions about work abroad and the law) was written blind after
+//     batch 11 was fixed, committed (c6005d3) and scored once with the rules
+//     of 84edb53. Blind figures: P1 recall 0.981 (52 of 53), P1 precision
+//     0.981 (52 of 53), priority accuracy 0.958, language accuracy 0.983,
+//     category accuracy 0.858. Missed P1: disabled people forced to beg at
+//     the metro with a guard watching ("охранник следит", read P2). False
+//     P1: a boss keeping the workers' ID cards in a safe and not giving them
+//     back ("vəsiqələrini seyfdə saxlayır, geri vermir", read as the workers
+//     held). P2 read as P3: a woman offering village girls well-paid work in
+//     Turkey, "valideynlərə deməyin". P3 read as P2: late pay with "how do I
+//     complain" ("maaşı gecikdirir, ... necə şikayət edim?"); a bank debt
+//     and travel abroad ("I owe money to a bank, can they stop me traveling
+//     abroad?"). Language: "test", labelled az, read as en (the sets label
+//     it both ways); "vy rabotaete kruglosutochno?" read as az. The rules
+//     were then fixed for it (documents kept, in Azerbaijani, directly or in
+//     a safe, office or "with him", are documents held, not people; forced
+//     begging under a guard or overseer is P1; keeping a recruit's secret
+//     from parents as a red flag in Azerbaijani; late pay is its own P2 rule,
+//     P3 when the tip asks how or where to complain; debts to a bank, on a
+//     loan or a card are not debt bondage; the Russian -ете ending typed in
+//     Latin). After the fixes: P1 recall 1.000, P1 precision 1.000, priority
+//     accuracy 1.000, language accuracy 0.992 ("test" stays en).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -176,6 +202,7 @@ var heldoutSets = []string{
 	"testdata/heldout9.jsonl",
 	"testdata/heldout10.jsonl",
 	"testdata/heldout11.jsonl",
+	"testdata/heldout12.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the

@@ -101,7 +101,7 @@ var lexiconWords = map[uint8]string{
 		сестру брата дочку сына мою моего нашу наших здесь быстрее скорее нужна
 		хозяйка начальник деньги долг работают живём живем сидим держит девочку
 		мальчика подвале квартире складе ферме стройке машину насилуют похитили
-		украли пропала пропал нашли ищут прошу срочно`,
+		украли пропала пропал нашли ищут прошу срочно работаете круглосуточно`,
 }
 
 // latinRu are Russian words too short or too like English and Azerbaijani
@@ -113,7 +113,7 @@ var latinRu = `я мы ты вы он она оно и в во на с со к �
 var (
 	azEndings    = endings("lar", "ler", "dir", "dur", "mis", "mag", "mek", "dan", "den", "lari", "leri", "sinis", "ilar", "iler", "ib", "ub", "ogu", "igi", "ugu", "sin", "da", "de", "iram", "irem", "irig", "mir", "mur", "mam", "mem")
 	ruCyrEndings = endings("iut", "iat", "sia", "ogo", "ego", "ami", "ah", "ih", "oi", "ei", "aia", "oe", "ie", "it", "at", "et", "ut", "ov", "ev", "om", "em", "ti", "t", "iu", "ia")
-	ruLatEndings = endings("iut", "iat", "sia", "ogo", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi", "ajut", "ujut", "ejut", "jat", "jet")
+	ruLatEndings = endings("iut", "iat", "sia", "ogo", "aete", "iaete", "aiut", "ovat", "ite", "iem", "nii", "noe", "naia", "skii", "ska", "ovi", "ajut", "ujut", "ejut", "jat", "jet")
 	enEndings    = endings("ing", "ed", "tion", "ly", "ould", "ght", "th", "ness", "ment", "ful")
 )
 
