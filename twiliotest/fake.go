@@ -508,14 +508,9 @@ func (f *FakeTwilio) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
-	var items []any
 	f.mu.Lock()
-	for i := len(f.messages) - 1; i >= 0 && len(items) < size; i-- {
-		m := f.messages[i]
-		if match(q, "To", m.To) && match(q, "From", m.From) {
-			items = append(items, f.messageJSON(*m, now))
-		}
-	}
+	items := newestMatching(f.messages, size, func(m *FakeMessage) (string, string) { return m.To, m.From }, q,
+		func(m *FakeMessage) any { return f.messageJSON(*m, now) })
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, f.page(r, "messages", items, size))
 }
@@ -528,16 +523,24 @@ func (f *FakeTwilio) listCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
-	var items []any
 	f.mu.Lock()
-	for i := len(f.calls) - 1; i >= 0 && len(items) < size; i-- {
-		c := f.calls[i]
-		if match(q, "To", c.To) && match(q, "From", c.From) {
-			items = append(items, f.callJSON(c, now))
-		}
-	}
+	items := newestMatching(f.calls, size, func(c FakeCall) (string, string) { return c.To, c.From }, q,
+		func(c FakeCall) any { return f.callJSON(c, now) })
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, f.page(r, "calls", items, size))
+}
+
+// newestMatching walks items newest first and keeps up to size whose To
+// and From match the query's filters, rendered by toJSON.
+func newestMatching[T any](items []T, size int, parties func(T) (to, from string), q url.Values, toJSON func(T) any) []any {
+	var out []any
+	for i := len(items) - 1; i >= 0 && len(out) < size; i-- {
+		to, from := parties(items[i])
+		if match(q, "To", to) && match(q, "From", from) {
+			out = append(out, toJSON(items[i]))
+		}
+	}
+	return out
 }
 
 func match(q url.Values, key, value string) bool {
