@@ -3,6 +3,7 @@ package triage_test
 import (
 	"testing"
 
+	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/triage"
 )
 
@@ -22,6 +23,29 @@ func BenchmarkTriage160(b *testing.B) {
 	b.SetBytes(int64(len(tip160)))
 	for b.Loop() {
 		e.Triage(tip160)
+	}
+}
+
+// quiet160 is a 160-character tip that no P1 rule matches, so the second
+// opinion reads it too: the slowest path.
+var quiet160 = func() string {
+	s := "Salam, bacım Türkiyədə bir ailədə işləyir, telefonla az danışır, deyir hər şey yaxşıdır amma səsi qəribədir. Onun sənədləri haqqında soruşmaq istəyirəm, nə etməliyəm, hara müraciət edim?"
+	r := []rune(s)
+	if len(r) < 160 {
+		panic("quiet160 too short")
+	}
+	return string(r[:160])
+}()
+
+func BenchmarkTriage160NotP1(b *testing.B) {
+	e := triage.Default()
+	if got := e.Triage(quiet160); got.Priority == hotline.P1 {
+		b.Fatalf("quiet160 is P1 %v; the benchmark must take the second-opinion path", got.Matched)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(quiet160)))
+	for b.Loop() {
+		e.Triage(quiet160)
 	}
 }
 

@@ -187,22 +187,44 @@ import (
 //     Latin). After the fixes: P1 recall 1.000, P1 precision 1.000, priority
 //     accuracy 1.000, language accuracy 0.992 ("test" stays en).
 //
+//   - heldout13.jsonl, heldout15.jsonl and heldout16.jsonl (120 tips each,
+//     50 P1, 35 P2, 35 P3; 48 az with and without diacritics and in
+//     Cyrillic letters, 40 ru in Cyrillic and typed in Latin, 32 en) were
+//     written blind by three different writers after batch 12 was fixed:
+//     plain tips from new workplaces, places and relations (13), panicked
+//     first-person texts with typos (15), relatives reporting about family
+//     members (16). Scored once with the rules of 33ab403, the rules alone
+//     gave P1 recall 0.940 on each (47 of 50), P1 precision 0.979 / 1.000 /
+//     0.979, priority accuracy 0.925 / 0.933 / 0.950, language accuracy
+//     1.000 / 0.992 / 1.000. Their misses are young girls married off or
+//     taken "tonight" written in translit or English, a woman being put into
+//     a car, "they sold me", beatings heard next door, a sister sold in
+//     Istanbul written in Cyrillic Azerbaijani, begging children "at the
+//     station right now". These batches led to the second opinion
+//     (model.go): trained on every other examples file, with the threshold
+//     0.6 chosen beforehand, rules and model together gave P1 recall 0.980 /
+//     1.000 / 0.980, P1 precision 0.980 / 1.000 / 0.942 on them
+//     (TestSecondOpinionOnBlindSets with TRIAGE_BLIND reproduces this).
+//
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
 // generalisation again, write a new set and score it before changing rules.
 var heldoutSets = []string{
-	"testdata/heldout.jsonl",
-	"testdata/heldout2.jsonl",
-	"testdata/heldout3.jsonl",
-	"testdata/heldout4.jsonl",
-	"testdata/heldout5.jsonl",
-	"testdata/heldout6.jsonl",
-	"testdata/heldout7.jsonl",
-	"testdata/heldout8.jsonl",
-	"testdata/heldout9.jsonl",
-	"testdata/heldout10.jsonl",
-	"testdata/heldout11.jsonl",
-	"testdata/heldout12.jsonl",
+	"examples/heldout.jsonl",
+	"examples/heldout2.jsonl",
+	"examples/heldout3.jsonl",
+	"examples/heldout4.jsonl",
+	"examples/heldout5.jsonl",
+	"examples/heldout6.jsonl",
+	"examples/heldout7.jsonl",
+	"examples/heldout8.jsonl",
+	"examples/heldout9.jsonl",
+	"examples/heldout10.jsonl",
+	"examples/heldout11.jsonl",
+	"examples/heldout12.jsonl",
+	"examples/heldout13.jsonl",
+	"examples/heldout15.jsonl",
+	"examples/heldout16.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the

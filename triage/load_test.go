@@ -66,6 +66,26 @@ func TestLoadErrorsNameTheRule(t *testing.T) {
 		want  []string // each must appear in the error
 	}{
 		{
+			name: "second opinion threshold out of range",
+			rules: `
+[second_opinion]
+threshold = 0.2
+`,
+			want: []string{`test.toml: second_opinion: threshold 0.2 is out of range: use a number between 0.5 and 1`},
+		},
+		{
+			name: "second opinion settings of the wrong kind",
+			rules: `
+[second_opinion]
+enabled = "yes"
+treshold = 0.7
+`,
+			want: []string{
+				`test.toml: second_opinion: enabled must be true or false`,
+				`test.toml: second_opinion: unknown setting "treshold" (want one of enabled, threshold)`,
+			},
+		},
+		{
 			name: "plus on the first word",
 			rules: `
 [[rule]]
@@ -224,6 +244,10 @@ lang = ["de"]
 func TestRuleFeatures(t *testing.T) {
 	e := mustLoad(t, `
 category_order = ["child", "begging", "organ", "recruitment", "sexual", "labor", "servitude", "info", "none"]
+
+# These cases test the rules; the learned second opinion is tested apart.
+[second_opinion]
+enabled = false
 
 [words.not]
 en = ["not"]

@@ -202,6 +202,9 @@ type scratch struct {
 	refs  []uint64 // per token: the @lists that hold it
 	cands []cand   // phrases that may start at a token
 	fired []int32  // rules fired
+	feats []uint32 // the second opinion's features
+	// negated: a negation word cancelled a phrase ("не бьют").
+	negated bool
 }
 
 func newScratch() *scratch {

@@ -49,6 +49,8 @@ type Engine struct {
 	suffixLens uint64                // lengths of the endings in suffix
 	minor      indexEntry            // #minor
 	negators   [3]map[string]bool    // by language index
+	opinion    *secondOpinion        // nil when [second_opinion] is off
+	threshold  float64               // raise to P1 at this probability
 	catRank    [9]int                // by category index; higher wins
 	words      int                   // uint64 words in a list bitset
 
@@ -143,29 +145,59 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	}
 
 	out := hotline.Triage{Priority: hotline.P3, Category: hotline.CategoryNone, Lang: lang, Matched: []string{}}
-	if len(s.fired) == 0 {
-		return out
-	}
 	if top == "" {
 		top = hotline.P3
 	}
+	// The second opinion can only raise a tip to P1; see model.go.
+	var modelCat hotline.Category
+	if top != hotline.P1 && e.opinion != nil {
+		// The rules read negation better than the model's bag of words: when
+		// a negation cancelled a phrase ("они меня не бьют"), the model needs
+		// much stronger evidence.
+		th := e.threshold
+		if s.negated {
+			th = max(th, negatedThreshold)
+		}
+		if p, cat := e.opinion.judge(s, li); p >= th {
+			top, modelCat = hotline.P1, cat
+		}
+	}
+	if len(s.fired) == 0 && modelCat == "" {
+		return out
+	}
 	out.Priority = top
 	best := -1
-	out.Matched = make([]string, 0, len(s.fired))
+	out.Matched = make([]string, 0, len(s.fired)+1)
 	for _, ri := range s.fired {
 		r := &e.rules[ri]
 		out.Matched = append(out.Matched, r.name)
 		// The category comes from the rules that set the priority and, for
 		// P1 and P2, from category hints; the higher in category_order wins.
-		if r.priority == top || (r.priority == "" && top != hotline.P3) {
+		if r.priority == top || (r.priority == "" && top != hotline.P3) || (modelCat != "" && r.priority == hotline.P2) {
 			if rank := e.catRank[catIndex(r.category)]; rank > best {
 				best = rank
 				out.Category = r.category
 			}
 		}
 	}
+	if modelCat != "" {
+		out.Matched = append(out.Matched, SecondOpinion)
+		// A raised tip keeps the category its rules or hints found; the
+		// model's own choice fills in when they found none.
+		if best < 0 {
+			out.Category = modelCat
+		}
+	}
 	return out
 }
+
+// negatedThreshold is the second opinion's threshold in tips where a
+// negation word cancelled a phrase.
+const negatedThreshold = 0.9
+
+// SecondOpinion is the name in Matched when the learned second opinion, not
+// a rule, raised a tip to P1.
+const SecondOpinion = "second_opinion"
 
 // match marks in s.hit the lists whose phrases occur in the tip. A first
 // pass looks every word up once, noting which @lists hold it and which
@@ -173,6 +205,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 func (e *Engine) match(s *scratch, li int) {
 	s.refs = s.refs[:0]
 	s.cands = s.cands[:0]
+	s.negated = false
 	for ti := range s.toks {
 		t := s.toks[ti]
 		w := s.key[t.s:t.e]
@@ -229,6 +262,7 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 	if !p.negFirst {
 		for k := ti - 1; k >= 0 && k >= ti-win && !s.toks[k+1].brk; k-- {
 			if neg[string(s.word(k))] {
+				s.negated = true
 				return
 			}
 		}

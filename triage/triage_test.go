@@ -2,6 +2,9 @@ package triage_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,4 +207,42 @@ func TestConcurrent(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
+}
+
+// TestSecondOpinionOnlyRaises compares the default engine with the same rules
+// without the second opinion on every labelled tip: the model may raise a
+// tip to P1 (and then says so in Matched) but never changes anything else.
+func TestSecondOpinionOnlyRaises(t *testing.T) {
+	rules, err := os.ReadFile("rules.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesOnly, err := triage.Load(strings.NewReader(strings.Replace(string(rules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("examples/*.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raised := 0
+	for _, f := range append(files, devSet) {
+		for _, r := range readSet(t, f) {
+			with, without := triage.Default().Triage(r.Text), rulesOnly.Triage(r.Text)
+			if slices.Contains(without.Matched, triage.SecondOpinion) {
+				t.Fatalf("%q: the disabled second opinion fired", r.Text)
+			}
+			if with.Priority == without.Priority {
+				if !slices.Equal(with.Matched, without.Matched) || with.Category != without.Category {
+					t.Errorf("%q: same priority but %v %s with the model, %v %s without", r.Text, with.Matched, with.Category, without.Matched, without.Category)
+				}
+				continue
+			}
+			raised++
+			if with.Priority != hotline.P1 || !slices.Contains(with.Matched, triage.SecondOpinion) {
+				t.Errorf("%q: %s %v with the model, %s %v without: only a raise to P1, named in Matched, is allowed", r.Text, with.Priority, with.Matched, without.Priority, without.Matched)
+			}
+		}
+	}
+	t.Logf("the second opinion raised %d labelled tips to P1", raised)
 }

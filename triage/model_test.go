@@ -1,0 +1,201 @@
+package triage
+
+import (
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/hotline-az/hotline"
+)
+
+func TestTrainingIsDeterministic(t *testing.T) {
+	tips, err := readExamples(examplesFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := func(m *linear) uint64 {
+		h := fnv.New64a()
+		for _, w := range m.w {
+			b := math.Float32bits(w)
+			h.Write([]byte{byte(b), byte(b >> 8), byte(b >> 16), byte(b >> 24)})
+		}
+		return h.Sum64()
+	}
+	small := tips[:300]
+	a, b := trainSecondOpinion(small, defaultTrain), trainSecondOpinion(small, defaultTrain)
+	if sum(a.p1) != sum(b.p1) || sum(a.category) != sum(b.category) {
+		t.Fatal("the same examples gave two different models")
+	}
+	c := trainSecondOpinion(tips[:299], defaultTrain)
+	if sum(a.p1) == sum(c.p1) {
+		t.Fatal("one example fewer gave the same model: training ignores its input")
+	}
+}
+
+func TestReadExamplesNamesTheBadLine(t *testing.T) {
+	fsys := fstest.MapFS{
+		"examples/a.jsonl": {Data: []byte(`{"text":"ok","priority":"P3","category":"none"}` + "\n\n" + `{"text":"x","priority":"P7"}` + "\n")},
+	}
+	_, err := readExamples(fsys)
+	if err == nil || err.Error() != "examples/a.jsonl:3: need a text and a priority P1, P2 or P3" {
+		t.Fatalf("err = %v", err)
+	}
+	fsys["examples/a.jsonl"] = &fstest.MapFile{Data: []byte("{not json\n")}
+	if _, err := readExamples(fsys); err == nil {
+		t.Fatal("a line that is not JSON was accepted")
+	}
+}
+
+// TestSecondOpinionLeaveOneSetOut measures how the model generalises: for
+// each examples file, a model trained on all the others judges it. It prints
+// per file and in all how many P1 tips reach the threshold (recall) and how
+// many others do (false raises), and fails if either gets worse than the
+// figures the threshold was chosen with.
+func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains one model per examples file")
+	}
+	files, err := filepath.Glob("examples/*.jsonl")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("examples: %v (%d files)", err, len(files))
+	}
+	sort.Strings(files)
+	sets := make(map[string][]example)
+	s := newScratch()
+	for _, f := range files {
+		tips, err := readExamples(fstest.MapFS{"examples/x.jsonl": {Data: mustRead(t, f)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tip := range tips {
+			s.normalize(tip.Text)
+			class := 0
+			if tip.Priority == hotline.P1 {
+				class = 1
+			}
+			sets[f] = append(sets[f], example{feats: features(s, langIndex(detect(s)), nil), class: class})
+		}
+	}
+	var p1, hit, other, raised int
+	p := make([]float64, 2)
+	for _, held := range files {
+		var tr []example
+		for _, f := range files {
+			if f != held {
+				tr = append(tr, sets[f]...)
+			}
+		}
+		m := train(tr, 2, defaultTrain)
+		var sp1, shit, sother, sraised int
+		for _, ex := range sets[held] {
+			m.probs(ex.feats, p)
+			up := p[1] >= defaultThreshold
+			if ex.class == 1 {
+				sp1++
+				if up {
+					shit++
+				}
+			} else {
+				sother++
+				if up {
+					sraised++
+				}
+			}
+		}
+		t.Logf("%-24s P1 reaching %.1f: %3d of %3d; others raised: %2d of %3d", filepath.Base(held), defaultThreshold, shit, sp1, sraised, sother)
+		p1, hit, other, raised = p1+sp1, hit+shit, other+sother, raised+sraised
+	}
+	recall, falseRate := float64(hit)/float64(p1), float64(raised)/float64(other)
+	t.Logf("all: P1 recall of the model alone %.3f (%d of %d), false raises %.3f (%d of %d)", recall, hit, p1, falseRate, raised, other)
+	if recall < 0.88 {
+		t.Errorf("the model alone finds %.3f of P1 tips it was not trained on, want at least 0.88", recall)
+	}
+	if falseRate > 0.04 {
+		t.Errorf("the model raises %.3f of tips that are not P1, want at most 0.04", falseRate)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSecondOpinionOnBlindSets is a measuring tool, run by hand: for each
+// examples file named in TRIAGE_BLIND (comma-separated base names), it
+// trains the model without that file and scores rules alone and rules with
+// the model on it, as if the file had never been seen.
+func TestSecondOpinionOnBlindSets(t *testing.T) {
+	blind := os.Getenv("TRIAGE_BLIND")
+	if blind == "" {
+		t.Skip("set TRIAGE_BLIND=heldout13.jsonl,... to measure")
+	}
+	for _, name := range strings.Split(blind, ",") {
+		var train []labelledTip
+		for _, f := range mustGlob(t, "examples/*.jsonl") {
+			if filepath.Base(f) == name {
+				continue
+			}
+			tf, err := readExamples(fstest.MapFS{"examples/x.jsonl": {Data: mustRead(t, f)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			train = append(train, tf...)
+		}
+		rulesOnly, err := Load(strings.NewReader(strings.Replace(string(defaultRules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		withModel, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		withModel.opinion = trainSecondOpinion(train, defaultTrain)
+		held, err := readExamples(fstest.MapFS{"examples/x.jsonl": {Data: mustRead(t, filepath.Join("examples", name))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []*Engine{rulesOnly, withModel} {
+			var p1, hit, said, wrong, right int
+			for _, tip := range held {
+				got := e.Triage(tip.Text)
+				if got.Priority == tip.Priority {
+					right++
+				}
+				if tip.Priority == hotline.P1 {
+					p1++
+				}
+				if got.Priority == hotline.P1 {
+					said++
+					if tip.Priority == hotline.P1 {
+						hit++
+					} else {
+						wrong++
+						t.Logf("   false P1 %v: %q", got.Matched, tip.Text)
+					}
+				} else if tip.Priority == hotline.P1 {
+					t.Logf("   missed P1 (%s %v): %q", got.Priority, got.Matched, tip.Text)
+				}
+			}
+			t.Logf("%s model=%v: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
+				name, e.opinion != nil, float64(hit)/float64(p1), hit, p1, float64(hit)/float64(said), hit, said, float64(right)/float64(len(held)))
+		}
+	}
+}
+
+func mustGlob(t *testing.T, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
