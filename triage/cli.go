@@ -25,7 +25,8 @@ Triage one tip and print the result as one JSON object, e.g.
 
 Several words without quotes are joined with spaces. Use -- before a text
 that starts with "-". The rules are the built-in ones unless the
-configuration names a rules file.
+configuration names a rules file. "second_opinion" in matched means the
+learned model, not a rule, raised the tip to P1 (see the README).
 `
 
 // RunCLI implements "hotline triage". args are the arguments after the

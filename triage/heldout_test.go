@@ -15,22 +15,27 @@ import (
 //   - heldout.jsonl was scored before the rules were changed for it (P1
 //     recall 0.849, P1 precision 0.823, priority accuracy 0.825), then the
 //     rules were improved using it;
+//
 //   - heldout2.jsonl was written after that, without looking at which rules
 //     fire for it, and scored once blind (P1 recall 0.755, P1 precision
 //     0.870, priority accuracy 0.740) before the rules were fixed for it;
+//
 //   - heldout3.jsonl was written the same way after the rules had been fixed
 //     for both, and scored once blind (P1 recall 0.765, P1 precision 0.780,
 //     priority accuracy 0.740, language accuracy 0.993) before the rules
 //     were fixed for it;
+//
 //   - heldout4.jsonl holds plainer tips, in the style of the shared dev set,
 //     written and scored blind last (P1 recall 0.969, P1 precision 1.000,
 //     priority accuracy 0.989, language accuracy 0.989);
+//
 //   - heldout5.jsonl and heldout6.jsonl were written after the safety nets
 //     (rules distress and threat_cond, *ending patterns) were added, and
 //     scored once blind: heldout5 P1 recall 0.850, P1 precision 0.962,
 //     priority accuracy 0.891, language accuracy 1.000; heldout6 P1 recall
 //     0.689, P1 precision 0.875, priority accuracy 0.726, language accuracy
 //     0.993. The rules were then fixed for them.
+//
 //   - heldout7.jsonl (174 tips: az in Latin and Cyrillic letters, ru in
 //     Cyrillic and typed in Latin, en; indirect wording, typos, many harmless
 //     look-alikes) was written blind after batches 5 and 6 were fixed, to
@@ -53,6 +58,7 @@ import (
 //     about work, reports or parents; children led away by strangers; organs
 //     taken against someone's will; people taken away against their will;
 //     hurt workers hidden from a doctor; pleas signalled from a window).
+//
 //   - heldout8.jsonl (185 tips: az in Latin letters, without diacritics and
 //     in Cyrillic letters, ru in Cyrillic and typed in Latin, en; indirect
 //     wording, witness reports, typos, many harmless look-alikes) was
@@ -65,6 +71,7 @@ import (
 //     control of money and friends (P2); weddings where children are guests,
 //     not brides; quarrels, jokes, airlines and ambulances already called;
 //     an age between commas, "my niece, 14, ...", now reads as one clause).
+//
 //   - heldout9.jsonl (180 tips in the style and mix of the shared dev set:
 //     az in Latin letters with and without diacritics and in Cyrillic
 //     letters, ru in Cyrillic and typed in Latin, en with typos; 80 P1, 54
@@ -89,6 +96,7 @@ import (
 //     in advance, secrecy and no documents as red flags; unpaid work "without
 //     money"; the Azerbaijani *ending conditionals only in Azerbaijani tips,
 //     as Russian "ищем" ends like "getsəm"; children lured into a car).
+//
 //   - heldout10.jsonl (160 tips in the style and mix of the shared dev set, 68
 //     P1, 44 P2, 48 P3; 66 az, 51 ru, 43 en; new perspectives: panic typing
 //     with few words and typos, teenagers' slang, older people's formal
@@ -124,6 +132,7 @@ import (
 //     someone who "hasn't left the building"; new girls brought to a house
 //     again and again; questions about the hotline's own hours; Russian "shch"
 //     typed in Latin now matches щ).
+//
 //   - heldout11.jsonl (150 tips in the dev set's mix: 70 P1, 38 P2, 42 P3;
 //     60 az in Latin letters with and without diacritics and in Cyrillic
 //     letters, 50 ru in Cyrillic and typed in Latin, 40 en; relatives kept or
@@ -160,6 +169,7 @@ import (
 //     dishes; work as a pretext; "never saw her leave the house" in two
 //     clauses). The nanny whose phone was taken stays P1 (rule isolated), as
 //     in the earlier sets.
+//
 //   - heldout12.jsonl (120 tips in the dev set's mix: 53 P1, 35 P2, 32 P3;
 //     50 az in Latin letters with and without diacritics and in Cyrillic
 //     letters, 38 ru in Cyrillic and typed in Latin, 32 en; about a third P2
@@ -205,6 +215,22 @@ import (
 //     0.6 chosen beforehand, rules and model together gave P1 recall 0.980 /
 //     1.000 / 0.980, P1 precision 0.980 / 1.000 / 0.942 on them
 //     (TestSecondOpinionOnBlindSets with TRIAGE_BLIND reproduces this).
+//   - heldout14.jsonl (witnesses: drivers, hotel staff, teachers,
+//     neighbours) and heldout17.jsonl (boundary cases: danger told calmly or
+//     indirectly, P2 signs in alarming words, harmless alarm words, past
+//     events), 120 tips each in the same mix, were written blind by two more
+//     writers and scored once with the commit that added the second opinion
+//     (bd9b420), whose model had not seen them. Rules and model: heldout14 P1
+//     recall 0.960 (48 of 50), P1 precision 0.960, priority accuracy 0.942;
+//     heldout17 P1 recall 0.980 (49 of 50), P1 precision 0.961, priority
+//     accuracy 0.942; language accuracy 1.000 on both. The rules alone gave
+//     P1 recall 0.920 and 0.640 (indirect threats such as "твоей матери не
+//     жить" and "ends up in the river", doors locked from outside, "we
+//     haven't been outside since March"). Missed with the model: a cook
+//     beating a 13-year-old dishwasher (translit ru), children begging under
+//     a man in a car "still there", "we havent been outside this flat since
+//     march". False P1 from the model: children doing housework instead of
+//     school (P2).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -225,6 +251,8 @@ var heldoutSets = []string{
 	"examples/heldout13.jsonl",
 	"examples/heldout15.jsonl",
 	"examples/heldout16.jsonl",
+	"examples/heldout14.jsonl",
+	"examples/heldout17.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
