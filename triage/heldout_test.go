@@ -215,6 +215,7 @@ import (
 //     0.6 chosen beforehand, rules and model together gave P1 recall 0.980 /
 //     1.000 / 0.980, P1 precision 0.980 / 1.000 / 0.942 on them
 //     (TestSecondOpinionOnBlindSets with TRIAGE_BLIND reproduces this).
+//
 //   - heldout14.jsonl (witnesses: drivers, hotel staff, teachers,
 //     neighbours) and heldout17.jsonl (boundary cases: danger told calmly or
 //     indirectly, P2 signs in alarming words, harmless alarm words, past
