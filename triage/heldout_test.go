@@ -231,7 +231,16 @@ import (
 //     beating a 13-year-old dishwasher (translit ru), children begging under
 //     a man in a car "still there", "we havent been outside this flat since
 //     march". False P1 from the model: children doing housework instead of
-//     school (P2).
+//     school (P2). The rules were then fixed for batches 13 to 17 (a minor
+//     married off "tonight", "zamuzh", "gəlin köçürür", "is 14"; begging
+//     children with a man who takes the money "still there" or "bu saat";
+//     doors locked "from outside", "выходить нельзя", "haven't been outside";
+//     "if you run, your mother won't live", "ends up in the river", "will pay
+//     for it", "cəzalandıracaq"; "they sold me" even near a car, but not
+//     "sold me a phone"; a child beaten anywhere but at school; housemaids
+//     and dishwashers as people). Rules alone, after the fixes: P1 recall
+//     0.980 / 0.940 / 1.000 / 1.000 / 0.940 on batches 13 to 17; with the
+//     model 1.000 / 0.980 / 1.000 / 1.000 / 1.000 (no longer blind).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
