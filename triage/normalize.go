@@ -23,7 +23,7 @@ import (
 //     Latin ("pomogite", "derzhat") and Azerbaijani typed in Cyrillic
 //     ("кёмек един") land on the same key as their Latin spelling.
 //   - Sounds spelled several ways are merged: x/kh/х→h, y/й/ы→i, q/г→g,
-//     sh/ш→s, shch/sch/щ→s, ch/ч/ц→c, zh/ж→j.
+//     sh/ш→s, shch/sch/щ→s, ch/ч/ц→c, zh/ж→j, and c/ҹ/дж/dzh/dj→c.
 //   - A letter typed twice or more counts once ("heeelp", "passport"/"pasport").
 //   - Apostrophes vanish ("won't" → "wont"); other punctuation separates words,
 //     and . , ! ? ; : and line breaks also end a clause.
@@ -338,6 +338,7 @@ func (s *scratch) emit(k string, latin bool) {
 					continue
 				case 'z':
 					s.key[len(s.key)-1] = 'j'
+					s.mergeDJ()
 					continue
 				case 'k':
 					s.key[len(s.key)-1] = 'h'
@@ -351,6 +352,20 @@ func (s *scratch) emit(k string, latin bool) {
 		}
 		s.key = append(s.key, c)
 		s.lastLat = latin
+		if c == 'j' {
+			s.mergeDJ()
+		}
+	}
+}
+
+// mergeDJ turns a "dj" just written into "c": Azerbaijani typed on a Russian
+// keyboard spells c (ҹ) as "дж" ("гизлиндже" is "gizlincə"), and Russian
+// "дж" typed in Latin is "dzh" or "dj", so all of them meet at "c".
+func (s *scratch) mergeDJ() {
+	n := len(s.key)
+	if n-s.tokStart >= 2 && s.key[n-2] == 'd' && s.key[n-1] == 'j' {
+		s.key[n-2] = 'c'
+		s.key = s.key[:n-1]
 	}
 }
 

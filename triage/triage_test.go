@@ -61,6 +61,8 @@ func TestSpellings(t *testing.T) {
 		{"confined", []string{"Нас держат", "nas derzhat", "nas derjat", "NAS DERZHAT", "нас держат!!!"}},
 		{"confined", []string{"they are holding me", "they r holding me", "THEY ARE HOLDING ME", "theyre holdin me"}},
 		{"threat", []string{"угрожают", "ugrojaiut", "ugrozhayut", "угрожаеть"}},
+		// c as Azerbaijani Cyrillic ҹ, as "дж" on a Russian keyboard, and in Latin.
+		{"sold_person", []string{"Bacımı satıblar", "bacimi satiblar", "Бачымы сатыблар", "Баҹымы сатыблар", "Баджымы сатыблар"}},
 		{"plea", []string{"помогите", "pomogite", "POMOGITE", "помогитеее", "Kömək edin", "komek edin", "кёмек един", "help", "heeelp"}},
 	}
 	for _, g := range groups {
