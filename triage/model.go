@@ -134,7 +134,8 @@ func hashFeat(kind byte, a, b []byte) uint32 {
 // training, so one serves any number of goroutines.
 type linear struct {
 	classes int
-	w       []float32 // feature*classes + class
+	mask    uint32    // folds a feature into this model's 2^bits weights
+	w       []float32 // (feature&mask)*classes + class
 	bias    []float32
 }
 
@@ -158,9 +159,10 @@ var defaultTrain = trainParams{epochs: 25, rate: 0.05, l2: 1e-5}
 // always give the same model.
 const trainSeed = 20261127
 
-// train fits a model with the given number of classes to the examples.
-func train(exs []example, classes int, tp trainParams) *linear {
-	m := &linear{classes: classes, w: make([]float32, classes<<modelBits), bias: make([]float32, classes)}
+// train fits a model with the given number of classes and 2^bits weights
+// per class (bits at most modelBits) to the examples.
+func train(exs []example, classes, bits int, tp trainParams) *linear {
+	m := &linear{classes: classes, mask: 1<<bits - 1, w: make([]float32, classes<<bits), bias: make([]float32, classes)}
 	g2 := make([]float32, len(m.w)) // Adagrad: sums of squared gradients
 	b2 := make([]float32, classes)
 	p := make([]float64, classes)
@@ -180,7 +182,7 @@ func train(exs []example, classes int, tp trainParams) *linear {
 					g--
 				}
 				for _, f := range ex.feats {
-					k := int(f)*classes + c
+					k := int(f&m.mask)*classes + c
 					gf := g + tp.l2*m.w[k]
 					g2[k] += gf * gf
 					m.w[k] -= tp.rate * gf / (sqrt32(g2[k]) + 1e-6)
@@ -202,7 +204,7 @@ func (m *linear) probs(feats []uint32, p []float64) {
 	for c := range m.classes {
 		z := m.bias[c]
 		for _, f := range feats {
-			z += m.w[int(f)*m.classes+c]
+			z += m.w[int(f&m.mask)*m.classes+c]
 		}
 		p[c] = float64(z)
 		top = max(top, p[c])
@@ -224,6 +226,10 @@ type secondOpinion struct {
 	p1       *linear
 	category *linear
 }
+
+// categoryBits sizes the category model: it only names the category of a
+// raised tip, so 2^16 weights per category (1.8 MB in all) are enough.
+const categoryBits = 16
 
 // modelCategories are the categories the category model chooses among.
 var modelCategories = []hotline.Category{
@@ -289,8 +295,8 @@ func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 		}
 	}
 	return &secondOpinion{
-		p1:       train(p1, 2, tp),
-		category: train(cat, len(modelCategories), tp),
+		p1:       train(p1, 2, modelBits, tp),
+		category: train(cat, len(modelCategories), categoryBits, tp),
 	}
 }
 

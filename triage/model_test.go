@@ -90,7 +90,7 @@ func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
 				tr = append(tr, sets[f]...)
 			}
 		}
-		m := train(tr, 2, defaultTrain)
+		m := train(tr, 2, modelBits, defaultTrain)
 		var sp1, shit, sother, sraised int
 		for _, ex := range sets[held] {
 			m.probs(ex.feats, p)
