@@ -199,3 +199,16 @@ func mustGlob(t *testing.T, pattern string) []string {
 	}
 	return m
 }
+
+// BenchmarkTrainSecondOpinion measures what the second opinion adds to the
+// start of the hotline and of `hotline triage`.
+func BenchmarkTrainSecondOpinion(b *testing.B) {
+	tips, err := readExamples(examplesFS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		trainSecondOpinion(tips, defaultTrain)
+	}
+}
