@@ -28,6 +28,7 @@ import (
 //   - Apostrophes vanish ("won't" → "wont"); other punctuation separates words,
 //     and . , ! ? ; : and line breaks also end a clause.
 //   - Digits form their own words ("12yaşlı" is "12" and "iasli").
+//   - A laughing emoji (😂 🤣 😆 ...) is the word "haha".
 //
 // Rule phrases go through the same steps, so an officer writes words in their
 // ordinary spelling and they match all of these variants.
@@ -258,6 +259,15 @@ func (s *scratch) normalize(text string) {
 			r, n = utf8.DecodeRuneInString(text[i:])
 		}
 		i += n
+		if r >= 0x1F600 && laughEmoji(r) {
+			// A laughing emoji is read as the word "haha", so that the joke
+			// lists see "шеф меня убьёт 😂" as a joke.
+			s.endTok()
+			s.startTok(false)
+			s.emit("haha", true)
+			s.endTok()
+			continue
+		}
 		info := lookupRune(r)
 		switch info.class {
 		case cLetter:
@@ -367,6 +377,15 @@ func (s *scratch) mergeDJ() {
 		s.key[n-2] = 'c'
 		s.key = s.key[:n-1]
 	}
+}
+
+// laughEmoji reports whether r is an emoji of laughter or teasing.
+func laughEmoji(r rune) bool {
+	switch r {
+	case '😂', '🤣', '😆', '😅', '😁', '😄', '😜', '😝', '🙃', '😹':
+		return true
+	}
+	return false
 }
 
 // word returns the key of token i.

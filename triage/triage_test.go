@@ -107,6 +107,7 @@ func TestNegationAndHarmless(t *testing.T) {
 		"I locked myself out of my car",
 		"işdən çıxa bilmirəm, çünki müqavilə var",
 		"I can't leave my job because of the contract",
+		"шеф меня убьёт если опоздаю 😂", // a laughing emoji reads as "haha"
 	}
 	for _, text := range notP1 {
 		if got := triage.Default().Triage(text); got.Priority == hotline.P1 {
@@ -114,6 +115,7 @@ func TestNegationAndHarmless(t *testing.T) {
 		}
 	}
 	p1 := []string{
+		"шеф сказал убьёт если уйду 😢", // only laughter is a joke
 		"help, they locked me in",
 		"help they locked me in",
 		"Помогите, нас держат",
