@@ -241,6 +241,7 @@ import (
 //     and dishwashers as people). Rules alone, after the fixes: P1 recall
 //     0.980 / 0.940 / 1.000 / 1.000 / 0.940 on batches 13 to 17; with the
 //     model 1.000 / 0.980 / 1.000 / 1.000 / 1.000 (no longer blind).
+//
 //   - heldout18.jsonl to heldout22.jsonl (120 tips each, 50 P1, 35 P2, 35
 //     P3, the same language mix) were written blind by five more writers
 //     after batches 13 to 17 were fixed: the dev set's own style (18),
