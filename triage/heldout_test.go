@@ -266,6 +266,24 @@ import (
 //     sold "as slaves"; clients tonight with a plea or force; confinement
 //     that goes on "this morning" despite an older story; laughing emoji as
 //     "haha"; documents taken "from us"; debt before leaving).
+//   - heldout23.jsonl to heldout25.jsonl (120 tips each, same mix) were
+//     written blind by three more writers after batches 18 to 22 were fixed:
+//     the dev set's style by a second author (23), spelling chaos (Latin
+//     translit with 6 for ш and 4 for ч, SMS English, Azerbaijani typed on a
+//     Russian keyboard with я for ə) (24), professionals writing formally,
+//     and spam (25). Scored once with 98f4443, rules and model: P1 recall
+//     1.000 / 1.000 / 0.980, P1 precision 0.980 / 0.962 / 0.980, priority
+//     accuracy 0.983 / 0.933 / 0.933, language accuracy 0.992 / 0.983 /
+//     1.000; 149 of 150 P1 found. Rules alone: 0.980 / 0.820 / 0.900.
+//     Missed: a teacher's pupil "of the 7th grade" taken to the village to be
+//     married today. False P1: an organ offer ("продать часть печени"), a
+//     kidney offer with "if", a boss who "will kill me" with "))", migrants'
+//     passports kept by the employer. The rules were then fixed for them (a
+//     kitchen or shop hides a weapon, not a beating: unless groups "a+b";
+//     6 and 4 inside Latin words; "putting her in a car"; children watched
+//     from a car; pupils and grades as minors; an escort who will not let an
+//     injured woman speak; people sold "tonight" whatever else is named;
+//     SMS spellings 2nite, tmrw, ppl).
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
@@ -293,6 +311,9 @@ var heldoutSets = []string{
 	"examples/heldout20.jsonl",
 	"examples/heldout21.jsonl",
 	"examples/heldout22.jsonl",
+	"examples/heldout23.jsonl",
+	"examples/heldout24.jsonl",
+	"examples/heldout25.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the

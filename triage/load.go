@@ -31,7 +31,7 @@ import (
 //	lang = ["az"]                # optional: only tips in these languages
 //	az = [...]; ru = [...]; en = [...]   # the rule's own phrases
 //	needs = ["help", "danger"]   # lists that must all be found too
-//	unless = ["harmless"]        # lists that stop the rule
+//	unless = ["harmless", "weapon+toy"]  # lists that stop the rule; a+b: both together
 //	max_words = 4                # optional: only tips of at most 4 words
 //
 // A phrase is one or more words. A word ending in * matches every word that
@@ -276,9 +276,13 @@ func (c *compiler) parse(raw map[string]any) {
 		if len(d.phrases[0])+len(d.phrases[1])+len(d.phrases[2])+len(d.needs) == 0 {
 			c.errorf(d.what, "has no phrases and needs no word list, so it would always fire")
 		}
-		for _, ref := range append(append([]string(nil), d.needs...), d.unless...) {
+		refs := append([]string(nil), d.needs...)
+		for _, u := range d.unless {
+			refs = append(refs, strings.Split(u, "+")...)
+		}
+		for _, ref := range refs {
 			if _, ok := c.lists[ref]; !ok {
-				c.errorf(d.what, "no word list %q (needs and unless name [words.*] lists)", ref)
+				c.errorf(d.what, "no word list %q (needs and unless name [words.*] lists; \"a+b\" in unless means both)", ref)
 			}
 		}
 		c.rules = append(c.rules, d)
@@ -510,8 +514,12 @@ func (c *compiler) engine() *Engine {
 		for _, n := range d.needs {
 			r.needs = append(r.needs, c.listIdx[n])
 		}
-		for _, n := range d.unless {
-			r.unless = append(r.unless, c.listIdx[n])
+		for _, u := range d.unless {
+			var group []int32
+			for _, n := range strings.Split(u, "+") {
+				group = append(group, c.listIdx[n])
+			}
+			r.unless = append(r.unless, group)
 		}
 		e.rules = append(e.rules, r)
 	}

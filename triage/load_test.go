@@ -338,3 +338,48 @@ lang = "ru"
 		}
 	}
 }
+
+// TestUnlessGroup checks "a+b" in unless: the rule is stopped only when both
+// lists are found, and an unknown list in a group is named.
+func TestUnlessGroup(t *testing.T) {
+	e := mustLoad(t, `
+[second_opinion]
+enabled = false
+
+[words.weapon]
+en = ["knife"]
+
+[words.kitchen]
+en = ["kitchen"]
+
+[[rule]]
+name = "beaten"
+priority = "P1"
+category = "servitude"
+en = ["beats her"]
+unless = ["weapon+kitchen"]
+`)
+	for text, want := range map[string]hotline.Priority{
+		"he beats her":                      hotline.P1,
+		"in the kitchen he beats her":       hotline.P1, // a kitchen alone does not hide a beating
+		"he beats her with a kitchen knife": hotline.P3,
+	} {
+		if got := e.Triage(text).Priority; got != want {
+			t.Errorf("Triage(%q) = %s, want %s", text, got, want)
+		}
+	}
+	_, err := triage.Load(strings.NewReader(`
+[words.weapon]
+en = ["knife"]
+
+[[rule]]
+name = "beaten"
+priority = "P1"
+category = "servitude"
+en = ["beats her"]
+unless = ["weapon+kitchn"]
+`), "test.toml")
+	if err == nil || !strings.Contains(err.Error(), `rule "beaten": no word list "kitchn"`) {
+		t.Fatalf("err = %v, want it to name the unknown list", err)
+	}
+}

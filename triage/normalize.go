@@ -27,7 +27,8 @@ import (
 //   - A letter typed twice or more counts once ("heeelp", "passport"/"pasport").
 //   - Apostrophes vanish ("won't" → "wont"); other punctuation separates words,
 //     and . , ! ? ; : and line breaks also end a clause.
-//   - Digits form their own words ("12yaşlı" is "12" and "iasli").
+//   - Digits form their own words ("12yaşlı" is "12" and "iasli"), except a
+//     6 or 4 between Latin letters, which is ш or ч ("ma6inu" is "masinu").
 //   - A laughing emoji (😂 🤣 😆 ...) is the word "haha".
 //
 // Rule phrases go through the same steps, so an officer writes words in their
@@ -279,6 +280,17 @@ func (s *scratch) normalize(text string) {
 			}
 			s.emit(info.key, info.latin)
 		case cDigit:
+			// Russian typed in Latin writes ш as 6 and ч as 4 inside a word
+			// ("ma6inu", "poproshajni4at"): between two Latin letters they
+			// are letters.
+			if (r == '6' || r == '4') && s.inTok && !s.digits && s.lastLat && i < len(text) && isASCIILetter(text[i]) {
+				if r == '6' {
+					s.emit("s", true)
+				} else {
+					s.emit("c", true)
+				}
+				continue
+			}
 			if s.inTok && !s.digits {
 				s.endTok()
 			}
@@ -378,6 +390,8 @@ func (s *scratch) mergeDJ() {
 		s.key = s.key[:n-1]
 	}
 }
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // laughEmoji reports whether r is an emoji of laughter or teasing.
 func laughEmoji(r rune) bool {

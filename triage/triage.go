@@ -96,8 +96,8 @@ type rule struct {
 	langs    uint8 // bit per language index; 0 for all
 	own      int32 // list of the rule's own phrases, or -1
 	needs    []int32
-	unless   []int32
-	maxWords int // 0 for any length
+	unless   [][]int32 // each group stops the rule when all its lists are found
+	maxWords int       // 0 for any length
 }
 
 // Triage reads one tip. The result always has a valid priority, category and
@@ -137,7 +137,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 		if r.own >= 0 && !has(hit, r.own) {
 			continue
 		}
-		if !all(hit, r.needs) || anyHit(hit, r.unless) {
+		if !all(hit, r.needs) || anyGroup(hit, r.unless) {
 			continue
 		}
 		s.fired = append(s.fired, int32(ri))
@@ -334,9 +334,10 @@ func all(bits []uint64, ids []int32) bool {
 	return true
 }
 
-func anyHit(bits []uint64, ids []int32) bool {
-	for _, i := range ids {
-		if has(bits, i) {
+// anyGroup reports whether every list of some group was found.
+func anyGroup(bits []uint64, groups [][]int32) bool {
+	for _, g := range groups {
+		if all(bits, g) {
 			return true
 		}
 	}
