@@ -266,6 +266,7 @@ import (
 //     sold "as slaves"; clients tonight with a plea or force; confinement
 //     that goes on "this morning" despite an older story; laughing emoji as
 //     "haha"; documents taken "from us"; debt before leaving).
+//
 //   - heldout23.jsonl to heldout25.jsonl (120 tips each, same mix) were
 //     written blind by three more writers after batches 18 to 22 were fixed:
 //     the dev set's style by a second author (23), spelling chaos (Latin
