@@ -17,7 +17,7 @@ import (
 
 // The second opinion is a small learned model that estimates how likely a tip
 // is to be P1 (danger now) from the words it uses, not from the rules. It is
-// trained from the labelled tips in examples/ when the program starts, so the
+// trained from the labelled tips in testdata/*.jsonl when the program starts, so the
 // examples are the model: adding a labelled tip there teaches it.
 //
 // It can only raise a tip to P1, never lower one. A missed "they locked me in"
@@ -32,7 +32,7 @@ import (
 // few thousand short texts, deterministic training in a fraction of a
 // second), so it is written here.
 
-//go:embed examples/*.jsonl
+//go:embed testdata/*.jsonl
 var examplesFS embed.FS
 
 // modelBits sets the size of the hashed feature space (2^modelBits weights
@@ -52,7 +52,7 @@ const (
 	featGram
 )
 
-// stemLen and gramLen were chosen by leave-one-set-out runs over examples/
+// stemLen and gramLen were chosen by leave-one-set-out runs over testdata/*.jsonl
 // (model_test.go); other choices (3- and 5-grams, stems of 4 and 6) scored
 // within noise of these.
 const (
@@ -219,7 +219,7 @@ func (m *linear) probs(feats []uint32, p []float64) {
 	}
 }
 
-// secondOpinion is the pair of models trained from examples/: one says
+// secondOpinion is the pair of models trained from testdata/*.jsonl: one says
 // whether a tip is P1, the other which category a P1 or P2 tip belongs to
 // (used when the model raises a tip the rules gave no category).
 type secondOpinion struct {
@@ -245,9 +245,9 @@ type labelledTip struct {
 	Category hotline.Category `json:"category"`
 }
 
-// readExamples reads every examples/*.jsonl file, in name order.
+// readExamples reads every testdata/*.jsonl file, in name order.
 func readExamples(fsys fs.FS) ([]labelledTip, error) {
-	names, err := fs.Glob(fsys, "examples/*.jsonl")
+	names, err := fs.Glob(fsys, "testdata/*.jsonl")
 	if err != nil {
 		return nil, err
 	}

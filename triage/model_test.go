@@ -39,13 +39,13 @@ func TestTrainingIsDeterministic(t *testing.T) {
 
 func TestReadExamplesNamesTheBadLine(t *testing.T) {
 	fsys := fstest.MapFS{
-		"examples/a.jsonl": {Data: []byte(`{"text":"ok","priority":"P3","category":"none"}` + "\n\n" + `{"text":"x","priority":"P7"}` + "\n")},
+		"testdata/a.jsonl": {Data: []byte(`{"text":"ok","priority":"P3","category":"none"}` + "\n\n" + `{"text":"x","priority":"P7"}` + "\n")},
 	}
 	_, err := readExamples(fsys)
-	if err == nil || err.Error() != "examples/a.jsonl:3: need a text and a priority P1, P2 or P3" {
+	if err == nil || err.Error() != "testdata/a.jsonl:3: need a text and a priority P1, P2 or P3" {
 		t.Fatalf("err = %v", err)
 	}
-	fsys["examples/a.jsonl"] = &fstest.MapFile{Data: []byte("{not json\n")}
+	fsys["testdata/a.jsonl"] = &fstest.MapFile{Data: []byte("{not json\n")}
 	if _, err := readExamples(fsys); err == nil {
 		t.Fatal("a line that is not JSON was accepted")
 	}
@@ -60,7 +60,7 @@ func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains one model per examples file")
 	}
-	files, err := filepath.Glob("examples/*.jsonl")
+	files, err := filepath.Glob("testdata/*.jsonl")
 	if err != nil || len(files) < 5 {
 		t.Fatalf("examples: %v (%d files)", err, len(files))
 	}
@@ -68,7 +68,7 @@ func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
 	sets := make(map[string][]example)
 	s := newScratch()
 	for _, f := range files {
-		tips, err := readExamples(fstest.MapFS{"examples/x.jsonl": {Data: mustRead(t, f)}})
+		tips, err := readExamples(fstest.MapFS{"testdata/x.jsonl": {Data: mustRead(t, f)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,11 +140,11 @@ func TestSecondOpinionOnBlindSets(t *testing.T) {
 	}
 	for _, name := range strings.Split(blind, ",") {
 		var train []labelledTip
-		for _, f := range mustGlob(t, "examples/*.jsonl") {
+		for _, f := range mustGlob(t, "testdata/*.jsonl") {
 			if filepath.Base(f) == name {
 				continue
 			}
-			tf, err := readExamples(fstest.MapFS{"examples/x.jsonl": {Data: mustRead(t, f)}})
+			tf, err := readExamples(fstest.MapFS{"testdata/x.jsonl": {Data: mustRead(t, f)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +159,7 @@ func TestSecondOpinionOnBlindSets(t *testing.T) {
 			t.Fatal(err)
 		}
 		withModel.opinion = trainSecondOpinion(train, defaultTrain)
-		held, err := readExamples(fstest.MapFS{"examples/x.jsonl": {Data: mustRead(t, filepath.Join("examples", name))}})
+		held, err := readExamples(fstest.MapFS{"testdata/x.jsonl": {Data: mustRead(t, filepath.Join("testdata", name))}})
 		if err != nil {
 			t.Fatal(err)
 		}

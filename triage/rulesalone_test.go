@@ -64,7 +64,7 @@ func rulesOnlyEngine(t *testing.T) *triage.Engine {
 
 func TestRulesAloneDoNotRegress(t *testing.T) {
 	e := rulesOnlyEngine(t)
-	files, err := filepath.Glob("examples/*.jsonl")
+	files, err := filepath.Glob("testdata/*.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // labelledSet holds this package's own cases, written differently from it.
 const (
 	devSet      = "../../shared/testdata/triage-dev.jsonl"
-	labelledSet = "examples/labelled.jsonl"
+	labelledSet = "testdata/labelled.jsonl"
 )
 
 // Quality targets, for both sets.

@@ -225,7 +225,7 @@ func TestSecondOpinionOnlyRaises(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob("examples/*.jsonl")
+	files, err := filepath.Glob("testdata/*.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
