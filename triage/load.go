@@ -23,6 +23,7 @@ import (
 //	about = "..."
 //	az = ["kömək*"]; ru = ["помоги*"]; en = ["help"]
 //	include = ["rescue"]         # other lists whose words count as this list's
+//	scope = "sentence"           # optional: in unless, only in its own sentence
 //
 //	[[rule]]
 //	name = "confined"
@@ -63,7 +64,7 @@ var (
 	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	topKeys     = []string{"category_order", "second_opinion", "words", "rule"}
 	opinionKeys = []string{"enabled", "threshold"}
-	listKeys    = []string{"about", "az", "ru", "en", "include"}
+	listKeys    = []string{"about", "az", "ru", "en", "include", "scope"}
 	ruleKeys    = []string{"name", "about", "priority", "category", "lang", "az", "ru", "en", "needs", "unless", "max_words"}
 	langKeys    = []string{"az", "ru", "en"}
 	allCategory = []hotline.Category{
@@ -112,9 +113,10 @@ func Load(r io.Reader, name string) (*Engine, error) {
 
 // defs as read from the file, before compiling.
 type listDef struct {
-	name    string
-	phrases [3][]string // by language index
-	include []string
+	name     string
+	sentence bool        // scope = "sentence"
+	phrases  [3][]string // by language index
+	include  []string
 }
 
 type ruleDef struct {
@@ -206,6 +208,13 @@ func (c *compiler) parse(raw map[string]any) {
 				d.phrases[i] = c.strings(what, m, lk)
 			}
 			d.include = c.strings(what, m, "include")
+			switch sc := m["scope"]; sc {
+			case nil, "tip":
+			case "sentence":
+				d.sentence = true
+			default:
+				c.errorf(what, "scope %q is not \"tip\" or \"sentence\"", fmt.Sprint(sc))
+			}
 			if len(d.phrases[0])+len(d.phrases[1])+len(d.phrases[2])+len(d.include) == 0 {
 				c.errorf(what, "has no words (give az, ru or en phrases, or include)")
 			}
@@ -455,7 +464,7 @@ func (c *compiler) engine() *Engine {
 		}
 		state[name] = 2
 		c.listIdx[name] = int32(len(e.lists))
-		e.lists = append(e.lists, list{name: name})
+		e.lists = append(e.lists, list{name: name, sentence: d.sentence})
 	}
 	for _, name := range sortedKeys(c.lists) {
 		visit(name, nil)

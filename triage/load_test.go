@@ -383,3 +383,42 @@ unless = ["weapon+kitchn"]
 		t.Fatalf("err = %v, want it to name the unknown list", err)
 	}
 }
+
+// TestSentenceScope checks scope = "sentence": a joke stops a rule only in
+// the sentence it is in, and a bad scope is named.
+func TestSentenceScope(t *testing.T) {
+	rules := `
+[second_opinion]
+enabled = false
+
+[words.joke]
+en = ["lol"]
+scope = "sentence"
+
+[[rule]]
+name = "beaten"
+priority = "P1"
+category = "servitude"
+en = ["beats her"]
+unless = ["joke"]
+`
+	e := mustLoad(t, rules)
+	for text, want := range map[string]hotline.Priority{
+		"he beats her":     hotline.P1,
+		"he beats her lol": hotline.P3, // the joke is about this sentence
+		"my rent is killing me lol. he beats her": hotline.P1,
+		"he beats her.\nlol":                      hotline.P1, // read again without the joke's sentence
+	} {
+		if got := e.Triage(text); got.Priority != want {
+			t.Errorf("Triage(%q) = %s %v, want %s", text, got.Priority, got.Matched, want)
+		}
+	}
+	tipWide := mustLoad(t, strings.Replace(rules, `scope = "sentence"`, `scope = "tip"`, 1))
+	if got := tipWide.Triage("my rent is killing me lol. he beats her"); got.Priority != hotline.P3 {
+		t.Errorf("with scope = \"tip\" the joke should stop the rule anywhere, got %s", got.Priority)
+	}
+	_, err := triage.Load(strings.NewReader(strings.Replace(rules, `scope = "sentence"`, `scope = "clause"`, 1)), "test.toml")
+	if err == nil || !strings.Contains(err.Error(), `word list "joke": scope "clause" is not "tip" or "sentence"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

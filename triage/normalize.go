@@ -178,6 +178,7 @@ type tok struct {
 	s, e int32
 	num  int32 // value of a number of up to 3 digits; -1 for words and longer numbers
 	brk  bool  // a clause break comes right before this word
+	sent bool  // a sentence ends right before this word (. ! ? or a new line)
 }
 
 // stats counts letters of the original text for language detection.
@@ -197,6 +198,7 @@ type scratch struct {
 	digits   bool
 	brk      bool
 	soft     bool // the pending break is only commas
+	sentEnd  bool // the pending break ends a sentence
 	lastLat  bool
 
 	// engine only
@@ -207,6 +209,13 @@ type scratch struct {
 	feats []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
+	// scopedSents has bit i set when a sentence-scoped list (a joke) was
+	// found in sentence i; sentOf is the sentence of each token.
+	scopedSents uint64
+	sentOf      []uint8
+	allToks     []tok   // the tip's tokens while a re-read uses fewer
+	reToks      []tok   // the tokens a re-read keeps
+	refired     []int32 // the first reading's rules, kept during a re-read
 }
 
 func newScratch() *scratch {
@@ -253,7 +262,7 @@ func (s *scratch) normalize(text string) {
 
 	s.key = s.key[:0]
 	s.toks = s.toks[:0]
-	s.inTok, s.brk, s.soft, s.lastLat = false, false, false, false
+	s.inTok, s.brk, s.soft, s.lastLat, s.sentEnd = false, false, false, false, false
 	for i := 0; i < len(text); {
 		r, n := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
@@ -303,6 +312,9 @@ func (s *scratch) normalize(text string) {
 			s.endTok()
 			s.soft = r == ',' && (!s.brk || s.soft)
 			s.brk = true
+			if r == '.' || r == '!' || r == '?' || r == '\n' || r == '\r' {
+				s.sentEnd = true
+			}
 		default:
 			s.endTok()
 		}
@@ -323,7 +335,8 @@ func (s *scratch) endTok() {
 	if len(s.key) == s.tokStart {
 		return // a word of letters with no key, like a lone "ь"
 	}
-	t := tok{s: int32(s.tokStart), e: int32(len(s.key)), num: -1, brk: s.brk}
+	t := tok{s: int32(s.tokStart), e: int32(len(s.key)), num: -1, brk: s.brk, sent: s.sentEnd && len(s.toks) > 0}
+	s.sentEnd = false
 	if s.digits && t.e-t.s <= 3 {
 		t.num = 0
 		for _, c := range s.key[t.s:t.e] {

@@ -60,8 +60,9 @@ type Engine struct {
 var _ hotline.Triager = (*Engine)(nil)
 
 type list struct {
-	name    string
-	include []int32
+	name     string
+	include  []int32
+	sentence bool // scope = "sentence": see reread
 }
 
 // indexEntry says what a word (or stem) starts and belongs to.
@@ -109,39 +110,17 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	lang := detect(s)
 	li := langIndex(lang)
 
-	hit := s.hit
-	clear(hit)
-	e.match(s, li)
-	for i := range e.lists {
-		if hit[i/64]&(1<<(i%64)) != 0 {
-			continue
+	s.sentOf = s.sentOf[:0]
+	sent := uint8(0)
+	for i := range s.toks {
+		if s.toks[i].sent && sent < 63 {
+			sent++
 		}
-		for _, inc := range e.lists[i].include {
-			if hit[inc/64]&(1<<(inc%64)) != 0 {
-				hit[i/64] |= 1 << (i % 64)
-				break
-			}
-		}
+		s.sentOf = append(s.sentOf, sent)
 	}
-
-	s.fired = s.fired[:0]
-	top := hotline.Priority("")
-	for ri := range e.rules {
-		r := &e.rules[ri]
-		if r.langs != 0 && r.langs&(1<<li) == 0 {
-			continue
-		}
-		if r.maxWords > 0 && len(s.toks) > r.maxWords {
-			continue
-		}
-		if r.own >= 0 && !has(hit, r.own) {
-			continue
-		}
-		if !all(hit, r.needs) || anyGroup(hit, r.unless) {
-			continue
-		}
-		s.fired = append(s.fired, int32(ri))
-		top = top.Max(r.priority)
+	top := e.evaluate(s, li)
+	if top != hotline.P1 && s.scopedSents != 0 && sent > 0 {
+		top = e.reread(s, li, top)
 	}
 
 	out := hotline.Triage{Priority: hotline.P3, Category: hotline.CategoryNone, Lang: lang, Matched: []string{}}
@@ -199,6 +178,79 @@ const negatedThreshold = 0.9
 // a rule, raised a tip to P1.
 const SecondOpinion = "second_opinion"
 
+// evaluate matches the tip's tokens against the word lists and fires the
+// rules, leaving them in s.fired; it returns the highest priority ("" when
+// only hints or nothing fired).
+func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
+	hit := s.hit
+	clear(hit)
+	e.match(s, li)
+	for i := range e.lists {
+		if hit[i/64]&(1<<(i%64)) != 0 {
+			continue
+		}
+		for _, inc := range e.lists[i].include {
+			if hit[inc/64]&(1<<(inc%64)) != 0 {
+				hit[i/64] |= 1 << (i % 64)
+				break
+			}
+		}
+	}
+
+	s.fired = s.fired[:0]
+	top := hotline.Priority("")
+	for ri := range e.rules {
+		r := &e.rules[ri]
+		if r.langs != 0 && r.langs&(1<<li) == 0 {
+			continue
+		}
+		if r.maxWords > 0 && len(s.toks) > r.maxWords {
+			continue
+		}
+		if r.own >= 0 && !has(hit, r.own) {
+			continue
+		}
+		if !all(hit, r.needs) || anyGroup(hit, r.unless) {
+			continue
+		}
+		s.fired = append(s.fired, int32(ri))
+		top = top.Max(r.priority)
+	}
+	return top
+}
+
+// reread reads the tip again without the sentences in which a
+// sentence-scoped list (scope = "sentence", such as jokes) was found, so that
+// "lol my landlord is killing me with rent. The girl next door is being hit"
+// is not a joke as a whole. It keeps that reading only if it is P1; otherwise
+// it restores the first one, whose priority was top.
+func (e *Engine) reread(s *scratch, li int, top hotline.Priority) hotline.Priority {
+	s.allToks = s.toks
+	kept := s.reToks[:0]
+	for i, t := range s.toks {
+		if s.scopedSents&(1<<s.sentOf[i]) == 0 {
+			t.brk = t.brk || i > 0 && s.sentOf[i] != s.sentOf[i-1]
+			kept = append(kept, t)
+		}
+	}
+	s.reToks = kept
+	if len(kept) == 0 || len(kept) == len(s.toks) {
+		return top
+	}
+	firstFired := append(s.refired[:0], s.fired...)
+	s.refired = firstFired
+	negated := s.negated
+	s.toks = kept
+	again := e.evaluate(s, li)
+	s.toks = s.allToks
+	s.negated = negated || s.negated
+	if again == hotline.P1 {
+		return again
+	}
+	s.fired = append(s.fired[:0], firstFired...)
+	return top
+}
+
 // match marks in s.hit the lists whose phrases occur in the tip. A first
 // pass looks every word up once, noting which @lists hold it and which
 // phrases may start at it; the second pass checks those phrases.
@@ -206,6 +258,7 @@ func (e *Engine) match(s *scratch, li int) {
 	s.refs = s.refs[:0]
 	s.cands = s.cands[:0]
 	s.negated = false
+	s.scopedSents = 0
 	for ti := range s.toks {
 		t := s.toks[ti]
 		w := s.key[t.s:t.e]
@@ -252,7 +305,8 @@ func (s *scratch) addCands(ti int, phrases []int32) {
 // try checks phrase pid starting at token ti.
 func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 	p := &e.phrases[pid]
-	if has(s.hit, p.list) {
+	scoped := e.lists[p.list].sentence
+	if has(s.hit, p.list) && !scoped {
 		return
 	}
 	neg := e.negators[li]
@@ -292,6 +346,9 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 		}
 	}
 	s.hit[p.list/64] |= 1 << (p.list % 64)
+	if scoped {
+		s.scopedSents |= 1 << s.sentOf[ti]
+	}
 }
 
 // negated reports whether a negation word stands among the win words
