@@ -286,6 +286,27 @@ import (
 //     injured woman speak; people sold "tonight" whatever else is named;
 //     SMS spellings 2nite, tmrw, ppl).
 //
+//   - heldout26.jsonl to heldout28.jsonl (120 tips each, same mix) were
+//     written blind by three more writers after batches 23 to 25 were fixed
+//     and jokes were scoped to their sentence: the dev set's style by a third
+//     author (26), a realistic night's mix with follow-ups ("it's me again,
+//     they moved us") (27), hard negatives full of danger words (28). Scored
+//     once with 8933e2e, rules and model: P1 recall 0.980 / 0.980 / 1.000,
+//     P1 precision 0.980 / 1.000 / 0.909, priority accuracy 0.942 / 0.950 /
+//     0.883, language accuracy 0.992 / 0.992 / 0.983; 149 of 150 P1 found,
+//     P1 precision 0.968. Rules alone: 0.920 / 0.920 / 0.840. Missed: a
+//     woman held in a hospital for her kidney (az). False P1: a phone
+//     "blocked" in Cyrillic Azerbaijani, past confinement with documents
+//     still held (twice), a boss who "will kill me" for oversleeping, an
+//     escape room. The rules were then fixed for them (organs and
+//     confinement together; burns; "начали бить"; guards at the door even
+//     at night; windows boarded up; "найдём твою мать"; "zarafat deyil" is
+//     not a joke; documents still held after a danger ended are P2; escape
+//     rooms and team building; a blocked phone). A veto that made the model
+//     need 0.9 whenever an unless-list stopped a P1 rule was tried and
+//     dropped: on batches 13 to 28 it removed one false P1 and lost one real
+//     one.
+//
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
 // generalisation again, write a new set and score it before changing rules.
@@ -315,6 +336,9 @@ var heldoutSets = []string{
 	"testdata/heldout23.jsonl",
 	"testdata/heldout24.jsonl",
 	"testdata/heldout25.jsonl",
+	"testdata/heldout26.jsonl",
+	"testdata/heldout27.jsonl",
+	"testdata/heldout28.jsonl",
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
