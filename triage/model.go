@@ -17,15 +17,15 @@ import (
 
 // The second opinion is a small learned model that estimates how likely a tip
 // is to be P1 (danger now) from the words it uses, not from the rules. It is
-// trained from the labelled tips in testdata/*.jsonl when the program starts, so the
-// examples are the model: adding a labelled tip there teaches it.
+// trained from the labelled tips in testdata/*.jsonl when the program
+// starts, so the examples are the model: adding a labelled tip teaches it.
 //
 // It can only raise a tip to P1, never lower one. A missed "they locked me in"
 // is the worst failure this product can have; the rules miss wordings nobody
 // wrote down yet, while the model generalises from words and parts of words
-// it has seen in other tips. On five batches of tips written after the rules
-// were fixed, and scored before either saw them, the rules alone missed 1 P1
-// in 17; with the second opinion, 1 in 50 (heldout_test.go has the figures).
+// it has seen in other tips. On sixteen batches of tips scored before the
+// rules or the model had seen them, the rules alone missed 81 of 800 P1 tips;
+// with the second opinion, 10 (heldout_test.go has the figures).
 //
 // The model is multinomial logistic regression over hashed features, trained
 // with Adagrad. No maintained Go library does this without cgo at this size (a
