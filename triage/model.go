@@ -310,7 +310,7 @@ func categoryClass(c hotline.Category) int {
 }
 
 // embeddedModel is the second opinion trained from the embedded examples,
-// once per process (about a quarter of a second; BenchmarkTrainSecondOpinion).
+// once per process (about 0.3 s; BenchmarkTrainSecondOpinion).
 var embeddedModel = sync.OnceValue(func() *secondOpinion {
 	tips, err := readExamples(examplesFS)
 	if err != nil {
