@@ -319,13 +319,19 @@ var embeddedModel = sync.OnceValue(func() *secondOpinion {
 	return trainSecondOpinion(tips, defaultTrain)
 })
 
-// judge returns the probability the model gives the tip in s, read as
-// language li, of being P1, and the category it finds most likely if it is
-// P1 or P2.
-func (so *secondOpinion) judge(s *scratch, li int) (p1Prob float64, cat hotline.Category) {
+// p1Prob returns the probability the model gives the tip in s, read as
+// language li, of being P1. It leaves the tip's features in s.feats for
+// category.
+func (so *secondOpinion) p1Prob(s *scratch, li int) float64 {
 	s.feats = features(s, li, s.feats[:0])
 	var p [2]float64
 	so.p1.probs(s.feats, p[:])
+	return p[1]
+}
+
+// likelyCategory returns the category the model finds most likely for the
+// tip whose features p1Prob left in s.feats.
+func (so *secondOpinion) likelyCategory(s *scratch) hotline.Category {
 	var pcArr [8]float64
 	pc := pcArr[:len(modelCategories)]
 	so.category.probs(s.feats, pc)
@@ -335,5 +341,5 @@ func (so *secondOpinion) judge(s *scratch, li int) (p1Prob float64, cat hotline.
 			best = c
 		}
 	}
-	return p[1], modelCategories[best]
+	return modelCategories[best]
 }

@@ -178,7 +178,7 @@ type tok struct {
 	s, e int32
 	num  int32 // value of a number of up to 3 digits; -1 for words and longer numbers
 	brk  bool  // a clause break comes right before this word
-	sent bool  // a sentence ends right before this word (. ! ? or a new line)
+	sent uint8 // the sentence it is in, counting . ! ? and new lines (at most 63)
 }
 
 // stats counts letters of the original text for language detection.
@@ -210,9 +210,8 @@ type scratch struct {
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was
-	// found in sentence i; sentOf is the sentence of each token.
+	// found in sentence i.
 	scopedSents uint64
-	sentOf      []uint8
 	allToks     []tok   // the tip's tokens while a re-read uses fewer
 	reToks      []tok   // the tokens a re-read keeps
 	refired     []int32 // the first reading's rules, kept during a re-read
@@ -335,7 +334,13 @@ func (s *scratch) endTok() {
 	if len(s.key) == s.tokStart {
 		return // a word of letters with no key, like a lone "ь"
 	}
-	t := tok{s: int32(s.tokStart), e: int32(len(s.key)), num: -1, brk: s.brk, sent: s.sentEnd && len(s.toks) > 0}
+	t := tok{s: int32(s.tokStart), e: int32(len(s.key)), num: -1, brk: s.brk}
+	if n := len(s.toks); n > 0 {
+		t.sent = s.toks[n-1].sent
+		if s.sentEnd && t.sent < 63 {
+			t.sent++
+		}
+	}
 	s.sentEnd = false
 	if s.digits && t.e-t.s <= 3 {
 		t.num = 0

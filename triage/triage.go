@@ -110,16 +110,8 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	lang := detect(s)
 	li := langIndex(lang)
 
-	s.sentOf = s.sentOf[:0]
-	sent := uint8(0)
-	for i := range s.toks {
-		if s.toks[i].sent && sent < 63 {
-			sent++
-		}
-		s.sentOf = append(s.sentOf, sent)
-	}
 	top := e.evaluate(s, li)
-	if top != hotline.P1 && s.scopedSents != 0 && sent > 0 {
+	if top != hotline.P1 && s.scopedSents != 0 && len(s.toks) > 0 && s.toks[len(s.toks)-1].sent > 0 {
 		top = e.reread(s, li, top)
 	}
 
@@ -137,8 +129,8 @@ func (e *Engine) Triage(text string) hotline.Triage {
 		if s.negated {
 			th = max(th, negatedThreshold)
 		}
-		if p, cat := e.opinion.judge(s, li); p >= th {
-			top, modelCat = hotline.P1, cat
+		if e.opinion.p1Prob(s, li) >= th {
+			top, modelCat = hotline.P1, e.opinion.likelyCategory(s)
 		}
 	}
 	if len(s.fired) == 0 && modelCat == "" {
@@ -228,8 +220,8 @@ func (e *Engine) reread(s *scratch, li int, top hotline.Priority) hotline.Priori
 	s.allToks = s.toks
 	kept := s.reToks[:0]
 	for i, t := range s.toks {
-		if s.scopedSents&(1<<s.sentOf[i]) == 0 {
-			t.brk = t.brk || i > 0 && s.sentOf[i] != s.sentOf[i-1]
+		if s.scopedSents&(1<<t.sent) == 0 {
+			t.brk = t.brk || i > 0 && t.sent != s.toks[i-1].sent
 			kept = append(kept, t)
 		}
 	}
@@ -347,7 +339,7 @@ func (e *Engine) try(s *scratch, pid int32, ti, li int) {
 	}
 	s.hit[p.list/64] |= 1 << (p.list % 64)
 	if scoped {
-		s.scopedSents |= 1 << s.sentOf[ti]
+		s.scopedSents |= 1 << s.toks[ti].sent
 	}
 }
 
