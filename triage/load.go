@@ -326,11 +326,7 @@ func (c *compiler) parseOpinion(v any) {
 		c.errorf("second_opinion", "must be a table, like [second_opinion]")
 		return
 	}
-	for _, k := range sortedKeys(tbl) {
-		if !slices.Contains(opinionKeys, k) {
-			c.errorf("second_opinion", "unknown setting %q (want one of %s)", k, strings.Join(opinionKeys, ", "))
-		}
-	}
+	c.checkKeys("second_opinion", tbl, opinionKeys)
 	if en, ok := tbl["enabled"]; ok {
 		b, ok := en.(bool)
 		if !ok {
