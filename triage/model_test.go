@@ -68,11 +68,7 @@ func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
 	sets := make(map[string][]example)
 	s := newScratch()
 	for _, f := range files {
-		tips, err := readExamples(fstest.MapFS{"testdata/x.jsonl": {Data: mustRead(t, f)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tip := range tips {
+		for _, tip := range readTips(t, f) {
 			s.normalize(tip.Text)
 			class := 0
 			if tip.Priority == hotline.P1 {
@@ -120,13 +116,18 @@ func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
 	}
 }
 
-func mustRead(t *testing.T, path string) []byte {
+// readTips reads one labelled file the way the embedded examples are read.
+func readTips(t *testing.T, path string) []labelledTip {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	tips, err := readExamples(fstest.MapFS{"testdata/" + filepath.Base(path): {Data: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tips
 }
 
 // TestSecondOpinionOnBlindSets is a measuring tool, run by hand: for each
@@ -144,11 +145,7 @@ func TestSecondOpinionOnBlindSets(t *testing.T) {
 			if filepath.Base(f) == name {
 				continue
 			}
-			tf, err := readExamples(fstest.MapFS{"testdata/x.jsonl": {Data: mustRead(t, f)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			train = append(train, tf...)
+			train = append(train, readTips(t, f)...)
 		}
 		rulesOnly, err := Load(strings.NewReader(strings.Replace(string(defaultRules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
 		if err != nil {
@@ -159,10 +156,7 @@ func TestSecondOpinionOnBlindSets(t *testing.T) {
 			t.Fatal(err)
 		}
 		withModel.opinion = trainSecondOpinion(train, defaultTrain)
-		held, err := readExamples(fstest.MapFS{"testdata/x.jsonl": {Data: mustRead(t, filepath.Join("testdata", name))}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		held := readTips(t, filepath.Join("testdata", name))
 		for _, e := range []*Engine{rulesOnly, withModel} {
 			var p1, hit, said, wrong, right int
 			for _, tip := range held {
