@@ -2,7 +2,6 @@ package triage_test
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -217,14 +216,7 @@ func TestConcurrent(t *testing.T) {
 // without the second opinion on every labelled tip: the model may raise a
 // tip to P1 (and then says so in Matched) but never changes anything else.
 func TestSecondOpinionOnlyRaises(t *testing.T) {
-	rules, err := os.ReadFile("rules.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rulesOnly, err := triage.Load(strings.NewReader(strings.Replace(string(rules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rulesOnly := rulesOnlyEngine(t)
 	files, err := filepath.Glob("testdata/*.jsonl")
 	if err != nil {
 		t.Fatal(err)
