@@ -281,8 +281,7 @@ func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 	s := newScratch()
 	var p1, cat []example
 	for _, t := range tips {
-		s.normalize(t.Text)
-		f := features(s, langIndex(detect(s)), nil)
+		f := features(s, langIndex(s.readTip(t.Text)), nil)
 		class := 0
 		if t.Priority == hotline.P1 {
 			class = 1

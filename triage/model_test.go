@@ -69,12 +69,12 @@ func TestSecondOpinionLeaveOneSetOut(t *testing.T) {
 	s := newScratch()
 	for _, f := range files {
 		for _, tip := range readTips(t, f) {
-			s.normalize(tip.Text)
+			li := langIndex(s.readTip(tip.Text))
 			class := 0
 			if tip.Priority == hotline.P1 {
 				class = 1
 			}
-			sets[f] = append(sets[f], example{feats: features(s, langIndex(detect(s)), nil), class: class})
+			sets[f] = append(sets[f], example{feats: features(s, li, nil), class: class})
 		}
 	}
 	var p1, hit, other, raised int

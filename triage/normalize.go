@@ -1,9 +1,11 @@
 package triage
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hotline-az/hotline"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
@@ -30,6 +32,9 @@ import (
 //   - Digits form their own words ("12yaşlı" is "12" and "iasli"), except a
 //     6 or 4 between Latin letters, which is ш or ч ("ma6inu" is "masinu").
 //   - A laughing emoji (😂 🤣 😆 ...) is the word "haha".
+//   - A tip read as Azerbaijani in Cyrillic letters is read again as typed
+//     on a Russian keyboard: я and ю after a consonant are ə and ü, ж is c
+//     ("мяжбур" is "məcbur"; see readTip).
 //
 // Rule phrases go through the same steps, so an officer writes words in their
 // ordinary spelling and they match all of these variants.
@@ -199,6 +204,8 @@ type scratch struct {
 	brk      bool
 	soft     bool // the pending break is only commas
 	sentEnd  bool // the pending break ends a sentence
+	azCyr    bool // read Cyrillic as Azerbaijani typed on a Russian keyboard
+	prevCons bool // the last letter was a Cyrillic consonant
 	lastLat  bool
 
 	// engine only
@@ -261,7 +268,7 @@ func (s *scratch) normalize(text string) {
 
 	s.key = s.key[:0]
 	s.toks = s.toks[:0]
-	s.inTok, s.brk, s.soft, s.lastLat, s.sentEnd = false, false, false, false, false
+	s.inTok, s.brk, s.soft, s.lastLat, s.sentEnd, s.prevCons = false, false, false, false, false, false
 	for i := 0; i < len(text); {
 		r, n := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
@@ -278,6 +285,9 @@ func (s *scratch) normalize(text string) {
 			continue
 		}
 		info := lookupRune(r)
+		if s.azCyr && info.class == cLetter {
+			info.key = s.azCyrKey(r, info.key)
+		}
 		switch info.class {
 		case cLetter:
 			if s.inTok && s.digits {
@@ -392,10 +402,48 @@ func (s *scratch) emit(k string, latin bool) {
 		}
 		s.key = append(s.key, c)
 		s.lastLat = latin
-		if c == 'j' {
+		if c == 'j' || c == 'c' && s.azCyr {
 			s.mergeDJ()
 		}
 	}
+}
+
+// readTip normalises a tip and detects its language. An Azerbaijani tip
+// written mostly in Cyrillic letters is normalised a second time with
+// azCyrKey, so "дилянмяйя мяжбур" meets "dilənməyə məcbur".
+func (s *scratch) readTip(text string) hotline.Lang {
+	s.normalize(text)
+	lang := detect(s)
+	if lang == hotline.LangAz && s.st.cyr > s.st.lat && s.st.azCyr == 0 {
+		s.azCyr = true
+		s.normalize(text)
+		s.azCyr = false
+	}
+	return lang
+}
+
+// azCyrKey is the key of Cyrillic letter r in Azerbaijani typed on a Russian
+// keyboard, where я and ю after a consonant stand for ə and ü ("мяжбур",
+// "ёлдюр") and ж for c ("едяжям"). Other letters keep their key.
+func (s *scratch) azCyrKey(r rune, key string) string {
+	prevCons := s.prevCons && s.inTok
+	s.prevCons = false
+	switch r {
+	case 'я', 'Я':
+		if prevCons {
+			return "e"
+		}
+	case 'ю', 'Ю':
+		if prevCons {
+			return "u"
+		}
+	case 'ж', 'Ж':
+		s.prevCons = true
+		return "c"
+	default:
+		s.prevCons = r >= 'а' && r <= 'я' && !strings.ContainsRune("аеёиоуыэюяьъ", r) || r >= 'А' && r <= 'Я' && !strings.ContainsRune("АЕЁИОУЫЭЮЯЬЪ", r)
+	}
+	return key
 }
 
 // mergeDJ turns a "dj" just written into "c": Azerbaijani typed on a Russian
@@ -403,7 +451,8 @@ func (s *scratch) emit(k string, latin bool) {
 // "дж" typed in Latin is "dzh" or "dj", so all of them meet at "c".
 func (s *scratch) mergeDJ() {
 	n := len(s.key)
-	if n-s.tokStart >= 2 && s.key[n-2] == 'd' && s.key[n-1] == 'j' {
+	// In azCyr mode ж is already c, so дж comes as "dc".
+	if n-s.tokStart >= 2 && s.key[n-2] == 'd' && (s.key[n-1] == 'j' || s.key[n-1] == 'c') {
 		s.key[n-2] = 'c'
 		s.key = s.key[:n-1]
 	}

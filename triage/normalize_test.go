@@ -29,3 +29,25 @@ func TestNormalizeKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestReadTipAzerbaijaniOnRussianKeyboard(t *testing.T) {
+	tests := []struct{ text, keys string }{
+		// я and ю after a consonant are ə and ü, ж is c, in Azerbaijani
+		{"Ушаглары метрода дилянмяйя мяжбур едирляр", "usaglari metroda dilenmeie mecbur edirler"},
+		{"Уста деди гачсан сени ёлдюреджейем", "usta dedi gacsan seni oldureceiem"},
+		{"яхшы, гялирям", "iahsi gelirem"}, // at the start of a word я stays "ya"
+		// Russian is read as before
+		{"Мяч у меня, жду", "miac u menia jdu"},
+	}
+	s := newScratch()
+	for _, tt := range tests {
+		s.readTip(tt.text)
+		var got []string
+		for i := range s.toks {
+			got = append(got, string(s.word(i)))
+		}
+		if strings.Join(got, " ") != tt.keys {
+			t.Errorf("readTip(%q) = %q, want %q", tt.text, strings.Join(got, " "), tt.keys)
+		}
+	}
+}

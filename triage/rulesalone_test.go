@@ -31,7 +31,7 @@ var rulesAloneFloors = map[string][2]float64{
 	"heldout21.jsonl":  {1, 1},
 	"heldout22.jsonl":  {0.98, 1},
 	"heldout23.jsonl":  {1, 0.98},
-	"heldout24.jsonl":  {0.96, 0.98},
+	"heldout24.jsonl":  {0.98, 0.98},
 	"heldout25.jsonl":  {0.98, 0.98},
 	"heldout26.jsonl":  {1, 1},
 	"heldout27.jsonl":  {1, 1},

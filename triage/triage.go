@@ -106,8 +106,7 @@ type rule struct {
 func (e *Engine) Triage(text string) hotline.Triage {
 	s := e.pool.Get().(*scratch)
 	defer e.pool.Put(s)
-	s.normalize(text)
-	lang := detect(s)
+	lang := s.readTip(text)
 	li := langIndex(lang)
 
 	top := e.evaluate(s, li)
