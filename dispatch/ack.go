@@ -91,7 +91,10 @@ const helpText = "Hotline: reply with the alert number and a to acknowledge (12a
 // Handle implements intake.OfficerCommands: a text from a registered
 // officer's number is a command, never a tip.
 func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, bool, error) {
-	officerID, ok := d.st.IsOfficerPhone(from)
+	officerID, ok, err := d.st.IsOfficerPhone(from)
+	if err != nil {
+		return "", true, err
+	}
 	if !ok {
 		return "", false, nil
 	}
@@ -118,7 +121,7 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 		return d.help(officerID, ""), true, nil
 	}
 	var alertID string
-	err := d.st.View(func(tx *store.Tx) error {
+	err = d.st.View(func(tx *store.Tx) error {
 		if number > 0 {
 			a, found, err := tx.AlertByNumber(number)
 			if found {

@@ -155,6 +155,9 @@ func (d *Dispatcher) Recover(ctx context.Context) error {
 // fake clock call it directly.
 func (d *Dispatcher) RunDue(ctx context.Context) error {
 	now := d.st.Now()
+	if err := d.retryPendingAlerts(ctx, now); err != nil {
+		return err
+	}
 	var due []string
 	if err := d.st.View(func(tx *store.Tx) error { due = tx.DueAlerts(now, 256); return nil }); err != nil {
 		return err
@@ -207,16 +210,24 @@ func (d *Dispatcher) policy(p hotline.Priority) config.EscalationPolicy {
 
 // OnInbound is the store hook run inside the transaction that records a
 // tip: a new P1/P2 case, or a case whose priority rose, opens an alert and
-// runs its first step, so tip, alert and outbox rows commit together.
+// runs its first step, so tip, alert and outbox rows commit together. If
+// it fails, the store keeps the tip with an alert-pending mark and the
+// worker retries (RunDue).
 func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 	c := res.Case
 	if c.Priority != hotline.P1 && c.Priority != hotline.P2 {
 		return nil
 	}
 	if !res.NewCase && c.Priority.Rank() <= res.PreviousPriority.Rank() {
-		return nil // same urgency as before: an alert already went out
+		return nil // same urgency as before: an alert already went out (or is pending)
 	}
-	now := tx.Now()
+	return d.openAlert(tx, c, res.Lang, !res.NewCase, tx.Now())
+}
+
+// openAlert supersedes the case's open alert, if any, opens a new one at
+// the case's priority and runs its first step. The case's pending mark,
+// if any, is cleared: this alert covers it.
+func (d *Dispatcher) openAlert(tx *store.Tx, c hotline.Case, lang hotline.Lang, raised bool, now time.Time) error {
 	if old, ok, err := tx.OpenAlertForCase(c.ID); err != nil {
 		return err
 	} else if ok {
@@ -229,8 +240,8 @@ func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 		}
 	}
 	a := hotline.Alert{
-		CaseID: c.ID, CaseCode: c.Code, Priority: c.Priority, Channel: c.Channel, Lang: res.Lang,
-		Raised: !res.NewCase, State: hotline.AlertOpen, OpenedAt: now, RoundStart: now,
+		CaseID: c.ID, CaseCode: c.Code, Priority: c.Priority, Channel: c.Channel, Lang: lang,
+		Raised: raised, State: hotline.AlertOpen, OpenedAt: now, RoundStart: now,
 	}
 	// PutAlert first to get the number the alert text quotes.
 	if err := tx.PutAlert(&a); err != nil {
@@ -239,7 +250,10 @@ func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 	if err := d.advance(tx, &a, now, false); err != nil {
 		return err
 	}
-	return tx.PutAlert(&a)
+	if err := tx.PutAlert(&a); err != nil {
+		return err
+	}
+	return tx.ClearAlertPending(c.ID)
 }
 
 // advance runs the alert's steps that are due at now (or, with force, the
@@ -386,7 +400,10 @@ func (d *Dispatcher) resolveTarget(tx *store.Tx, target string, now time.Time) (
 
 // LoadRota reads the rota from the store (an empty rota if none is set).
 func LoadRota(tx *store.Tx) (Rota, error) {
-	raw := tx.Setting(rotaSetting)
+	raw, err := tx.Setting(rotaSetting)
+	if err != nil {
+		return Rota{}, fmt.Errorf("stored rota: %w", err)
+	}
 	if raw == nil {
 		return Rota{TimeZone: DefaultTimeZone}, nil
 	}

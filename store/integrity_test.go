@@ -1,0 +1,282 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/store"
+)
+
+// tamperFixture is a closed data file with two reporters' cases (A: a P1
+// tip, B: a P3 tip), an officer, a rota setting, an open alert for A and
+// two outbox jobs.
+type tamperFixture struct {
+	dir    string
+	key    crypto.MasterKey
+	a, b   store.InboundResult
+	alert  hotline.Alert
+	jobs   []hotline.Job
+	office hotline.Officer
+}
+
+const (
+	phoneA = "+994501234567"
+	phoneB = "+994501234568"
+)
+
+func newTamperFixture(t *testing.T) tamperFixture {
+	t.Helper()
+	f := tamperFixture{dir: t.TempDir(), key: testKey(t)}
+	s := MustOpen(t, f.dir, f.key, nil)
+	ctx := context.Background()
+	var err error
+	if f.a, err = s.RecordInboundSMS(ctx, sms("SMa", phoneA, "Bizi zirzəmidə saxlayırlar", hotline.P1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.b, err = s.RecordInboundSMS(ctx, sms("SMb", phoneB, "Saat neçədə açıqsınız?", hotline.P3), nil); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		o, err := tx.AddOfficer(hotline.Officer{Name: "Leyla Aliyeva", Phone: "+994501110001", Role: hotline.RoleOfficer})
+		if err != nil {
+			return err
+		}
+		f.office = o
+		if err := tx.PutSetting("rota", []byte(`{"time_zone":"Asia/Baku","shifts":[]}`)); err != nil {
+			return err
+		}
+		f.alert = hotline.Alert{CaseID: f.a.Case.ID, CaseCode: f.a.Case.Code, Priority: hotline.P1, State: hotline.AlertOpen, NextAt: time.Now().Add(time.Hour)}
+		if err := tx.PutAlert(&f.alert); err != nil {
+			return err
+		}
+		for range 2 {
+			j := hotline.Job{Kind: hotline.JobAlertSMS, AlertID: f.alert.ID, OfficerID: o.ID, State: hotline.JobPending}
+			if err := tx.PutJob(&j); err != nil {
+				return err
+			}
+			f.jobs = append(f.jobs, j)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// editRaw changes the closed data file with bbolt directly, as someone
+// who can write the file but has no key would.
+func editRaw(t *testing.T, dir string, edit func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(edit); err != nil {
+		t.Fatalf("raw edit: %v", err)
+	}
+}
+
+// replaceIn rewrites one record's stored JSON.
+func replaceIn(tx *bolt.Tx, bucket, key, old, new string) error {
+	b := tx.Bucket([]byte(bucket))
+	v := b.Get([]byte(key))
+	if !bytes.Contains(v, []byte(old)) {
+		return errors.New(bucket + "/" + key + " does not contain " + old)
+	}
+	return b.Put([]byte(key), bytes.Replace(v, []byte(old), []byte(new), 1))
+}
+
+func wantTampered(t *testing.T, what string, err error, mention ...string) {
+	t.Helper()
+	if !errors.Is(err, store.ErrTampered) {
+		t.Fatalf("%s: got %v, want an error wrapping ErrTampered", what, err)
+	}
+	for _, m := range mention {
+		if !strings.Contains(err.Error(), m) {
+			t.Fatalf("%s: error %q does not mention %q", what, err, m)
+		}
+	}
+}
+
+func TestMetadataCannotBeMovedWithoutAKey(t *testing.T) {
+	tests := []struct {
+		label string
+		edit  func(tx *bolt.Tx, f tamperFixture) error
+		check func(t *testing.T, s *store.Store, f tamperFixture)
+	}{
+		{"message moved to another case",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				cases := tx.Bucket([]byte("cases"))
+				if err := cases.Delete([]byte(f.a.Case.ID + "/" + f.a.MessageID)); err != nil {
+					return err
+				}
+				return cases.Put([]byte(f.b.Case.ID+"/"+f.a.MessageID), nil)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, err := s.CaseMessages(f.b.Case.ID)
+				wantTampered(t, "case B's messages", err, f.a.MessageID, "filed under case "+f.b.Case.ID, "written for case "+f.a.Case.ID)
+			}},
+		{"message moved with its case id rewritten",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				cases := tx.Bucket([]byte("cases"))
+				if err := cases.Delete([]byte(f.a.Case.ID + "/" + f.a.MessageID)); err != nil {
+					return err
+				}
+				if err := cases.Put([]byte(f.b.Case.ID+"/"+f.a.MessageID), nil); err != nil {
+					return err
+				}
+				return replaceIn(tx, "messages", f.a.MessageID, `"case_id":"`+f.a.Case.ID, `"case_id":"`+f.b.Case.ID)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, err := s.CaseMessages(f.b.Case.ID)
+				wantTampered(t, "case B's messages", err, f.a.MessageID, "does not open as a message of case "+f.b.Case.ID)
+			}},
+		{"message priority lowered",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "messages", f.a.MessageID, `"priority":"P1"`, `"priority":"P3"`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, err := s.CaseMessages(f.a.Case.ID)
+				wantTampered(t, "case A's messages", err, f.a.MessageID)
+			}},
+		{"case priority lowered",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "cases", f.a.Case.ID, `"priority":"P1"`, `"priority":"P3"`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, err := s.CaseByCode(f.a.Case.Code)
+				wantTampered(t, "case A by code", err, f.a.Case.ID)
+				cases, err := s.ListCases()
+				wantTampered(t, "list", err, f.a.Case.ID)
+				if len(cases) != 1 || cases[0].ID != f.b.Case.ID {
+					t.Fatalf("list: got %+v, want case B alone", cases)
+				}
+			}},
+		{"case closed",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "cases", f.a.Case.ID, `"status":"open"`, `"status":"closed"`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.Case(f.a.Case.ID); return err })
+				wantTampered(t, "case A", err)
+			}},
+		{"case code re-pointed",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return tx.Bucket([]byte("case_codes")).Put([]byte(f.a.Case.Code), []byte(f.b.Case.ID))
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, err := s.CaseByCode(f.a.Case.Code)
+				wantTampered(t, "case A's code", err, "points at case "+f.b.Case.ID)
+			}},
+		{"reporter re-pointed at another case",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				rep := tx.Bucket([]byte("reporters"))
+				var keyA, valueB []byte
+				rep.ForEach(func(k, v []byte) error {
+					if bytes.HasPrefix(v, []byte(f.a.Case.ID)) {
+						keyA = append([]byte(nil), k...)
+					}
+					if bytes.HasPrefix(v, []byte(f.b.Case.ID)) {
+						valueB = append([]byte(nil), v...)
+					}
+					return nil
+				})
+				if keyA == nil || valueB == nil {
+					return errors.New("reporter entries not found")
+				}
+				return rep.Put(keyA, valueB)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				res, err := s.RecordInboundSMS(context.Background(), sms("SMa2", phoneA, "yenə", hotline.P2), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Case.ID == f.b.Case.ID || !res.NewCase {
+					t.Fatalf("A's next text joined case %s (B is %s), want a new case", res.Case.ID, f.b.Case.ID)
+				}
+				msgs, err := s.CaseMessages(f.b.Case.ID)
+				if err != nil || len(msgs) != 1 {
+					t.Fatalf("case B: got %d messages (%v), want its own 1", len(msgs), err)
+				}
+			}},
+		{"alert acknowledged without a key",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "alerts", f.alert.ID, `"state":"open"`, `"state":"acknowledged"`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.Alert(f.alert.ID); return err })
+				wantTampered(t, "alert", err, f.alert.ID)
+				err = s.View(func(tx *store.Tx) error { _, _, err := tx.OpenAlertForCase(f.a.Case.ID); return err })
+				wantTampered(t, "case A's open alert", err)
+			}},
+		{"job moved to another job's key",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				jobs := tx.Bucket([]byte("jobs"))
+				return jobs.Put([]byte(f.jobs[1].ID), append([]byte(nil), jobs.Get([]byte(f.jobs[0].ID))...))
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.Job(f.jobs[1].ID); return err })
+				wantTampered(t, "job", err, f.jobs[1].ID)
+			}},
+		{"officer's role raised",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "officers", f.office.ID, `"role":"officer"`, `"role":"admin"`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.Officers(); return err })
+				wantTampered(t, "officers", err, f.office.ID)
+			}},
+		{"officer's number re-pointed",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				idx := tx.Bucket([]byte("officer_index"))
+				return idx.ForEach(func(k, v []byte) error {
+					return idx.Put(append([]byte(nil), k...), []byte(f.a.Case.ID)) // any other id, untagged
+				})
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, _, err := s.IsOfficerPhone("+994501110001")
+				wantTampered(t, "officer number", err)
+			}},
+		{"rota edited",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "settings", "rota", `Asia/Baku`, `Asia/Dubai`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.Setting("rota"); return err })
+				wantTampered(t, "rota", err, "rota")
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			f := newTamperFixture(t)
+			// Untouched, everything opens: the check below can only fail
+			// because of the edit.
+			s := MustOpen(t, f.dir, f.key, nil)
+			if msgs, err := s.CaseMessages(f.a.Case.ID); err != nil || len(msgs) != 1 || msgs[0].Body != "Bizi zirzəmidə saxlayırlar" {
+				t.Fatalf("before the edit: %d messages, %v", len(msgs), err)
+			}
+			if _, err := s.ListCases(); err != nil {
+				t.Fatalf("before the edit: %v", err)
+			}
+			s.Close()
+			editRaw(t, f.dir, func(tx *bolt.Tx) error { return tc.edit(tx, f) })
+			s = MustOpen(t, f.dir, f.key, nil)
+			defer s.Close()
+			tc.check(t, s, f)
+		})
+	}
+}
