@@ -272,11 +272,35 @@ func TestMetadataCannotBeMovedWithoutAKey(t *testing.T) {
 			if _, err := s.ListCases(); err != nil {
 				t.Fatalf("before the edit: %v", err)
 			}
+			if problems := verify(t, s); len(problems) != 0 {
+				t.Fatalf("before the edit, VerifyRecords found %v", problems)
+			}
 			s.Close()
 			editRaw(t, f.dir, func(tx *bolt.Tx) error { return tc.edit(tx, f) })
 			s = MustOpen(t, f.dir, f.key, nil)
 			defer s.Close()
+			if problems := verify(t, s); len(problems) == 0 {
+				t.Fatal("VerifyRecords found nothing wrong after the edit")
+			} else {
+				t.Logf("VerifyRecords found %v", problems)
+				for _, p := range problems {
+					if !errors.Is(p.Err, store.ErrTampered) {
+						t.Errorf("problem %v does not wrap ErrTampered", p)
+					}
+				}
+			}
 			tc.check(t, s, f)
 		})
 	}
+}
+
+// verify runs VerifyRecords and returns what it found.
+func verify(t *testing.T, s *store.Store) []store.RecordProblem {
+	t.Helper()
+	var problems []store.RecordProblem
+	n, err := s.VerifyRecords(func(p store.RecordProblem) { problems = append(problems, p) })
+	if err != nil || n == 0 {
+		t.Fatalf("VerifyRecords: checked %d, %v", n, err)
+	}
+	return problems
 }

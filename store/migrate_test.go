@@ -130,10 +130,13 @@ func TestSchema1FileIsMigratedAndStillOpens(t *testing.T) {
 		t.Fatalf("after migration: %+v %v, want schema 2 and 5 messages", st, err)
 	}
 
-	// A second start migrates nothing.
+	// A second start migrates nothing, and every record verifies.
 	s, logs, err = openLogged(t, dir, key)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if problems := verify(t, s); len(problems) != 0 {
+		t.Fatalf("VerifyRecords after migration: %v", problems)
 	}
 	s.Close()
 	if strings.Contains(logs.String(), "migrat") {
