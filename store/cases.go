@@ -280,8 +280,8 @@ func (s *Store) prepareInbound(p *inboundPlan) error {
 	}
 	p.sealedFor = p.newCaseID
 	s.view(func(tx *bolt.Tx) error {
-		if c, ok := s.threadableCase(tx, p.phoneHash, p.now, p.in.Window, false); ok {
-			p.sealedFor = c.ID
+		if id, ok := s.predictCase(tx, p.phoneHash, p.now, p.in.Window); ok {
+			p.sealedFor = id
 		}
 		return nil
 	})
@@ -289,11 +289,29 @@ func (s *Store) prepareInbound(p *inboundPlan) error {
 	return err
 }
 
+// predictCase guesses, outside the writer, which case threadableCase
+// will pick. It checks no tag (a wrong guess only costs a re-seal).
+func (s *Store) predictCase(tx *bolt.Tx, phoneHash crypto.IndexHash, now time.Time, window time.Duration) (string, bool) {
+	stored := tx.Bucket(bucketReporters).Get(phoneHash[:])
+	if len(stored) <= macLen {
+		return "", false
+	}
+	var c struct {
+		Status    hotline.CaseStatus `json:"status"`
+		UpdatedAt time.Time          `json:"updated_at"`
+	}
+	id := stored[:len(stored)-macLen]
+	if err := getJSON(tx.Bucket(bucketCases), id, &c); err != nil {
+		return "", false
+	}
+	return string(id), c.Status == hotline.CaseOpen && now.Sub(c.UpdatedAt) < window
+}
+
 // threadableCase returns the reporter's case if new texts still join it:
 // open, written to within window, and intact. A case that fails its
-// integrity check is not joined (the tip opens a new case); logFailure
-// says so in the log.
-func (s *Store) threadableCase(tx *bolt.Tx, phoneHash crypto.IndexHash, now time.Time, window time.Duration, logFailure bool) (caseRecord, bool) {
+// integrity check is not joined: the tip opens a new case, and the log
+// says why.
+func (s *Store) threadableCase(tx *bolt.Tx, phoneHash crypto.IndexHash, now time.Time, window time.Duration) (caseRecord, bool) {
 	var c caseRecord
 	stored := tx.Bucket(bucketReporters).Get(phoneHash[:])
 	if stored == nil {
@@ -304,9 +322,7 @@ func (s *Store) threadableCase(tx *bolt.Tx, phoneHash crypto.IndexHash, now time
 		err = s.getTagged(tx.Bucket(bucketCases), bucketCases, id, &c)
 	}
 	if err != nil {
-		if logFailure {
-			s.log.Error().Err(err).Msg("the reporter's case cannot be trusted; the tip opens a new case")
-		}
+		s.log.Error().Err(err).Msg("the reporter's case cannot be trusted; the tip opens a new case")
 		return c, false
 	}
 	return c, c.Status == hotline.CaseOpen && now.Sub(c.UpdatedAt) < window
@@ -324,7 +340,7 @@ func (s *Store) recordInbound(ctx context.Context, p *inboundPlan, hook InboundH
 			return err
 		}
 		now := p.now
-		c, found := s.threadableCase(btx, p.phoneHash, now, p.in.Window, true)
+		c, found := s.threadableCase(btx, p.phoneHash, now, p.in.Window)
 		if !found {
 			code, err := uniqueCode(btx)
 			if err != nil {

@@ -70,7 +70,7 @@ func bindKey(parts ...string) string {
 
 // recordMAC tags body as the value of key in bucket.
 func (s *Store) recordMAC(bucket, key, body []byte) []byte {
-	h := s.keyring.Index(domainRecordMAC, bindKey(string(bucket), string(key), string(body)))
+	h := s.keyring.Tag(domainRecordMAC, bucket, key, body)
 	return h[:macLen]
 }
 
