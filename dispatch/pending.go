@@ -31,7 +31,7 @@ func (d *Dispatcher) retryPendingAlerts(ctx context.Context, now time.Time) erro
 		})
 		if openErr == nil {
 			if opened.ID != "" {
-				d.log.Info().Str("case", p.CaseID).Str("alert", opened.ID).Int("number", opened.Number).
+				d.log.Info().Str("case", p.CaseCode).Str("alert", opened.ID).Int("number", opened.Number).
 					Int("tries", p.Tries+1).Dur("late_by", now.Sub(p.Since)).Msg("opened an alert that had failed to open when its tip was stored")
 				d.Wake()
 			}
@@ -56,7 +56,7 @@ func (d *Dispatcher) retryPendingAlerts(ctx context.Context, now time.Time) erro
 		if uerr != nil {
 			return uerr
 		}
-		d.log.Error().Err(openErr).Str("case", p.CaseID).Int("tries", tries).Time("next_try", next).
+		d.log.Error().Err(openErr).Str("case", p.CaseCode).Int("tries", tries).Time("next_try", next).
 			Msg("an alert still fails to open; its tip is stored and the worker keeps retrying")
 	}
 	return nil
@@ -81,7 +81,7 @@ func (d *Dispatcher) openPending(tx *store.Tx, caseID string, now time.Time) (ho
 		needed = false
 	}
 	if !needed {
-		d.log.Info().Str("case", caseID).Msg("a pending alert is no longer needed (case closed, not urgent, or already alerted)")
+		d.log.Info().Str("case", c.Code).Msg("a pending alert is no longer needed (case closed, not urgent, or already alerted)")
 		return hotline.Alert{}, tx.ClearAlertPending(caseID)
 	}
 	if err := d.openAlert(tx, c, p.Lang, !p.NewCase, now); err != nil {

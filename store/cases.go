@@ -399,7 +399,7 @@ func (s *Store) recordInbound(ctx context.Context, p *inboundPlan, hook InboundH
 		res.Lang = p.lang
 		if hookErr != nil {
 			return s.markAlertPending(btx, PendingAlert{
-				CaseID: c.ID, NewCase: res.NewCase, Lang: p.lang, Since: now, NextTryAt: now, LastError: hookErr.Error(),
+				CaseID: c.ID, CaseCode: c.Code, NewCase: res.NewCase, Lang: p.lang, Since: now, NextTryAt: now, LastError: hookErr.Error(),
 			})
 		}
 		if hook != nil {

@@ -21,6 +21,8 @@ var bucketAlertPending = []byte("alert_pending")
 // does not forget it.
 type PendingAlert struct {
 	CaseID string `json:"case_id"`
+	// CaseCode is the case's reference, for the log.
+	CaseCode string `json:"case_code"`
 	// NewCase is true when the failed tip opened the case; otherwise it
 	// raised the case's priority.
 	NewCase bool         `json:"new_case"`
