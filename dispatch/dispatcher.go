@@ -131,7 +131,8 @@ func (d *Dispatcher) Recover(ctx context.Context) error {
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		jobs, err := tx.JobsInState(hotline.JobSending)
 		if err != nil {
-			return err
+			// The worker must start even if a job record is bad.
+			d.log.Error().Err(err).Msg("jobs that cannot be trusted were left as they are")
 		}
 		for i := range jobs {
 			j := jobs[i]
@@ -155,8 +156,11 @@ func (d *Dispatcher) Recover(ctx context.Context) error {
 // fake clock call it directly.
 func (d *Dispatcher) RunDue(ctx context.Context) error {
 	now := d.st.Now()
+	// One bad record (damaged, or changed outside hotline) is reported but
+	// never holds up the other alerts and jobs.
+	var errs []error
 	if err := d.retryPendingAlerts(ctx, now); err != nil {
-		return err
+		errs = append(errs, err)
 	}
 	var due []string
 	if err := d.st.View(func(tx *store.Tx) error { due = tx.DueAlerts(now, 256); return nil }); err != nil {
@@ -174,14 +178,20 @@ func (d *Dispatcher) RunDue(ctx context.Context) error {
 			return tx.PutAlert(&a)
 		})
 		if err != nil {
-			return fmt.Errorf("escalate alert %s: %w", id, err)
+			if ctx.Err() != nil {
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("escalate alert %s: %w", id, err))
 		}
 	}
 	var jobs []hotline.Job
 	if err := d.st.View(func(tx *store.Tx) error {
 		var err error
 		jobs, err = tx.DueJobs(now, 64)
-		return err
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -198,7 +208,7 @@ func (d *Dispatcher) RunDue(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 func (d *Dispatcher) policy(p hotline.Priority) config.EscalationPolicy {

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -15,10 +16,10 @@ import (
 // error and the next try's time.
 func (d *Dispatcher) retryPendingAlerts(ctx context.Context, now time.Time) error {
 	var due []store.PendingAlert
+	var badMarks error
 	if err := d.st.View(func(tx *store.Tx) error {
-		var err error
-		due, err = tx.DueAlertsPending(now, 64)
-		return err
+		due, badMarks = tx.DueAlertsPending(now, 64)
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (d *Dispatcher) retryPendingAlerts(ctx context.Context, now time.Time) erro
 			continue
 		}
 		if ctx.Err() != nil {
-			return nil
+			return badMarks
 		}
 		var tries int
 		var next time.Time
@@ -54,12 +55,12 @@ func (d *Dispatcher) retryPendingAlerts(ctx context.Context, now time.Time) erro
 			return tx.PutAlertPending(cur)
 		})
 		if uerr != nil {
-			return uerr
+			return errors.Join(badMarks, uerr)
 		}
 		d.log.Error().Err(openErr).Str("case", p.CaseCode).Int("tries", tries).Time("next_try", next).
 			Msg("an alert still fails to open; its tip is stored and the worker keeps retrying")
 	}
-	return nil
+	return badMarks
 }
 
 // openPending opens the alert a pending mark stands for, unless it is no

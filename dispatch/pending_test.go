@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,4 +209,34 @@ func TestLaterAlertClearsPendingMark(t *testing.T) {
 	if n := len(h.alerts()); n != 1 {
 		t.Fatalf("got %d alerts, want the one P1 alert", n)
 	}
+}
+
+// An alert record changed outside hotline stops only itself: the worker
+// reports it and still sends the other alert.
+func TestTamperedAlertDoesNotHoldUpOthers(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sms(reporter, p1Tip)
+	h.sms("+994557654322", "Помогите, нас держат на складе и не отпускают")
+	var first hotline.Alert
+	for _, a := range h.alerts() {
+		if a.Number == 1 {
+			first = a
+		}
+	}
+	h.restart(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("alerts"))
+		v := b.Get([]byte(first.ID))
+		return b.Put([]byte(first.ID), bytes.Replace(v, []byte(`"state":"open"`), []byte(`"state":"acknowledged"`), 1))
+	})
+	h.runDue() // the tampered alert's jobs fail (logged); the other's are sent
+	h.wantSent("the other alert", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
+	if logs := h.logs.String(); !strings.Contains(logs, "outbox job") || !strings.Contains(logs, "does not match its integrity tag") {
+		t.Fatalf("the tampered alert's jobs were not reported: %s", logs)
+	}
+	h.clock.Add(5 * time.Minute)
+	err := h.disp.RunDue(context.Background())
+	if !errors.Is(err, store.ErrTampered) || !strings.Contains(err.Error(), first.ID) {
+		t.Fatalf("RunDue: got %v, want the tampered alert named", err)
+	}
+	h.wantSent("the other alert escalated", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})
 }

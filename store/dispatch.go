@@ -492,33 +492,49 @@ func (t *Tx) JobBySID(sid string) (hotline.Job, bool, error) {
 	return j, err == nil, err
 }
 
-// DueJobs returns pending jobs whose next try is due at now.
+// DueJobs returns pending jobs whose next try is due at now. A queued job
+// whose record is missing or fails its check is left out and named in the
+// error, so one bad record does not hold up the others.
 func (t *Tx) DueJobs(now time.Time, limit int) ([]hotline.Job, error) {
 	var out []hotline.Job
+	var bad []error
 	c := t.tx.Bucket(bucketJobQueue).Cursor()
 	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, _ = c.Next() {
 		j, err := t.Job(string(k[8:]))
 		if err != nil {
-			return nil, fmt.Errorf("queued job: %w", err)
+			bad = append(bad, fmt.Errorf("queued job %s: %w", printableKey(k[8:]), err))
+			continue
 		}
 		out = append(out, j)
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 // JobsInState lists jobs in a state (used at start-up to find jobs a crash
-// left in flight).
+// left in flight). A job that fails its check is left out and named in the
+// error; the others are returned.
 func (t *Tx) JobsInState(state hotline.JobState) ([]hotline.Job, error) {
-	all, err := t.Jobs("")
+	var out []hotline.Job
+	var bad []error
+	err := t.tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+		var r jobRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			bad = append(bad, fmt.Errorf("job %s: %w", printableKey(k), err))
+			return nil
+		}
+		if r.State != state {
+			return nil
+		}
+		if err := t.s.checkTag(bucketJobs, k, v); err != nil {
+			bad = append(bad, err)
+			return nil
+		}
+		out = append(out, r.Job)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out []hotline.Job
-	for _, j := range all {
-		if j.State == state {
-			out = append(out, j)
-		}
-	}
-	return out, nil
+	return out, errors.Join(bad...)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -91,25 +92,29 @@ func (t *Tx) ClearAlertPending(caseID string) error {
 	return b.Delete([]byte(caseID))
 }
 
-// DueAlertsPending returns the marks whose next try is due at now, oldest
-// first by case id, at most limit. A mark that fails its integrity check
-// is returned as an error: it must not be silently dropped.
+// DueAlertsPending returns the marks whose next try is due at now, in
+// case id order, at most limit. A mark that fails its integrity check is
+// left out and named in the error (never silently dropped); the others
+// are returned.
 func (t *Tx) DueAlertsPending(now time.Time, limit int) ([]PendingAlert, error) {
 	var out []PendingAlert
+	var bad []error
 	c := t.tx.Bucket(bucketAlertPending).Cursor()
 	for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-		if err := t.s.checkTag(bucketAlertPending, k, v); err != nil {
-			return nil, err
-		}
 		var p PendingAlert
+		if err := t.s.checkTag(bucketAlertPending, k, v); err != nil {
+			bad = append(bad, err)
+			continue
+		}
 		if err := json.Unmarshal(v, &p); err != nil {
-			return nil, err
+			bad = append(bad, err)
+			continue
 		}
 		if !p.NextTryAt.After(now) {
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 func isNotFound(err error) bool {
