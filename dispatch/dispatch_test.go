@@ -57,7 +57,6 @@ type harness struct {
 	t        testing.TB
 	dir      string
 	key      crypto.MasterKey
-	log      zerolog.Logger
 	esc      config.Escalation
 	logs     *leaktest.Buffer
 	clock    *fakeClock
@@ -82,13 +81,20 @@ func newHarness(t testing.TB, tune func(*config.Escalation)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	fake := twiliotest.NewFakeTwilio(t)
+	client, err := twilioapi.New(twilioapi.Config{AccountSID: fake.AccountSID(), AuthToken: fake.AuthToken(), From: hotlineFrom, APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	esc := config.DefaultEscalation()
 	if tune != nil {
 		tune(&esc)
 	}
-	h := &harness{t: t, dir: dir, key: key, log: log, esc: esc, logs: logs, clock: clock, st: st,
-		twilio: twiliotest.NewFakeTwilio(t), officers: map[string]hotline.Officer{}}
-	h.serve()
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: client, Escalation: esc, PublicURL: publicURL, Logger: log, SendTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, dir: dir, key: key, esc: esc, logs: logs, clock: clock, st: st, disp: disp, twilio: fake, officers: map[string]hotline.Officer{}}
 	err = st.Update(context.Background(), func(tx *store.Tx) error {
 		for _, o := range []hotline.Officer{
 			{Name: "Leyla Aliyeva", Phone: leylaPhone, Role: hotline.RoleOfficer},
@@ -111,32 +117,19 @@ func newHarness(t testing.TB, tune func(*config.Escalation)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
-}
-
-// serve wires a dispatcher and the real webhooks on 127.0.0.1 around h.st.
-func (h *harness) serve() {
-	t := h.t
-	client, err := twilioapi.New(twilioapi.Config{AccountSID: h.twilio.AccountSID(), AuthToken: h.twilio.AuthToken(), From: hotlineFrom, APIURL: h.twilio.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.disp, err = dispatch.New(dispatch.Config{Store: h.st, Sender: client, Escalation: h.esc, PublicURL: publicURL, Logger: h.log, SendTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
 	verifier := intake.NewVerifier(publicURL, webhookToken)
 	sms := intake.NewSMSHandler(intake.SMSConfig{
-		Verifier: verifier, Store: h.st, Triager: triage.Default(),
-		Officers: h.disp, OnInbound: h.disp.OnInbound, AfterStore: h.disp.Wake,
+		Verifier: verifier, Store: st, Triager: triage.Default(),
+		Officers: disp, OnInbound: disp.OnInbound,
 	})
-	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: h.disp}
+	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
 	r := mux.NewRouter()
 	r.Handle("/twilio/sms", sms)
 	r.HandleFunc("/twilio/status", alerts.Status)
 	r.HandleFunc("/twilio/alert-call", alerts.AlertCall)
-	h.srv = httptest.NewServer(hlog.NewHandler(h.log)(r))
+	h.srv = httptest.NewServer(hlog.NewHandler(log)(r))
 	t.Cleanup(h.srv.Close)
+	return h
 }
 
 // post sends a signed webhook to path (with query) and returns status and body.

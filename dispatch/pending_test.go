@@ -4,24 +4,31 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/dispatch"
+	"github.com/hotline-az/hotline/dispatch/twilioapi"
+	"github.com/hotline-az/hotline/intake"
 	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
+	"github.com/hotline-az/hotline/triage"
 )
 
 // restart closes the store (the webhooks with it), lets edit change the
 // file with bbolt directly, as a fault or a person with the file would,
-// then opens it again and wires a new dispatcher and webhooks to it.
+// then opens it again and wires a new dispatcher and SMS webhook to it
+// (on 127.0.0.1, as newHarness does).
 func (h *harness) restart(edit func(tx *bolt.Tx) error) {
 	h.t.Helper()
 	h.srv.Close()
@@ -39,13 +46,30 @@ func (h *harness) restart(edit func(tx *bolt.Tx) error) {
 			h.t.Fatalf("edit the data file: %v", err)
 		}
 	}
-	st, err := store.Open(h.dir, store.MasterKeySource{Key: &h.key}, store.Options{Now: h.clock.Now, Logger: zerolog.New(h.logs)})
+	log := zerolog.New(h.logs)
+	st, err := store.Open(h.dir, store.MasterKeySource{Key: &h.key}, store.Options{Now: h.clock.Now, Logger: log})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(func() { st.Close() })
-	h.st = st
-	h.serve()
+	client, err := twilioapi.New(twilioapi.Config{AccountSID: h.twilio.AccountSID(), AuthToken: h.twilio.AuthToken(), From: hotlineFrom, APIURL: h.twilio.URL()})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: client, Escalation: h.esc, PublicURL: publicURL, Logger: log, SendTimeout: 2 * time.Second})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	verifier := intake.NewVerifier(publicURL, webhookToken)
+	sms := intake.NewSMSHandler(intake.SMSConfig{
+		Verifier: verifier, Store: st, Triager: triage.Default(),
+		Officers: disp, OnInbound: disp.OnInbound, AfterStore: disp.Wake,
+	})
+	r := mux.NewRouter()
+	r.Handle("/twilio/sms", sms)
+	h.st, h.disp = st, disp
+	h.srv = httptest.NewServer(hlog.NewHandler(log)(r))
+	h.t.Cleanup(h.srv.Close)
 }
 
 func (h *harness) pending(caseID string) (store.PendingAlert, bool) {

@@ -95,7 +95,7 @@ func (s *Store) openMessage(caseID string, key []byte, m messageRecord) (message
 	var sec messageSecret
 	switch {
 	case m.ID != string(key):
-		return sec, fmt.Errorf("%w: the message record under %s names itself %s", ErrTampered, printableKey(key), m.ID)
+		return sec, fmt.Errorf("%w: the message record under %s names itself %s", ErrTampered, keyName(key), m.ID)
 	case m.Bound != messageBound:
 		return sec, fmt.Errorf("%w: message %s of case %s is not bound to its case (a schema 1 record in a migrated file)", ErrTampered, m.ID, caseID)
 	case m.CaseID != caseID:
@@ -547,7 +547,7 @@ func (s *Store) CaseMessages(caseID string) ([]hotline.Message, error) {
 			id := k[len(prefix):]
 			var m messageRecord
 			if err := getJSON(msgs, id, &m); err != nil {
-				return fmt.Errorf("message %s of case %s: %w", printableKey(id), caseID, err)
+				return fmt.Errorf("message %s of case %s: %w", keyName(id), caseID, err)
 			}
 			sec, err := s.openMessage(caseID, id, m)
 			if err != nil {

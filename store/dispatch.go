@@ -503,7 +503,7 @@ func (t *Tx) DueJobs(now time.Time, limit int) ([]hotline.Job, error) {
 	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, _ = c.Next() {
 		j, err := t.Job(string(k[8:]))
 		if err != nil {
-			bad = append(bad, fmt.Errorf("queued job %s: %w", printableKey(k[8:]), err))
+			bad = append(bad, fmt.Errorf("queued job %s: %w", keyName(k[8:]), err))
 			continue
 		}
 		out = append(out, j)
@@ -520,7 +520,7 @@ func (t *Tx) JobsInState(state hotline.JobState) ([]hotline.Job, error) {
 	err := t.tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
 		var r jobRecord
 		if err := json.Unmarshal(v, &r); err != nil {
-			bad = append(bad, fmt.Errorf("job %s: %w", printableKey(k), err))
+			bad = append(bad, fmt.Errorf("job %s: %w", keyName(k), err))
 			return nil
 		}
 		if r.State != state {

@@ -130,12 +130,12 @@ func (s *Store) migrateRecords(resuming bool) (int, error) {
 	return total, nil
 }
 
-// put is one write a migration step asks for.
-type put struct{ bucket, key, value []byte }
+// migrationWrite is one write a migration step asks for.
+type migrationWrite struct{ bucket, key, value []byte }
 
 // rewriteFunc returns the writes that migrate the record k = v (none to
 // leave it as it is).
-type rewriteFunc func(tx *bolt.Tx, k, v []byte) ([]put, error)
+type rewriteFunc func(tx *bolt.Tx, k, v []byte) ([]migrationWrite, error)
 
 // rewriteBucket walks bucket in batches, each one transaction, and returns
 // how many writes it made.
@@ -146,7 +146,7 @@ func (s *Store) rewriteBucket(bucket []byte, rewrite rewriteFunc) (int, error) {
 		done := false
 		n := 0
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			var puts []put
+			var puts []migrationWrite
 			cur := tx.Bucket(bucket).Cursor()
 			k, v := cur.First()
 			if after != nil {
@@ -185,16 +185,16 @@ func (s *Store) rewriteBucket(bucket []byte, rewrite rewriteFunc) (int, error) {
 
 // tagRecord re-stores a JSON record of type T with its tag.
 func tagRecord[T any](s *Store, bucket []byte, resuming bool) rewriteFunc {
-	return func(_ *bolt.Tx, k, v []byte) ([]put, error) {
+	return func(_ *bolt.Tx, k, v []byte) ([]migrationWrite, error) {
 		if hasTag(v) {
 			return nil, alreadyMigrated(s.checkTag(bucket, k, v), bucket, k, resuming)
 		}
 		var rec T
 		if err := json.Unmarshal(v, &rec); err != nil {
-			return nil, fmt.Errorf("%s record %s: %w", bucket, printableKey(k), err)
+			return nil, fmt.Errorf("%s record %s: %w", bucket, keyName(k), err)
 		}
 		nv, err := s.tagJSON(bucket, k, rec)
-		return []put{{bucket, clone(k), nv}}, err
+		return []migrationWrite{{bucket, clone(k), nv}}, err
 	}
 }
 
@@ -202,11 +202,11 @@ func tagRecord[T any](s *Store, bucket []byte, resuming bool) rewriteFunc {
 // A value that already passes its tag was migrated: an untagged value
 // passes by chance with probability 2^-128.
 func tagOpaque(s *Store, bucket []byte, resuming bool) rewriteFunc {
-	return func(_ *bolt.Tx, k, v []byte) ([]put, error) {
+	return func(_ *bolt.Tx, k, v []byte) ([]migrationWrite, error) {
 		if _, err := s.checkValue(bucket, k, v); err == nil {
 			return nil, alreadyMigrated(nil, bucket, k, resuming)
 		}
-		return []put{{bucket, clone(k), s.tagValue(bucket, k, v)}}, nil
+		return []migrationWrite{{bucket, clone(k), s.tagValue(bucket, k, v)}}, nil
 	}
 }
 
@@ -215,7 +215,7 @@ func tagOpaque(s *Store, bucket []byte, resuming bool) rewriteFunc {
 func alreadyMigrated(tagErr error, bucket, k []byte, resuming bool) error {
 	if !resuming {
 		return fmt.Errorf("%w: %s record %s is already in the schema %d format in a file that says it was never migrated (its version was lowered?)",
-			ErrTampered, bucket, printableKey(k), SchemaVersion)
+			ErrTampered, bucket, keyName(k), SchemaVersion)
 	}
 	return tagErr
 }
@@ -224,7 +224,7 @@ func alreadyMigrated(tagErr error, bucket, k []byte, resuming bool) error {
 // (case id/message id), re-seals the message bound to that case.
 func (s *Store) migrateCaseEntry(resuming bool) rewriteFunc {
 	tagCase := tagRecord[caseRecord](s, bucketCases, resuming)
-	return func(tx *bolt.Tx, k, v []byte) ([]put, error) {
+	return func(tx *bolt.Tx, k, v []byte) ([]migrationWrite, error) {
 		caseID, msgID, isIndex := bytes.Cut(k, []byte("/"))
 		if !isIndex {
 			return tagCase(tx, k, v)
@@ -232,12 +232,12 @@ func (s *Store) migrateCaseEntry(resuming bool) rewriteFunc {
 		msgs := tx.Bucket(bucketMessages)
 		raw := msgs.Get(msgID)
 		if raw == nil {
-			s.log.Error().Str("case", string(caseID)).Str("message", printableKey(msgID)).Msg("migration: the case indexes a message that does not exist")
+			s.log.Error().Str("case", string(caseID)).Str("message", keyName(msgID)).Msg("migration: the case indexes a message that does not exist")
 			return nil, nil
 		}
 		var m messageRecord
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("message record %s: %w", printableKey(msgID), err)
+			return nil, fmt.Errorf("message record %s: %w", keyName(msgID), err)
 		}
 		if m.Bound == messageBound {
 			if m.CaseID != string(caseID) {
@@ -249,13 +249,13 @@ func (s *Store) migrateCaseEntry(resuming bool) rewriteFunc {
 			return nil, nil
 		}
 		if m.ID != string(msgID) {
-			return nil, fmt.Errorf("%w: the message record under %s names itself %s", ErrTampered, printableKey(msgID), m.ID)
+			return nil, fmt.Errorf("%w: the message record under %s names itself %s", ErrTampered, keyName(msgID), m.ID)
 		}
 		secret, err := s.keyring.Open(string(bucketMessages), m.ID, m.Sealed)
 		if err != nil {
 			return nil, fmt.Errorf("open schema 1 message %s: %w", m.ID, err)
 		}
 		nv, err := s.sealMessage(string(caseID), m, secret)
-		return []put{{bucketMessages, clone(msgID), nv}}, err
+		return []migrationWrite{{bucketMessages, clone(msgID), nv}}, err
 	}
 }

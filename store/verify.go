@@ -11,73 +11,77 @@ import (
 	"github.com/hotline-az/hotline/crypto"
 )
 
-// RecordProblem is one record that fails verification. Bucket and Key
-// name it (ids as they are, keyed hashes only by their length); Err says
-// why and never carries a sealed value.
-type RecordProblem struct {
-	Bucket string
-	Key    string
-	Err    error
-}
-
-func (p RecordProblem) String() string { return fmt.Sprintf("%s %s: %v", p.Bucket, p.Key, p.Err) }
-
 // VerifyRecords reads the whole file in one read-only transaction: it
 // opens every sealed value, checks every integrity tag and binding, and
 // follows every index entry to its record. It calls problem for each
-// failure and returns how many records it checked. It writes nothing, so
-// it is safe on a damaged file (`hotline check`).
-func (s *Store) VerifyRecords(problem func(RecordProblem)) (int, error) {
+// failure with the record's bucket, its id (keyed hashes only by their
+// length) and why, never a sealed value, and returns how many records it
+// checked. It writes nothing, so it is safe on a damaged file.
+func (s *Store) VerifyRecords(problem func(bucket, id string, err error)) (int, error) {
 	n := 0
 	err := s.view(func(tx *bolt.Tx) error {
-		v := verifier{s: s, tx: tx, problem: problem}
-		for _, step := range []struct {
-			bucket []byte
-			check  func(k, val []byte) error
-		}{
-			{bucketCases, v.caseEntry},
-			{bucketMessages, v.message},
-			{bucketCaseCodes, v.caseCode},
-			{bucketReporters, v.reporter},
-			{bucketDedup, v.dedupEntry},
-			{bucketOfficers, v.officer},
-			{bucketOfficerIndex, v.officerIndex},
-			{bucketSettings, v.setting},
-			{bucketAlerts, v.alert},
-			{bucketAlertNumbers, v.alertNumber},
-			{bucketCaseAlerts, v.caseAlert},
-			{bucketJobs, v.job},
-			{bucketAlertPending, v.pending},
-		} {
-			err := tx.Bucket(step.bucket).ForEach(func(k, val []byte) error {
-				n++
-				if err := step.check(k, val); err != nil {
-					problem(RecordProblem{Bucket: string(step.bucket), Key: printableKey(k), Err: err})
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if stored := tx.Bucket(bucketMeta).Get(metaIntegrity); stored == nil {
-			problem(RecordProblem{Bucket: string(bucketMeta), Key: string(metaIntegrity), Err: fmt.Errorf("%w: the integrity marker is missing", ErrTampered)})
-		} else if state, err := s.checkValue(bucketMeta, metaIntegrity, stored); err != nil {
-			problem(RecordProblem{Bucket: string(bucketMeta), Key: string(metaIntegrity), Err: err})
-		} else if string(state) != integrityBound {
-			problem(RecordProblem{Bucket: string(bucketMeta), Key: string(metaIntegrity), Err: fmt.Errorf("the migration to schema %d did not finish (it resumes at the next start)", SchemaVersion)})
-		}
-		return nil
+		var err error
+		n, err = s.verifyRecords(tx, problem)
+		return err
 	})
 	return n, err
+}
+
+// verifyRecords is VerifyRecords inside tx, for a caller (`hotline check`)
+// that reads the file in its own transaction.
+func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err error)) (int, error) {
+	n := 0
+	v := verifier{s: s, tx: tx}
+	for _, step := range []struct {
+		bucket []byte
+		check  func(k, val []byte) error
+	}{
+		{bucketCases, v.caseEntry},
+		{bucketMessages, v.message},
+		{bucketCaseCodes, v.caseCode},
+		{bucketReporters, v.reporter},
+		{bucketDedup, v.dedupEntry},
+		{bucketOfficers, v.officer},
+		{bucketOfficerIndex, v.officerIndex},
+		{bucketSettings, v.setting},
+		{bucketAlerts, v.alert},
+		{bucketAlertNumbers, v.alertNumber},
+		{bucketCaseAlerts, v.caseAlert},
+		{bucketJobs, v.job},
+		{bucketAlertPending, v.pending},
+	} {
+		b := tx.Bucket(step.bucket)
+		if b == nil {
+			problem(string(step.bucket), "", fmt.Errorf("%w: the bucket is missing", ErrTampered))
+			continue
+		}
+		err := b.ForEach(func(k, val []byte) error {
+			n++
+			if err := step.check(k, val); err != nil {
+				problem(string(step.bucket), keyName(k), err)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	meta, marker := string(bucketMeta), string(metaIntegrity)
+	if stored := tx.Bucket(bucketMeta).Get(metaIntegrity); stored == nil {
+		problem(meta, marker, fmt.Errorf("%w: the integrity marker is missing", ErrTampered))
+	} else if state, err := s.checkValue(bucketMeta, metaIntegrity, stored); err != nil {
+		problem(meta, marker, err)
+	} else if string(state) != integrityBound {
+		problem(meta, marker, fmt.Errorf("the migration to schema %d did not finish (it resumes at the next start)", SchemaVersion))
+	}
+	return n, nil
 }
 
 // verifier holds one VerifyRecords pass. Each check returns the record's
 // first problem.
 type verifier struct {
-	s       *Store
-	tx      *bolt.Tx
-	problem func(RecordProblem)
+	s  *Store
+	tx *bolt.Tx
 }
 
 // caseEntry checks a case record (tag, sealed number) or an index entry
@@ -87,7 +91,7 @@ func (v verifier) caseEntry(k, val []byte) error {
 	if isIndex {
 		var m messageRecord
 		if err := getJSON(v.tx.Bucket(bucketMessages), msgID, &m); err != nil {
-			return fmt.Errorf("%w: the case indexes message %s, which does not exist", ErrTampered, printableKey(msgID))
+			return fmt.Errorf("%w: the case indexes message %s, which does not exist", ErrTampered, keyName(msgID))
 		}
 		_, err := v.s.openMessage(string(caseID), msgID, m)
 		return err

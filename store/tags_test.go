@@ -284,7 +284,7 @@ func TestMetadataCannotBeMovedWithoutAKey(t *testing.T) {
 			} else {
 				t.Logf("VerifyRecords found %v", problems)
 				for _, p := range problems {
-					if !errors.Is(p.Err, store.ErrTampered) {
+					if !errors.Is(p.err, store.ErrTampered) {
 						t.Errorf("problem %v does not wrap ErrTampered", p)
 					}
 				}
@@ -294,11 +294,19 @@ func TestMetadataCannotBeMovedWithoutAKey(t *testing.T) {
 	}
 }
 
+// recordProblem is one failure VerifyRecords reported.
+type recordProblem struct {
+	bucket, id string
+	err        error
+}
+
+func (p recordProblem) String() string { return p.bucket + " " + p.id + ": " + p.err.Error() }
+
 // verify runs VerifyRecords and returns what it found.
-func verify(t *testing.T, s *store.Store) []store.RecordProblem {
+func verify(t *testing.T, s *store.Store) []recordProblem {
 	t.Helper()
-	var problems []store.RecordProblem
-	n, err := s.VerifyRecords(func(p store.RecordProblem) { problems = append(problems, p) })
+	var problems []recordProblem
+	n, err := s.VerifyRecords(func(bucket, id string, err error) { problems = append(problems, recordProblem{bucket, id, err}) })
 	if err != nil || n == 0 {
 		t.Fatalf("VerifyRecords: checked %d, %v", n, err)
 	}

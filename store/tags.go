@@ -105,14 +105,14 @@ func (s *Store) putTagged(b *bolt.Bucket, bucket, key []byte, v any) error {
 func (s *Store) checkTag(bucket, key, data []byte) error {
 	n := len(data) - macMemberLen
 	if n < 1 || !bytes.Equal(data[n:n+len(macMemberPrefix)], macMemberPrefix) || data[len(data)-2] != '"' || data[len(data)-1] != '}' {
-		return fmt.Errorf("%w: %s record %s has no integrity tag", ErrTampered, bucket, printableKey(key))
+		return fmt.Errorf("%w: %s record %s has no integrity tag", ErrTampered, bucket, keyName(key))
 	}
 	var mac [macLen]byte
 	if _, err := base64.StdEncoding.Decode(mac[:], data[n+len(macMemberPrefix):len(data)-2]); err != nil {
-		return fmt.Errorf("%w: %s record %s has a malformed integrity tag", ErrTampered, bucket, printableKey(key))
+		return fmt.Errorf("%w: %s record %s has a malformed integrity tag", ErrTampered, bucket, keyName(key))
 	}
 	if !hmac.Equal(mac[:], s.recordMAC(bucket, key, data[:n])) {
-		return fmt.Errorf("%w: %s record %s does not match its integrity tag (edited, or moved from another key)", ErrTampered, bucket, printableKey(key))
+		return fmt.Errorf("%w: %s record %s does not match its integrity tag (edited, or moved from another key)", ErrTampered, bucket, keyName(key))
 	}
 	return nil
 }
@@ -149,18 +149,18 @@ func (s *Store) tagValue(bucket, key, value []byte) []byte {
 // its tag (a sub-slice of stored: copy it out of the transaction).
 func (s *Store) checkValue(bucket, key, stored []byte) ([]byte, error) {
 	if len(stored) < macLen {
-		return nil, fmt.Errorf("%w: %s entry %s has no integrity tag", ErrTampered, bucket, printableKey(key))
+		return nil, fmt.Errorf("%w: %s entry %s has no integrity tag", ErrTampered, bucket, keyName(key))
 	}
 	value, mac := stored[:len(stored)-macLen], stored[len(stored)-macLen:]
 	if !hmac.Equal(mac, s.recordMAC(bucket, key, value)) {
-		return nil, fmt.Errorf("%w: %s entry %s does not match its integrity tag (edited or re-pointed)", ErrTampered, bucket, printableKey(key))
+		return nil, fmt.Errorf("%w: %s entry %s does not match its integrity tag (edited or re-pointed)", ErrTampered, bucket, keyName(key))
 	}
 	return value, nil
 }
 
-// printableKey shows ids as they are and binary keys (hashes) as a length,
+// keyName shows ids as they are and binary keys (hashes) as a length,
 // so an error never quotes a keyed hash.
-func printableKey(k []byte) string {
+func keyName(k []byte) string {
 	for _, c := range k {
 		if c < 0x20 || c > 0x7e {
 			return "(" + strconv.Itoa(len(k)) + "-byte key)"
