@@ -202,6 +202,16 @@ func (c Config) Validate() error {
 		if _, err := crypto.ReadMasterKeyFile(c.MasterKeyFile); err != nil {
 			bad("master_key_file (HOTLINE_MASTER_KEY_FILE)", "%v", err)
 		}
+	case c.MasterPassphrase != "":
+		if err := crypto.CheckPassphrase([]byte(c.MasterPassphrase)); err != nil {
+			bad("master passphrase (HOTLINE_MASTER_PASSPHRASE)", "%v", err)
+		}
+	case c.MasterPassphraseFile != "":
+		if p, err := crypto.ReadPassphraseFile(c.MasterPassphraseFile); err != nil {
+			bad("master_passphrase_file (HOTLINE_MASTER_PASSPHRASE_FILE)", "%v", err)
+		} else {
+			clear(p)
+		}
 	case keySources == 0 && !c.Dev:
 		bad("master key", "is required: set HOTLINE_MASTER_KEY (base64 of 32 bytes), HOTLINE_MASTER_KEY_FILE, or HOTLINE_MASTER_PASSPHRASE(_FILE)")
 	}

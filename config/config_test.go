@@ -158,3 +158,45 @@ func TestSenderKey(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateChecksThePassphrase(t *testing.T) {
+	const good = "correct horse battery staple"
+	loose := writeFile(t, "loose", good+"\n")
+	if err := os.Chmod(loose, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		passphrase string
+		file       string
+		wantErr    string // substring; "" means valid
+	}{
+		{"good variable", good, "", ""},
+		{"good file", "", writeFile(t, "good", good+"\n"), ""},
+		{"short variable", "hunter2", "", "master passphrase (HOTLINE_MASTER_PASSPHRASE): the passphrase has 7 characters, it needs at least 16"},
+		{"short file", "", writeFile(t, "short", "hunter2\n"), "master_passphrase_file (HOTLINE_MASTER_PASSPHRASE_FILE): master passphrase file"},
+		{"file readable by others", "", loose, "has mode 0644"},
+		{"missing file", "", filepath.Join(t.TempDir(), "nope"), "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Dev leaves everything else optional, so only the passphrase is judged.
+			cfg := config.Default()
+			cfg.Dev = true
+			cfg.MasterPassphrase, cfg.MasterPassphraseFile = tt.passphrase, tt.file
+			err := cfg.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error repeats the passphrase: %v", err)
+			}
+		})
+	}
+}

@@ -36,7 +36,8 @@ Try it locally with no Twilio account:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	getenv := takeSecretEnv()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, getenv))
 }
 
 // run dispatches a subcommand and returns the process exit code: 0 ok,

@@ -244,17 +244,17 @@ func masterKeySource(cfg config.Config) (store.MasterKeySource, error) {
 		}
 		return store.MasterKeySource{Key: &k}, nil
 	case cfg.MasterPassphrase != "":
-		return store.MasterKeySource{Passphrase: []byte(cfg.MasterPassphrase)}, nil
+		p := []byte(cfg.MasterPassphrase)
+		if err := crypto.CheckPassphrase(p); err != nil {
+			return store.MasterKeySource{}, fmt.Errorf("HOTLINE_MASTER_PASSPHRASE: %w", err)
+		}
+		return store.MasterKeySource{Passphrase: p}, nil
 	case cfg.MasterPassphraseFile != "":
-		b, err := os.ReadFile(cfg.MasterPassphraseFile)
+		p, err := crypto.ReadPassphraseFile(cfg.MasterPassphraseFile)
 		if err != nil {
 			return store.MasterKeySource{}, fmt.Errorf("master_passphrase_file: %w", err)
 		}
-		p := strings.TrimRight(string(b), "\r\n")
-		if p == "" {
-			return store.MasterKeySource{}, fmt.Errorf("master_passphrase_file %s is empty", cfg.MasterPassphraseFile)
-		}
-		return store.MasterKeySource{Passphrase: []byte(p)}, nil
+		return store.MasterKeySource{Passphrase: p}, nil
 	}
 	return store.MasterKeySource{}, errors.New("no master key configured")
 }
