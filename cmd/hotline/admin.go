@@ -87,13 +87,12 @@ type adminCmd struct {
 
 func newAdminCmd(ctx context.Context, name, usage string, stdout, stderr io.Writer, getenv func(string) string) *adminCmd {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	c := &adminCmd{ctx: ctx, name: name, fs: fs, stdout: stdout, stderr: stderr, getenv: getenv}
 	c.data = fs.String("data", "", "data directory (default $HOTLINE_DATA_DIR)")
 	c.config = fs.String("config", "", "TOML configuration file (as for serve)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fmt.Fprintln(stderr, "\nFlags:")
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
 		fs.PrintDefaults()
 	}
 	return c
@@ -104,11 +103,8 @@ func newAdminCmd(ctx context.Context, name, usage string, stdout, stderr io.Writ
 func (c *adminCmd) parse(args []string) ([]string, int, bool) {
 	var pos []string
 	for {
-		if err := c.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0, false
-			}
-			return nil, 2, false
+		if code, ok := parseFlags(c.fs, args, c.stdout, c.stderr); !ok {
+			return nil, code, false
 		}
 		if c.fs.NArg() == 0 {
 			return pos, 0, true

@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=...".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X main.Version=...";
+// empty, 'hotline version' prints what Go recorded (see version.go).
+var Version string
 
 const usage = `hotline — confidential hotline and tip intake
 
@@ -27,7 +29,8 @@ Commands:
   alerts    list alerts and their deliveries (list)
   version   print the version
 
-Run 'hotline <command> --help' for a command's flags.
+Run 'hotline help <command>' or 'hotline <command> --help' for a
+command's flags.
 
 Try it locally with no Twilio account:
   hotline serve --dev
@@ -61,9 +64,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "alerts":
 		return runAlerts(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "hotline %s\n", Version)
-		return 0
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
+		if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+			// "hotline help rota set" is "hotline rota set --help".
+			return run(ctx, append(args[1:len(args):len(args)], "--help"), stdin, stdout, stderr, getenv)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:

@@ -309,21 +309,17 @@ func prepareDev(cfg *config.Config, explicitData bool, log zerolog.Logger, stder
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var flags config.Flags
 	fs.StringVar(&flags.ConfigFile, "config", "", "TOML configuration file")
 	fs.StringVar(&flags.DataDir, "data", "", "data directory (overrides data_dir and HOTLINE_DATA_DIR)")
 	fs.StringVar(&flags.Addr, "addr", "", "listen address host:port (overrides addr and HOTLINE_ADDR)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
+		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hotline serve: unexpected argument %q\n", fs.Arg(0))
