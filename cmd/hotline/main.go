@@ -22,9 +22,11 @@ Commands:
   serve     run the server (Twilio webhooks, health checks)
   stats     print counts of cases and messages as JSON, without decrypting
   triage    show how a text would be triaged (priority, category, language)
-  officers  add, list or remove officers (add|list|remove)
+  officers  manage officers and their logins (add|list|remove|passwd|reset-totp)
   rota      show or change the duty rota (show|set|override|import)
   alerts    list alerts and their deliveries (list)
+  cases     list cases or open one (list|show), audited
+  audit     print or verify the audit log (list|verify)
   version   print the version
 
 Run 'hotline <command> --help' for a command's flags.
@@ -59,6 +61,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRota(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "alerts":
 		return runAlerts(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "cases":
+		return runCases(ctx, args[1:], stdout, stderr, getenv)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "hotline %s\n", Version)
 		return 0
