@@ -106,7 +106,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 	}
 	signed("+994551112233", "Salam, sizin iş saatlarınız nədir?") // P3, older
-	signed(reporter, tip)                                           // P1, newer: still first
+	signed(reporter, tip)                                         // P1, newer: still first
 	cases, err := admin.Cases(ctx, true)
 	if err != nil || len(cases) != 2 || cases[0].Priority != hotline.P1 {
 		t.Fatalf("cases before the browser: %+v %v", cases, err)
