@@ -344,6 +344,12 @@ func (a *Admin) RemoveOfficer(ctx context.Context, name string) error {
 				return err
 			}
 		}
+		if _, err := tx.DeleteSessions(o.ID); err != nil {
+			return err
+		}
+		if err := tx.DeleteAccount(o.ID); err != nil {
+			return err
+		}
 		return tx.RemoveOfficer(o.ID)
 	})
 }
