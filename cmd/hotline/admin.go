@@ -47,6 +47,8 @@ Commands:
   add      register an officer
   list     list officers
   remove   remove an officer (not while they are in the rota)
+  passwd   set an officer's console password
+  reset-totp  make an officer enrol a new TOTP authenticator
 
 Run 'hotline officers <command> -h' for its flags.
 ` + adminCommonHelp
@@ -381,6 +383,10 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fmt.Fprintf(c.stdout, "Removed %s.\n", strings.Join(strings.Fields(*name), " "))
 			return nil
 		})
+	case "passwd":
+		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
+	case "reset-totp":
+		return runOfficersResetTOTP(ctx, args, stdout, stderr, getenv)
 	}
 	fmt.Fprintf(stderr, "hotline officers: unknown command %q\n\n%s", sub, officersUsage)
 	return 2

@@ -24,9 +24,11 @@ Commands:
   serve     run the server (Twilio webhooks, health checks)
   stats     print counts of cases and messages as JSON, without decrypting
   triage    show how a text would be triaged (priority, category, language)
-  officers  add, list or remove officers (add|list|remove)
+  officers  manage officers and their logins (add|list|remove|passwd|reset-totp)
   rota      show or change the duty rota (show|set|override|import)
   alerts    list alerts and their deliveries (list)
+  cases     list cases or open one (list|show), audited
+  audit     print or verify the audit log (list|verify)
   version   print the version
 
 Run 'hotline help <command>' or 'hotline <command> --help' for a
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRota(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "alerts":
 		return runAlerts(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "cases":
+		return runCases(ctx, args[1:], stdout, stderr, getenv)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -36,6 +36,7 @@ Runs the hotline server:
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
   GET  /healthz /readyz     process up / data file writable
   GET  /metrics             Prometheus counts (no identifying data)
+and on --console-addr (default 127.0.0.1:9091) the officer console.
 plus the alert worker (escalation timers, outbox) and the admin socket
 DATA/admin.sock used by 'hotline officers|rota|alerts'.
 
@@ -63,6 +64,8 @@ type Main struct {
 	PollInterval time.Duration
 	// Stdout receives the dev outbox (zero: os.Stdout).
 	Stdout io.Writer
+	// ConsoleAddr is where the officer console listens ("" : no console).
+	ConsoleAddr string
 
 	store       *store.Store
 	dispatcher  *dispatch.Dispatcher
@@ -72,6 +75,10 @@ type Main struct {
 	done        chan error
 	stopWorker  context.CancelFunc
 	workerDone  chan struct{}
+
+	// consoleListener and consoleServer serve the officer console.
+	consoleListener net.Listener
+	consoleServer   *http.Server
 }
 
 // Dispatcher gives tests the alert dispatcher.
@@ -189,6 +196,14 @@ func (m *Main) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	go m.adminServer.Serve(adminLn)
+	if m.ConsoleAddr != "" {
+		if err := m.startConsole(loc); err != nil {
+			m.adminServer.Close()
+			ln.Close()
+			st.Close()
+			return err
+		}
+	}
 
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(ln) }()
@@ -217,6 +232,11 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
+	}
+	if m.consoleServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, m.consoleServer.Shutdown(ctx))
 	}
 	if m.adminServer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -314,6 +334,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&flags.DataDir, "data", "", "data directory (overrides data_dir and HOTLINE_DATA_DIR)")
 	fs.StringVar(&flags.Addr, "addr", "", "listen address host:port (overrides addr and HOTLINE_ADDR)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
+	consoleAddr := fs.String("console-addr", defaultConsoleAddr, "officer console listen address (loopback or private; \"\" turns it off)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -351,7 +372,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	m := &Main{Config: cfg, Logger: log}
+	m := &Main{Config: cfg, Logger: log, ConsoleAddr: *consoleAddr}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
 		return 1
