@@ -120,6 +120,10 @@ func (s *Store) migrateRecords(resuming bool) (int, error) {
 		{bucketSettings, tagOpaque(s, bucketSettings, resuming)},
 		{bucketReporters, tagOpaque(s, bucketReporters, resuming)},
 		{bucketOfficerIndex, tagOpaque(s, bucketOfficerIndex, resuming)},
+		{bucketAccounts, tagRecord[accountRecord](s, bucketAccounts, resuming)},
+		{bucketSessions, tagRecord[Session](s, bucketSessions, resuming)},
+		{bucketCaseWork, tagRecord[workRecord](s, bucketCaseWork, resuming)},
+		{bucketCaseNotes, tagRecord[noteRecord](s, bucketCaseNotes, resuming)},
 	} {
 		n, err := s.rewriteBucket(step.bucket, step.rewrite)
 		total += n

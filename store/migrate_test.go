@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,14 @@ const v1Key = "aG90bGluZSB2MSBmaXh0dXJlIGtleSAtIHRlc3QgMDE="
 // copyV1 copies the schema 1 data file into a fresh directory.
 func copyV1(t *testing.T) (string, crypto.MasterKey) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "v1", store.FileName))
+	return copyFixture(t, "v1")
+}
+
+// copyFixture copies testdata/NAME/hotline.db (written with v1Key) into a
+// fresh directory.
+func copyFixture(t *testing.T, name string) (string, crypto.MasterKey) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name, store.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,4 +267,65 @@ func TestMigrationResumesAndRefusesALoweredVersion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The console's records (accounts, sessions, workflow, notes, replies) of
+// a schema 1 file are migrated too: they open, and they are tagged.
+func TestSchema1ConsoleRecordsAreMigrated(t *testing.T) {
+	dir, key := copyFixture(t, "v1console")
+	s, _, err := openLogged(t, dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := s.ListCases()
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("cases: %d %v", len(cases), err)
+	}
+	id := cases[0].ID
+	msgs, err := s.CaseMessages(id)
+	if err != nil || len(msgs) != 2 || msgs[1].Direction != hotline.Outbound || msgs[1].Body != "Biz sizə kömək edəcəyik. Təhlükəsizsinizmi?" {
+		t.Fatalf("messages after migration: %+v %v", msgs, err)
+	}
+	err = s.View(func(tx *store.Tx) error {
+		if body, err := tx.MessageBody(msgs[1].ID); err != nil || !strings.HasPrefix(body, "Biz sizə") {
+			t.Errorf("reply body for the outbox: %v", err)
+		}
+		o, ok, err := tx.OfficerByName("Leyla Aliyeva")
+		if err != nil || !ok {
+			return fmt.Errorf("officer: %v %v", ok, err)
+		}
+		if a, ok, err := tx.Account(o.ID); err != nil || !ok || a.TOTPSecret != "JBSWY3DPEHPK3PXP" {
+			t.Errorf("account: %v %v", ok, err)
+		}
+		if sess, ok, err := tx.Session("fixture-session"); err != nil || !ok || sess.Stage != store.StageFull || sess.OfficerID != o.ID {
+			t.Errorf("session: %+v %v %v", sess, ok, err)
+		}
+		if w, err := tx.CaseWork(id); err != nil || w.State != hotline.WorkInProgress {
+			t.Errorf("workflow: %+v %v", w, err)
+		}
+		if notes, err := tx.Notes(id); err != nil || len(notes) != 1 || notes[0].Text != "Zəng etdim, cavab vermədi" {
+			t.Errorf("notes: %+v %v", notes, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := verify(t, s); len(problems) != 0 {
+		t.Fatalf("VerifyRecords after migration: %v", problems)
+	}
+	s.Close()
+	// Tagged now: an edited session no longer passes.
+	editRaw(t, dir, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("sessions"))
+		k, v := b.Cursor().First()
+		return b.Put(append([]byte(nil), k...), []byte(strings.Replace(string(v), `"stage":"full"`, `"stage":"password"`, 1)))
+	})
+	s, _, err = openLogged(t, dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(func(tx *store.Tx) error { _, _, err := tx.Session("fixture-session"); return err })
+	wantTampered(t, "edited session", err)
 }

@@ -26,6 +26,10 @@ type tamperFixture struct {
 	alert  hotline.Alert
 	jobs   []hotline.Job
 	office hotline.Officer
+	// reply is an officer's reply in case A; session is the officer's
+	// console login, half way (password given, TOTP code due).
+	reply   string
+	session string
 }
 
 const (
@@ -65,7 +69,21 @@ func newTamperFixture(t *testing.T) tamperFixture {
 			}
 			f.jobs = append(f.jobs, j)
 		}
-		return nil
+		if err := tx.PutAccount(store.Account{OfficerID: o.ID, PasswordHash: "$argon2id$fake", TOTPSecret: "JBSWY3DPEHPK3PXP"}); err != nil {
+			return err
+		}
+		f.session = "session-cookie-value"
+		if err := tx.PutSession(store.Session{ID: f.session, OfficerID: o.ID, Stage: store.StagePassword}); err != nil {
+			return err
+		}
+		if err := tx.SetCaseState(f.a.Case.ID, hotline.WorkInProgress, o.ID, ""); err != nil {
+			return err
+		}
+		if _, err := tx.AddNote(f.a.Case.ID, o.ID, "called back, no answer"); err != nil {
+			return err
+		}
+		f.reply, err = tx.AddReply(f.a.Case.ID, "Biz sizə kömək edəcəyik")
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +269,61 @@ func TestMetadataCannotBeMovedWithoutAKey(t *testing.T) {
 				_, _, err := s.IsOfficerPhone("+994501110001")
 				wantTampered(t, "officer number", err)
 			}},
+		{"officer's reply moved to another case",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				cases := tx.Bucket([]byte("cases"))
+				if err := cases.Delete([]byte(f.a.Case.ID + "/" + f.reply)); err != nil {
+					return err
+				}
+				return cases.Put([]byte(f.b.Case.ID+"/"+f.reply), nil)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				_, err := s.CaseMessages(f.b.Case.ID)
+				wantTampered(t, "case B's messages", err, f.reply, "written for case "+f.a.Case.ID)
+				err = s.View(func(tx *store.Tx) error { _, err := tx.MessageBody(f.reply); return err })
+				wantTampered(t, "the reply's body for the outbox", err, f.reply)
+			}},
+		{"console login raised past its TOTP code",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				b := tx.Bucket([]byte("sessions"))
+				return b.ForEach(func(k, v []byte) error {
+					return b.Put(append([]byte(nil), k...), bytes.Replace(v, []byte(`"stage":"password"`), []byte(`"stage":"full"`), 1))
+				})
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, _, err := tx.Session(f.session); return err })
+				wantTampered(t, "session", err)
+			}},
+		{"TOTP enrolment undone",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "accounts", f.office.ID, `"totp_enrolled":true`, `"totp_enrolled":false`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, _, err := tx.Account(f.office.ID); return err })
+				wantTampered(t, "account", err, f.office.ID)
+			}},
+		{"case workflow moved back to new",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				return replaceIn(tx, "case_work", f.a.Case.ID, `"state":"in_progress"`, `"state":"new"`)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.CaseWork(f.a.Case.ID); return err })
+				wantTampered(t, "case work", err, f.a.Case.ID)
+			}},
+		{"note moved to another case",
+			func(tx *bolt.Tx, f tamperFixture) error {
+				b := tx.Bucket([]byte("case_notes"))
+				k, v := b.Cursor().First()
+				k, v = append([]byte(nil), k...), append([]byte(nil), v...)
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				return b.Put([]byte(f.b.Case.ID+string(k[len(f.a.Case.ID):])), v)
+			},
+			func(t *testing.T, s *store.Store, f tamperFixture) {
+				err := s.View(func(tx *store.Tx) error { _, err := tx.Notes(f.b.Case.ID); return err })
+				wantTampered(t, "case B's notes", err)
+			}},
 		{"rota edited",
 			func(tx *bolt.Tx, f tamperFixture) error {
 				return replaceIn(tx, "settings", "rota", `Asia/Baku`, `Asia/Dubai`)
@@ -266,7 +339,7 @@ func TestMetadataCannotBeMovedWithoutAKey(t *testing.T) {
 			// Untouched, everything opens: the check below can only fail
 			// because of the edit.
 			s := MustOpen(t, f.dir, f.key, nil)
-			if msgs, err := s.CaseMessages(f.a.Case.ID); err != nil || len(msgs) != 1 || msgs[0].Body != "Bizi zirzəmidə saxlayırlar" {
+			if msgs, err := s.CaseMessages(f.a.Case.ID); err != nil || len(msgs) != 2 || msgs[0].Body != "Bizi zirzəmidə saxlayırlar" {
 				t.Fatalf("before the edit: %d messages, %v", len(msgs), err)
 			}
 			if _, err := s.ListCases(); err != nil {

@@ -49,6 +49,10 @@ func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err e
 		{bucketCaseAlerts, v.caseAlert},
 		{bucketJobs, v.job},
 		{bucketAlertPending, v.pending},
+		{bucketAccounts, v.account},
+		{bucketSessions, v.session},
+		{bucketCaseWork, v.caseWork},
+		{bucketCaseNotes, v.note},
 	} {
 		b := tx.Bucket(step.bucket)
 		if b == nil {
@@ -226,4 +230,41 @@ func (v verifier) job(k, val []byte) error {
 
 func (v verifier) pending(k, val []byte) error {
 	return v.s.checkTag(bucketAlertPending, k, val)
+}
+
+func (v verifier) account(k, val []byte) error {
+	var rec accountRecord
+	if err := v.s.getTagged(v.tx.Bucket(bucketAccounts), bucketAccounts, k, &rec); err != nil {
+		return err
+	}
+	if rec.OfficerID != string(k) {
+		return fmt.Errorf("%w: the account record names officer %s", ErrTampered, rec.OfficerID)
+	}
+	var sec accountSecret
+	return v.s.open(bucketAccounts, rec.OfficerID, rec.Sealed, &sec)
+}
+
+func (v verifier) session(k, val []byte) error {
+	return v.s.checkTag(bucketSessions, k, val)
+}
+
+func (v verifier) caseWork(k, val []byte) error {
+	var rec workRecord
+	if err := v.s.getTagged(v.tx.Bucket(bucketCaseWork), bucketCaseWork, k, &rec); err != nil {
+		return err
+	}
+	if rec.Sealed == nil {
+		return nil
+	}
+	var sec workSecret
+	return v.s.open(bucketCaseWork, string(k), rec.Sealed, &sec)
+}
+
+func (v verifier) note(k, val []byte) error {
+	var rec noteRecord
+	if err := v.s.getTagged(v.tx.Bucket(bucketCaseNotes), bucketCaseNotes, k, &rec); err != nil {
+		return err
+	}
+	var sec noteSecret
+	return v.s.open(bucketCaseNotes, string(k), rec.Sealed, &sec)
 }
