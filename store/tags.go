@@ -21,8 +21,9 @@ import (
 // them without a key. Three mechanisms cover them:
 //
 //   - Records that change over time (cases, alerts, outbox jobs, officers,
-//     settings, pending alerts) end in a tag: HMAC-SHA256 under the
-//     keyring's index key of the bucket, the record's key and its JSON,
+//     settings, pending alerts, console accounts, sessions, case workflow,
+//     notes) end in a tag: HMAC-SHA256 under the keyring's index key
+//     (crypto.Keyring.Tag) of the bucket, the record's key and its JSON,
 //     truncated to 128 bits. The tag is appended as a last "mac" member so
 //     readers without a key (stats) still parse the record as before.
 //   - A message never changes, so its case and its metadata are bound into
@@ -57,8 +58,8 @@ var (
 )
 
 // bindKey joins parts into one string with a length before each, so no two
-// lists of parts give the same string. It names what a tag or a sealed
-// body is bound to.
+// lists of parts give the same string. It names what a sealed message body
+// is bound to.
 func bindKey(parts ...string) string {
 	var b []byte
 	for _, p := range parts {
