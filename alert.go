@@ -123,6 +123,19 @@ type Job struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 	// FirstTryAt is when the first try started (the reconciliation window).
 	FirstTryAt time.Time `json:"first_try_at,omitzero"`
+
+	// SharedCall, on a call job, is the call job whose call announces this
+	// job's alert too: an officer gets one alert call at a time, which
+	// names every open alert paged to them. Riders are the reverse: the
+	// jobs a call job's call carries, settled with it.
+	SharedCall string   `json:"shared_call,omitempty"`
+	Riders     []string `json:"riders,omitempty"`
+	// Announced are the alerts the call's prompt named; a keypress
+	// acknowledges exactly these.
+	Announced []string `json:"announced,omitempty"`
+	// Pressed is set when the officer pressed the acknowledgement key on
+	// this call: a call that ends without it was not answered (voicemail).
+	Pressed bool `json:"pressed,omitempty"`
 }
 
 // Terminal reports whether the job will not change any more but for

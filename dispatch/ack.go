@@ -20,6 +20,9 @@ type AckResult struct {
 	Changed bool
 	// ByName is who acknowledged first (opened from the sealed officer).
 	ByName string
+	// Count is how many alerts changed: one, or for a keypress on a call
+	// that named several alerts, all it acknowledged.
+	Count int
 }
 
 // Acknowledge records that officerID has the alert (via "sms", "call" or
@@ -38,43 +41,53 @@ func (d *Dispatcher) CloseAlert(ctx context.Context, alertID, officerID, via str
 func (d *Dispatcher) settle(ctx context.Context, alertID, officerID, via string, to hotline.AlertState) (AckResult, error) {
 	var res AckResult
 	err := d.st.Update(ctx, func(tx *store.Tx) error {
-		res = AckResult{}
-		a, err := tx.Alert(alertID)
-		if err != nil {
-			return err
-		}
-		o, err := tx.Officer(officerID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case a.State == hotline.AlertOpen:
-			a.AckedBy, a.AckedAt, a.AckedVia = officerID, tx.Now(), via
-		case a.State == hotline.AlertAcknowledged && to == hotline.AlertClosed:
-		default:
-			res.Alert = a
-			if a.AckedBy != "" {
-				if by, err := tx.Officer(a.AckedBy); err == nil {
-					res.ByName = by.Name
-				}
-			}
-			return nil
-		}
-		a.State = to
-		if err := tx.PutAlert(&a); err != nil {
-			return err
-		}
-		if err := cancelPending(tx, a.ID); err != nil {
-			return err
-		}
-		res = AckResult{Alert: a, Changed: true, ByName: o.Name}
-		return nil
+		var err error
+		res, err = d.settleTx(tx, alertID, officerID, via, to)
+		return err
 	})
 	if err == nil && res.Changed {
-		d.log.Info().Str("alert", res.Alert.ID).Int("number", res.Alert.Number).Str("officer", officerID).
-			Str("via", via).Str("state", string(res.Alert.State)).Msg("alert settled")
+		d.logSettled(res.Alert, via)
 	}
 	return res, err
+}
+
+func (d *Dispatcher) logSettled(a hotline.Alert, via string) {
+	d.log.Info().Str("alert", a.ID).Int("number", a.Number).Str("officer", a.AckedBy).
+		Str("via", via).Str("state", string(a.State)).Msg("alert settled")
+}
+
+// settleTx acknowledges or closes an alert inside tx: the timer goes and
+// pending jobs are cancelled in the same transaction.
+func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to hotline.AlertState) (AckResult, error) {
+	a, err := tx.Alert(alertID)
+	if err != nil {
+		return AckResult{}, err
+	}
+	o, err := tx.Officer(officerID)
+	if err != nil {
+		return AckResult{}, err
+	}
+	switch {
+	case a.State == hotline.AlertOpen:
+		a.AckedBy, a.AckedAt, a.AckedVia = officerID, tx.Now(), via
+	case a.State == hotline.AlertAcknowledged && to == hotline.AlertClosed:
+	default:
+		res := AckResult{Alert: a}
+		if a.AckedBy != "" {
+			if by, err := tx.Officer(a.AckedBy); err == nil {
+				res.ByName = by.Name
+			}
+		}
+		return res, nil
+	}
+	a.State = to
+	if err := tx.PutAlert(&a); err != nil {
+		return AckResult{}, err
+	}
+	if err := d.cancelPending(tx, a.ID); err != nil {
+		return AckResult{}, err
+	}
+	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
 }
 
 var (
@@ -196,52 +209,4 @@ func (d *Dispatcher) help(officerID, prefix string) string {
 	}
 	d.helpReplies[officerID] = append(recent, now)
 	return prefix + helpText
-}
-
-// CallPrompt is what the alert call says, looked up by the job that placed it.
-type CallPrompt struct {
-	AlertNumber int
-	CaseCode    string
-	Priority    hotline.Priority
-	// Open is false when the alert no longer needs acknowledging.
-	Open bool
-}
-
-// CallPrompt returns the alert a call job is about.
-func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
-	var p CallPrompt
-	err := d.st.View(func(tx *store.Tx) error {
-		j, err := tx.Job(jobID)
-		if err != nil {
-			return err
-		}
-		if j.Kind != hotline.JobAlertCall {
-			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")
-		}
-		a, err := tx.Alert(j.AlertID)
-		if err != nil {
-			return err
-		}
-		p = CallPrompt{AlertNumber: a.Number, CaseCode: a.CaseCode, Priority: a.Priority, Open: a.State == hotline.AlertOpen}
-		return nil
-	})
-	return p, err
-}
-
-// AcknowledgeByCall acknowledges the alert a call job is about, as the
-// officer the call went to.
-func (d *Dispatcher) AcknowledgeByCall(ctx context.Context, jobID string) (AckResult, error) {
-	var j hotline.Job
-	err := d.st.View(func(tx *store.Tx) error {
-		var err error
-		j, err = tx.Job(jobID)
-		return err
-	})
-	if err != nil {
-		return AckResult{}, err
-	}
-	if j.Kind != hotline.JobAlertCall {
-		return AckResult{}, hotline.Errorf(hotline.ENOTFOUND, "not a call job")
-	}
-	return d.Acknowledge(ctx, j.AlertID, j.OfficerID, "call")
 }

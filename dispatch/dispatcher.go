@@ -34,8 +34,12 @@ type Sender interface {
 // listing recent messages and calls). Without it such a job is left
 // "uncertain" and never resent.
 type Reconciler interface {
-	FindMessage(ctx context.Context, to, body string, since time.Time) (sid string, found bool, err error)
-	FindCall(ctx context.Context, to string, since time.Time) (sid string, found bool, err error)
+	// FindMessage finds a message to to with exactly body created since
+	// about since, whose SID skip does not refuse.
+	FindMessage(ctx context.Context, to, body string, since time.Time, skip func(sid string) bool) (sid string, found bool, err error)
+	// FindCall finds a call to to created since about since, whose SID
+	// skip does not refuse.
+	FindCall(ctx context.Context, to string, since time.Time, skip func(sid string) bool) (sid string, found bool, err error)
 }
 
 // Config wires a Dispatcher.
@@ -224,7 +228,7 @@ func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 		if err := tx.PutAlert(&old); err != nil {
 			return err
 		}
-		if err := cancelPending(tx, old.ID); err != nil {
+		if err := d.cancelPending(tx, old.ID); err != nil {
 			return err
 		}
 	}
@@ -406,7 +410,9 @@ func SaveRota(tx *store.Tx, r Rota) error {
 	return tx.PutSetting(rotaSetting, raw)
 }
 
-func cancelPending(tx *store.Tx, alertID string) error {
+// cancelPending cancels the alert's queued jobs; a cancelled call that
+// others were riding on sends them back to the queue.
+func (d *Dispatcher) cancelPending(tx *store.Tx, alertID string) error {
 	jobs, err := tx.Jobs(alertID)
 	if err != nil {
 		return err
@@ -415,6 +421,9 @@ func cancelPending(tx *store.Tx, alertID string) error {
 		if jobs[i].State == hotline.JobPending {
 			jobs[i].State = hotline.JobCancelled
 			if err := tx.PutJob(&jobs[i]); err != nil {
+				return err
+			}
+			if err := d.settleRiders(tx, jobs[i]); err != nil {
 				return err
 			}
 		}

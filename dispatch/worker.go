@@ -58,7 +58,10 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if a.State != hotline.AlertOpen {
 			j.State = hotline.JobCancelled
 			job = j
-			return tx.PutJob(&j)
+			if err := tx.PutJob(&j); err != nil {
+				return err
+			}
+			return d.settleRiders(tx, j)
 		}
 		o, err := tx.Officer(j.OfficerID)
 		if err != nil {
@@ -67,7 +70,23 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 			if err := tx.PutJob(&j); err != nil {
 				return err
 			}
+			if err := d.settleRiders(tx, j); err != nil {
+				return err
+			}
 			return d.deliveryFailed(tx, j)
+		}
+		if j.Kind == hotline.JobAlertCall {
+			carrier, busy, err := carrierFor(tx, j.OfficerID, j.ID, tx.Now())
+			if err != nil {
+				return err
+			}
+			if busy {
+				job = j
+				return rideOn(tx, &carrier, &j)
+			}
+			if err := tx.PutSetting(callSetting(j.OfficerID), []byte(j.ID)); err != nil {
+				return err
+			}
 		}
 		j.State = hotline.JobSending
 		j.Tries++
@@ -86,12 +105,14 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	sid, found := "", false
 	rec, canCheck := d.cfg.Sender.(Reconciler)
 	if job.Unconfirmed && canCheck {
-		// An earlier try got no answer: ask Twilio before sending again.
+		// An earlier try got no answer: ask Twilio before sending again,
+		// never adopting a message or call another job already owns.
 		since := job.FirstTryAt.Add(-time.Minute)
+		skip := func(sid string) bool { return d.ownedByOther(sid, job.ID) }
 		if job.Kind == hotline.JobAlertCall {
-			sid, found, err = rec.FindCall(sendCtx, to, since)
+			sid, found, err = rec.FindCall(sendCtx, to, since, skip)
 		} else {
-			sid, found, err = rec.FindMessage(sendCtx, to, AlertText(alert), since)
+			sid, found, err = rec.FindMessage(sendCtx, to, AlertText(alert), since, skip)
 		}
 		if found {
 			d.log.Info().Str("job", job.ID).Msg("earlier try had reached Twilio; not resending")
@@ -151,10 +172,26 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 			return err
 		}
 		if j.State == hotline.JobDead || j.State == hotline.JobUncertain {
+			if err := d.settleRiders(tx, j); err != nil {
+				return err
+			}
 			return d.deliveryFailed(tx, j)
 		}
 		return nil
 	})
+}
+
+// ownedByOther reports whether a Twilio SID is recorded for a job other
+// than jobID (an error counts as owned: better a second alert than a
+// stolen one).
+func (d *Dispatcher) ownedByOther(sid, jobID string) bool {
+	owned := true
+	d.st.View(func(tx *store.Tx) error {
+		j, found, err := tx.JobBySID(sid)
+		owned = err != nil || (found && j.ID != jobID)
+		return nil
+	})
+	return owned
 }
 
 // mayHaveBeenSent reports whether a failed request could still have
