@@ -144,3 +144,53 @@ func TestOneCallAtATimePerOfficer(t *testing.T) {
 		}
 	}
 }
+
+// TestVoicemailIsNotAnAnswer: a call a mailbox answers, or one that ends
+// without the keypress, moves the alert to its next step at once.
+func TestVoicemailIsNotAnAnswer(t *testing.T) {
+	for _, answeredBy := range []string{"machine_start", "machine_end_beep", "human"} {
+		t.Run(answeredBy, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.sms(reporter, p1Tip)
+			h.runDue()
+			c := h.callsTo(leylaPhone)[0]
+			if c.Timeout != "18" || c.MachineDetection != "Enable" || c.FallbackURL != c.URL {
+				t.Fatalf("call rings %qs, machine detection %q, fallback %q; want 18, Enable, the TwiML URL", c.Timeout, c.MachineDetection, c.FallbackURL)
+			}
+			if m := h.twilio.Messages()[0]; m.ValidityPeriod == "" {
+				t.Fatal("alert SMS has no ValidityPeriod")
+			}
+			code, doc := h.post(pathOf(t, c.URL), url.Values{"CallSid": {c.SID}, "CallStatus": {"in-progress"}, "AnsweredBy": {answeredBy}})
+			machine := answeredBy != "human"
+			if code != 200 || strings.Contains(doc, "<Gather") == machine {
+				t.Fatalf("TwiML for a call answered by %s: %d %s", answeredBy, code, doc)
+			}
+			h.callStatus(t, c, "completed")
+			h.runDue() // no clock change
+			h.wantSent("after an unanswered call", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})
+			if a := h.onlyAlert(); a.State != hotline.AlertOpen || a.Step != 2 {
+				t.Fatalf("alert after voicemail: state %s step %d, want open at step 2", a.State, a.Step)
+			}
+		})
+	}
+}
+
+// TestEveryDocumentedStatusIsAccepted: every message and call status Twilio
+// documents is taken, partially_delivered included.
+func TestEveryDocumentedStatusIsAccepted(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sms(reporter, p1Tip)
+	h.runDue()
+	m := h.twilio.Messages()[0]
+	for _, st := range []string{"accepted", "scheduled", "queued", "sending", "sent", "partially_delivered", "delivered", "read", "undelivered", "failed", "canceled", "receiving", "received"} {
+		if code, body := h.post(pathOf(t, m.StatusCallback), url.Values{"MessageSid": {m.SID}, "MessageStatus": {st}}); code != http.StatusNoContent {
+			t.Errorf("message status %s: %d %q", st, code, body)
+		}
+	}
+	c := h.callsTo(leylaPhone)[0]
+	for _, st := range []string{"queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"} {
+		if code := h.callStatus(t, c, st); code != http.StatusNoContent {
+			t.Errorf("call status %s: %d", st, code)
+		}
+	}
+}
