@@ -76,6 +76,9 @@ type JobKind string
 const (
 	JobAlertSMS  JobKind = "alert_sms"
 	JobAlertCall JobKind = "alert_call"
+	// JobNoticeSMS tells an officer who was paged that the alert was
+	// acknowledged or closed, and by whom. It never escalates.
+	JobNoticeSMS JobKind = "notice_sms"
 )
 
 // JobState is where an outbox job is.
@@ -136,6 +139,11 @@ type Job struct {
 	// Pressed is set when the officer pressed the acknowledgement key on
 	// this call: a call that ends without it was not answered (voicemail).
 	Pressed bool `json:"pressed,omitempty"`
+
+	// Event and By are what a notice reports: the alert's new state and
+	// the id of the officer who changed it.
+	Event AlertState `json:"event,omitempty"`
+	By    string     `json:"by,omitempty"`
 }
 
 // Terminal reports whether the job will not change any more but for

@@ -22,8 +22,13 @@ import (
 func callSetting(officerID string) string { return "alert-call/" + officerID }
 
 // maxCallTime bounds how long a placed call counts as in flight when its
-// final status never arrives: longer than ringing, detection and prompt.
-const maxCallTime = 10 * time.Minute
+// final status never arrives: longer than ringing (18 s), machine
+// detection and the prompt said twice.
+const maxCallTime = 3 * time.Minute
+
+// riderRecheck is how often a call job waiting on another call looks
+// again: if that call's outcome never comes, the job rings on its own.
+const riderRecheck = 20 * time.Second
 
 // carrierFor returns the call job whose call to officerID is in flight at
 // now (being placed, placed with its answer lost, or ringing or
@@ -51,12 +56,17 @@ func carrierFor(tx *store.Tx, officerID, self string, now time.Time) (hotline.Jo
 	return j, true, nil
 }
 
-// rideOn makes job j ride on carrier's call.
+// rideOn makes job j wait on carrier's call, which names j's alert too.
+// It stays queued (looking again every riderRecheck) so that a call whose
+// outcome never arrives cannot hold it for ever.
 func rideOn(tx *store.Tx, carrier, j *hotline.Job) error {
-	j.State, j.SharedCall, j.Unconfirmed, j.LastError = hotline.JobSent, carrier.ID, false, ""
-	carrier.Riders = append(carrier.Riders, j.ID)
-	if err := tx.PutJob(carrier); err != nil {
-		return err
+	j.State, j.NextTryAt = hotline.JobPending, tx.Now().Add(riderRecheck)
+	if j.SharedCall != carrier.ID {
+		j.SharedCall = carrier.ID
+		carrier.Riders = append(carrier.Riders, j.ID)
+		if err := tx.PutJob(carrier); err != nil {
+			return err
+		}
 	}
 	return tx.PutJob(j)
 }
@@ -72,7 +82,7 @@ func (d *Dispatcher) settleRiders(tx *store.Tx, carrier hotline.Job) error {
 		if err != nil {
 			return err
 		}
-		if r.SharedCall != carrier.ID || r.State != hotline.JobSent {
+		if r.SharedCall != carrier.ID || r.State != hotline.JobPending {
 			continue
 		}
 		switch carrier.State {
@@ -81,7 +91,7 @@ func (d *Dispatcher) settleRiders(tx *store.Tx, carrier hotline.Job) error {
 		case hotline.JobFailed:
 			r.State, r.Delivery, r.ErrorCode, r.LastError = hotline.JobFailed, carrier.Delivery, carrier.ErrorCode, carrier.LastError
 		default:
-			r.State, r.SharedCall, r.NextTryAt = hotline.JobPending, "", tx.Now()
+			r.SharedCall, r.NextTryAt = "", tx.Now()
 		}
 		if err := tx.PutJob(&r); err != nil {
 			return err

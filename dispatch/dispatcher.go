@@ -65,7 +65,8 @@ type Dispatcher struct {
 	wake chan struct{}
 
 	mu          sync.Mutex
-	helpReplies map[string][]time.Time // officer id → recent help replies
+	helpReplies map[string][]time.Time  // officer id → recent help replies
+	closes      map[string]pendingClose // officer id → P1 close awaiting YES
 }
 
 // rotaSetting is where the rota lives in the store (ids and times only).
@@ -93,6 +94,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		cfg: cfg, st: cfg.Store, wake: make(chan struct{}, 1),
 		log:         cfg.Logger.With().Str("component", "dispatch").Logger(),
 		helpReplies: map[string][]time.Time{},
+		closes:      map[string]pendingClose{},
 	}, nil
 }
 
