@@ -398,8 +398,8 @@ func TestTimeoutIsReconciledNotDoubled(t *testing.T) {
 	h.wantSent("after a timeout", map[string]int{leylaPhone: 1}, map[string]int{leylaPhone: 1})
 }
 
-func TestDeadLetterAfterMaxTries(t *testing.T) {
-	h := newHarness(t, func(e *config.Escalation) { e.MaxTries = 3 })
+func TestPermanentErrorDeadLettersAtOnce(t *testing.T) {
+	h := newHarness(t, nil)
 	h.twilio.FailNext(1000, 400, 21211) // permanent: invalid number
 	h.sms(reporter, p1Tip)
 	h.runDue()
@@ -422,17 +422,6 @@ func TestDeadLetterAfterMaxTries(t *testing.T) {
 		t.Fatalf("a dead letter should move the alert on at once; step %d", a.Step)
 	}
 
-	h2 := newHarness(t, func(e *config.Escalation) { e.MaxTries = 3 })
-	h2.twilio.SetDown(true)
-	h2.sms(reporter, p1Tip)
-	for range 10 {
-		h2.runDue()
-		h2.clock.Add(30 * time.Second)
-	}
-	h2.st.View(func(tx *store.Tx) error { jobs, _ = tx.Jobs(""); return nil })
-	if j := firstStep(jobs); j.State != hotline.JobDead || j.Tries != 3 || !strings.Contains(j.LastError, "503") {
-		t.Fatalf("after max tries: %+v", j)
-	}
 }
 
 func TestOfficerTextsAreCommandsAndReporterCodesAreTips(t *testing.T) {

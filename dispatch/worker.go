@@ -145,6 +145,12 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 			err = fmt.Errorf("unknown job kind %q", job.Kind)
 		}
 	}
+	switch {
+	case err == nil:
+		d.health.twilioOK()
+	case twilioapi.IsRetryable(err) && !errors.Is(err, context.Canceled):
+		d.health.twilioFailed(d.st.Now(), err.Error())
+	}
 	// Record the outcome even if ctx ended: the attempt happened.
 	recordCtx := context.WithoutCancel(ctx)
 	return d.st.Update(recordCtx, func(tx *store.Tx) error {
@@ -184,7 +190,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		case unsure && !canCheck:
 			j.State = hotline.JobUncertain
 			d.log.Warn().Str("job", j.ID).Str("error", err.Error()).Msg("no answer from Twilio: the alert may have gone out; not resending")
-		case twilioapi.IsRetryable(err) && j.Tries < d.cfg.Escalation.MaxTries:
+		case twilioapi.IsRetryable(err):
+			// Retried for as long as the alert is open; the step timers
+			// move the escalation on meanwhile.
 			j.State = hotline.JobPending
 			j.NextTryAt = tx.Now().Add(backoff(j.Tries))
 			d.log.Warn().Str("job", j.ID).Int("tries", j.Tries).Str("error", err.Error()).Msg("outbox send failed; will retry")
