@@ -94,6 +94,30 @@ func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to h
 	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
 }
 
+// Escalate runs an open alert's next step now instead of at its time.
+// via says who asked, for the log.
+func (d *Dispatcher) Escalate(ctx context.Context, alertID, via string) (hotline.Alert, error) {
+	var a hotline.Alert
+	err := d.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if a, err = tx.Alert(alertID); err != nil {
+			return err
+		}
+		if a.State != hotline.AlertOpen {
+			return hotline.Errorf(hotline.ECONFLICT, "alert %d is %s; only an open alert escalates", a.Number, a.State)
+		}
+		if err := d.advance(tx, &a, tx.Now(), true); err != nil {
+			return err
+		}
+		return tx.PutAlert(&a)
+	})
+	if err == nil {
+		d.log.Warn().Str("alert", a.ID).Int("number", a.Number).Int("step", a.Step).Str("via", via).Msg("alert escalated by hand")
+		d.Wake()
+	}
+	return a, err
+}
+
 // Reopen puts an acknowledged or closed alert back to open and starts its
 // escalation again from the first step, as if it had just come in. via
 // says who asked ("cli", "console") for the log. A case with another open
