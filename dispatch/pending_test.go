@@ -86,18 +86,6 @@ func (h *harness) pending(caseID string) (store.PendingAlert, bool) {
 	return p, ok
 }
 
-func (h *harness) alerts() []hotline.Alert {
-	h.t.Helper()
-	var alerts []hotline.Alert
-	if err := h.st.View(func(tx *store.Tx) error {
-		var err error
-		alerts, err = tx.Alerts()
-		return err
-	}); err != nil {
-		h.t.Fatal(err)
-	}
-	return alerts
-}
 
 // An alert path that fails (a rota that does not load, an officer record
 // that does not open) costs the tip nothing: through the real webhook the
