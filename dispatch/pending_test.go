@@ -86,7 +86,6 @@ func (h *harness) pending(caseID string) (store.PendingAlert, bool) {
 	return p, ok
 }
 
-
 // An alert path that fails (a rota that does not load, an officer record
 // that does not open) costs the tip nothing: through the real webhook the
 // tip is answered 200 and stored, the failure is logged and marked in the
