@@ -157,7 +157,17 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Warn().Str("problem", w).Msg("alert coverage")
 		}
 	}
-	verifier := intake.NewVerifier(cfg.PublicURL, cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken)
+	verifier, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL:  cfg.PublicURL,
+		AuthTokens: []string{cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken},
+		AccountSID: cfg.WebhookAccountSID(),
+		Numbers:    cfg.WebhookNumbers(),
+		Now:        m.Now,
+	})
+	if err != nil {
+		st.Close()
+		return err
+	}
 	sms := intake.NewSMSHandler(intake.SMSConfig{
 		Verifier:   verifier,
 		Store:      st,
@@ -177,7 +187,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{
-		Handler:           newRouter(m.Logger, st, sms, alerts),
+		Handler:           newRouter(m.Logger, st, sms, alerts, verifier.Metrics()),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
