@@ -21,11 +21,12 @@ const (
 	ReasonWrongNumber      = "wrong_number"      // 403: To is not one of the hotline's numbers
 	ReasonBadSID           = "bad_sid"           // 400: MessageSid or CallSid not shaped like Twilio's
 	ReasonBadField         = "bad_field"         // 400: a required field missing, too long or unknown
+	ReasonGone             = "gone"              // 503: the client left or timed out while a large body waited its turn
 )
 
 var allReasons = []string{
 	ReasonSignatureMissing, ReasonSignatureInvalid, ReasonTooLarge, ReasonTooManyFields,
-	ReasonMalformed, ReasonWrongAccount, ReasonWrongNumber, ReasonBadSID, ReasonBadField,
+	ReasonMalformed, ReasonWrongAccount, ReasonWrongNumber, ReasonBadSID, ReasonBadField, ReasonGone,
 }
 
 // rejection is why a webhook was refused: an HTTP status, a reason from
@@ -46,6 +47,7 @@ var (
 	errRepeated         = &rejection{http.StatusBadRequest, ReasonMalformed, "a form field is repeated"}
 	errWrongAccount     = &rejection{http.StatusForbidden, ReasonWrongAccount, "AccountSid is not this hotline's Twilio account"}
 	errWrongNumber      = &rejection{http.StatusForbidden, ReasonWrongNumber, "To is not one of this hotline's numbers"}
+	errGone             = &rejection{http.StatusServiceUnavailable, ReasonGone, "the request ended while its large body waited its turn"}
 )
 
 // badField is a 400 naming a missing or bad field (never its value).
@@ -87,7 +89,7 @@ func NewRejections(now func() time.Time) *Rejections {
 	r := &Rejections{
 		counter: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hotline_webhooks_rejected_total",
-			Help: "Webhooks refused before anything was stored, by reason (signature_missing, signature_invalid, too_large, too_many_fields, malformed, wrong_account, wrong_number, bad_sid, bad_field).",
+			Help: "Webhooks refused before anything was stored, by reason (signature_missing, signature_invalid, too_large, too_many_fields, malformed, wrong_account, wrong_number, bad_sid, bad_field, gone).",
 		}, []string{"reason"}),
 		now:     now,
 		windows: map[string]*logWindow{},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -276,5 +277,104 @@ func TestNewVerifierRefusesIncompleteConfig(t *testing.T) {
 	}
 	if _, err := intake.NewVerifier(good); err != nil {
 		t.Fatalf("complete config refused: %v", err)
+	}
+}
+
+// meteredReader serves a body and counts the bytes taken from it.
+type meteredReader struct {
+	r    io.Reader
+	read int
+}
+
+func (m *meteredReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	m.read += n
+	return n, err
+}
+
+// TestOversizedFormsAreNotReadToTheEnd: a form over the field bound is
+// refused after its first chunk, a declared Content-Length over the size
+// bound before any byte, and the connection is closed instead of drained;
+// a body of exactly MaxBodyBytes is still read whole.
+func TestOversizedFormsAreNotReadToTheEnd(t *testing.T) {
+	smsURL := publicURL + "/twilio/sms"
+	send := func(t *testing.T, form url.Values, body string, contentLength int64) (int, *meteredReader, http.Header) {
+		e := newEnv(t)
+		req := signed(t, token, smsURL, form)
+		m := &meteredReader{r: strings.NewReader(body)}
+		req.Body = io.NopCloser(m)
+		req.ContentLength = contentLength
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		return rec.Code, m, rec.Header()
+	}
+
+	flood := manyFields(9900)
+	body := flood.Encode()
+	status, m, h := send(t, flood, body, int64(len(body)))
+	if status != 400 || m.read > 8<<10 || h.Get("Connection") != "close" {
+		t.Errorf("9,900 fields (%d bytes): got %d after reading %d bytes, Connection %q; want 400 after at most 8 KiB, Connection close",
+			len(body), status, m.read, h.Get("Connection"))
+	}
+
+	status, m, h = send(t, fixture(t, "sms_inbound"), strings.Repeat("a", intake.MaxBodyBytes+1), intake.MaxBodyBytes+1)
+	if status != 413 || m.read != 0 || h.Get("Connection") != "close" {
+		t.Errorf("declared %d bytes: got %d after reading %d bytes, Connection %q; want 413 before reading, Connection close",
+			intake.MaxBodyBytes+1, status, m.read, h.Get("Connection"))
+	}
+
+	full := fixture(t, "sms_inbound")
+	full.Set("Body", "")
+	full.Set("Body", strings.Repeat("a", intake.MaxBodyBytes-len(full.Encode())))
+	body = full.Encode()
+	status, m, _ = send(t, full, body, -1) // length unknown: read until the bound
+	if len(body) != intake.MaxBodyBytes || status != 200 || m.read != intake.MaxBodyBytes {
+		t.Errorf("a %d-byte body: got %d after reading %d bytes; want 200 after reading it all", len(body), status, m.read)
+	}
+	status, _, _ = send(t, full, body+"a", -1)
+	if status != 413 {
+		t.Errorf("a %d-byte body of unknown length: got %d, want 413", len(body)+1, status)
+	}
+}
+
+// TestLargeBodiesTakeTurns: bodies over 16 KiB are checked one at a time;
+// many at once all get their turn and are stored, small ones pass beside them.
+func TestLargeBodiesTakeTurns(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewServer(e.handler)
+	defer srv.Close()
+	const n = 16
+	errs := make(chan error, 2*n)
+	for i := range 2 * n {
+		go func() {
+			f := fixture(t, "sms_inbound")
+			f.Set("MessageSid", twiliotest.NewSID("SM"))
+			if i%2 == 0 {
+				f.Set("Body", strings.Repeat("Ж", 3000)) // about 18 KB form-encoded
+			}
+			req, err := twiliotest.NewSignedRequest(token, srv.URL+"/twilio/sms", publicURL+"/twilio/sms", f)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				err = fmt.Errorf("tip %d (%d bytes): got %d", i, len(f.Encode()), resp.StatusCode)
+			}
+			errs <- err
+		}()
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if st, _ := e.store.Stats(); st.Messages != 2*n {
+		t.Fatalf("stored %d messages, want %d", st.Messages, 2*n)
 	}
 }
