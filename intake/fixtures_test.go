@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// fixtures are the Twilio-shaped webhook forms in testdata/twilio-forms.json.
+// fixtures are the Twilio-shaped webhook forms in testdata/webhooks.json.
 func fixtures(tb testing.TB) map[string]url.Values {
 	tb.Helper()
-	raw, err := os.ReadFile("testdata/twilio-forms.json")
+	raw, err := os.ReadFile("testdata/webhooks.json")
 	if err != nil {
 		tb.Fatalf("read fixtures: %v", err)
 	}

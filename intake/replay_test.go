@@ -36,7 +36,7 @@ func TestResplitReplayStoresNothing(t *testing.T) {
 		wantStatus        int
 	}{
 		// A new MessageSid would pass dedup and open a second case.
-		{"MessageSid absorbs MessagingServiceSid", "MessageSid", "MessagingServiceSid", 400},
+		{"MessageSid absorbs NumMedia", "MessageSid", "NumMedia", 400},
 		{"To absorbs ToCity", "To", "ToCity", 403},
 		{"From absorbs FromCity", "From", "FromCity", 200}, // the retried MessageSid: answered from the first delivery
 		{"Body absorbs From", "Body", "From", 400},

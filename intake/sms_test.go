@@ -26,7 +26,7 @@ const (
 	token      = "testtoken123"
 	oldToken   = "oldtoken456"
 	accountSID = "AC0123456789abcdef0123456789abcdef" // the fixtures' account
-	hotlineNum = "+15017122661"                       // the fixtures' To
+	hotlineNum = "+994125550000"                      // the fixtures' To
 	otherNum   = "+994125550009"                      // a second number of the account
 )
 

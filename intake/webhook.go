@@ -28,7 +28,7 @@ const MaxBodyBytes = 64 << 10
 // MaxFormFields bounds the number of parameters in a webhook. The largest
 // inbound message Twilio documents (a WhatsApp message with 10 media,
 // geography, profile, location and referral fields) has 64
-// (testdata/twilio-forms.json); SMS has about 20, status callbacks about
+// (testdata/webhooks.json); SMS has about 20, status callbacks about
 // 15, voice requests about 30. 100 leaves room for the parameters Twilio
 // adds without notice while a forged 10,000-field form is refused
 // before it is parsed or its signature computed.
