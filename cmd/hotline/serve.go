@@ -328,8 +328,12 @@ func prepareDev(cfg *config.Config, explicitData bool, log zerolog.Logger, stder
 			return err
 		}
 		cfg.Twilio.AuthToken = strings.TrimSpace(string(b))
-		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms --from +994501234567 \"salam\"\n",
-			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr)
+		signFor := ""
+		if cfg.PublicURL != "" && cfg.PublicURL != "http://"+cfg.Addr {
+			signFor = " --sign-url " + cfg.PublicURL // signatures are checked against public_url
+		}
+		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms%s --from +994501234567 \"salam\"\n",
+			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr, signFor)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
