@@ -28,6 +28,7 @@ public_url = "https://file.example.az"
 case_window = "72h"
 [twilio]
 phone_number = "+994125550000"
+numbers = ["+994125550001"]
 `)
 	env := map[string]string{"HOTLINE_DATA_DIR": "/from/env", "TWILIO_AUTH_TOKEN": "tok"}
 	cfg, err := config.Load(config.Flags{ConfigFile: file, Addr: "127.0.0.1:9999"}, func(k string) string { return env[k] })
@@ -35,7 +36,8 @@ phone_number = "+994125550000"
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/from/env" || cfg.PublicURL != "https://file.example.az" ||
-		cfg.CaseWindow.Duration != 72*time.Hour || cfg.Twilio.AuthToken != "tok" || cfg.Twilio.PhoneNumber != "+994125550000" {
+		cfg.CaseWindow.Duration != 72*time.Hour || cfg.Twilio.AuthToken != "tok" || cfg.Twilio.PhoneNumber != "+994125550000" ||
+		len(cfg.Twilio.Numbers) != 1 || cfg.Twilio.Numbers[0] != "+994125550001" {
 		t.Fatalf("got %+v", cfg)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,6 +31,10 @@ type phase struct {
 	name    string
 	fields  int // fields of the forged form; 0: no flood
 	clients int
+	// decoy sends the flood to a server of the flood's own process
+	// instead of the hotline: what the flood costs the machine, not the
+	// hotline, as a control.
+	decoy bool
 }
 
 // result is what one phase measured.
@@ -44,6 +49,26 @@ type result struct {
 	elapsed       time.Duration
 	serverCPU     time.Duration // CPU time the server used in the phase
 	maxRSS        int64
+}
+
+// add pools another round of the same phase into r.
+func (r *result) add(o result) {
+	r.name, r.fields = o.name, o.fields
+	r.tips = append(r.tips, o.tips...)
+	r.tipErrors += o.tipErrors
+	r.forgedSent += o.forgedSent
+	if r.forgedAnswers == nil {
+		r.forgedAnswers = map[int]int64{}
+	}
+	for s, n := range o.forgedAnswers {
+		r.forgedAnswers[s] += n
+	}
+	if o.floodErr != nil {
+		r.floodErr = o.floodErr
+	}
+	r.elapsed += o.elapsed
+	r.serverCPU += o.serverCPU
+	r.maxRSS = max(r.maxRSS, o.maxRSS)
 }
 
 // forgedForm is a body of n empty fields padded to about size bytes, as
@@ -96,7 +121,11 @@ func runPhase(ctx context.Context, srv *server, p phase, o options) result {
 		if err != nil {
 			res.floodErr = err
 		} else {
-			flood = exec.Command(self, "--flood-child", srv.baseURL+"/twilio/sms",
+			target := srv.baseURL + "/twilio/sms"
+			if p.decoy {
+				target = "decoy"
+			}
+			flood = exec.Command(self, "--flood-child", target,
 				"--clients", strconv.Itoa(p.clients), "--fields", strconv.Itoa(res.fields), "--phase", o.phase.String())
 			flood.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(o.floodProcs))
 			if o.floodProcs == 0 {
@@ -137,6 +166,16 @@ func runFloodChild(target string, clients, fields int, phase time.Duration) int 
 	ctx, cancel := context.WithTimeout(context.Background(), phase)
 	defer cancel()
 	body := forgedForm(fields, 55_000)
+	if target == "decoy" {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 1
+		}
+		decoy := &http.Server{Handler: http.HandlerFunc(refuseLikeHotline)}
+		go decoy.Serve(l)
+		defer decoy.Close()
+		target = "http://" + l.Addr().String() + "/twilio/sms"
+	}
 	transport := &http.Transport{MaxIdleConnsPerHost: clients + 1}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	var mu sync.Mutex
@@ -186,6 +225,16 @@ func postForged(ctx context.Context, client *http.Client, target string, body []
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// refuseLikeHotline is the decoy's answer: it reads what the hotline
+// reads of a forged many-field form (its first chunk) and refuses it the
+// same way, so the control phase costs the machine what the flood does.
+func refuseLikeHotline(w http.ResponseWriter, r *http.Request) {
+	var chunk [4 << 10]byte
+	io.ReadFull(r.Body, chunk[:])
+	w.Header().Set("Connection", "close")
+	http.Error(w, "Bad Request: more form fields than Twilio sends", http.StatusBadRequest)
 }
 
 // tipBodies are real-looking tips in the hotline's three languages.

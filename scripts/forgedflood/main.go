@@ -34,6 +34,10 @@ Usage:
 
 Phases (each --phase long, tips paced at --tip-rate per second throughout):
   baseline         real tips only
+  decoy-9900       plus the 9,900-field flood sent to a decoy server in the
+                   flood's own process, not to the hotline: what the flood
+                   costs this machine (a control; an attacker's clients
+                   would not share the server's CPU)
   flood-9900       plus --clients clients posting forged 9,900-field, ~55 KB forms
   flood-100        plus --clients clients posting forged 100-field, ~55 KB forms
 Targets: tip p99 under 50 ms in every phase, server RSS under 256 MB,
@@ -61,6 +65,7 @@ type options struct {
 	clients    int
 	tipRate    int
 	floodProcs int
+	rounds     int
 	bin        string
 }
 
@@ -75,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.phase, "phase", 15*time.Second, "length of each phase")
 	fs.IntVar(&o.clients, "clients", 32, "forging clients during the flood phases")
 	fs.IntVar(&o.tipRate, "tip-rate", 50, "real tips per second, in every phase")
+	fs.IntVar(&o.rounds, "rounds", 1, "times to run the three phases in turn; each phase's figures pool\nits rounds, so a busy machine's drift falls on every phase alike")
 	fs.IntVar(&o.floodProcs, "flood-procs", 1, "GOMAXPROCS of the forging clients' process: 1 leaves the server\nthe rest of a small machine, as an attacker elsewhere would; 0 = every core")
 	fs.StringVar(&o.bin, "hotline", "", "hotline binary to run (default: build ./cmd/hotline)")
 	var floodChild string
@@ -108,6 +114,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.tipRate < 1 || o.tipRate > 1000:
 		fmt.Fprintf(stderr, "forgedflood: --tip-rate must be between 1 and 1000, got %d\n", o.tipRate)
 		return 2
+	case o.rounds < 1 || o.rounds > 20:
+		fmt.Fprintf(stderr, "forgedflood: --rounds must be between 1 and 20, got %d\n", o.rounds)
+		return 2
 	case o.floodProcs < 0:
 		fmt.Fprintf(stderr, "forgedflood: --flood-procs must be 0 or more, got %d\n", o.floodProcs)
 		return 2
@@ -140,21 +149,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.floodProcs == 0 {
 		procs = "all"
 	}
-	fmt.Fprintf(stdout, "%s serving on %s (pid %d); %d forging clients (GOMAXPROCS %s), %d real tips/s, %s per phase; %d cores, load average %s\n",
-		bin, srv.baseURL, srv.pid(), o.clients, procs, o.tipRate, o.phase, numCPU(), loadAverage())
+	fmt.Fprintf(stdout, "%s serving on %s (pid %d); %d forging clients (GOMAXPROCS %s), %d real tips/s, %s per phase, %d round(s); %d cores, load average %s\n",
+		bin, srv.baseURL, srv.pid(), o.clients, procs, o.tipRate, o.phase, o.rounds, numCPU(), loadAverage())
 
 	phases := []phase{
 		{name: "baseline"},
+		{name: "decoy-9900", fields: 9900, clients: o.clients, decoy: true},
 		{name: "flood-9900", fields: 9900, clients: o.clients},
 		{name: "flood-100", fields: 100, clients: o.clients},
 	}
-	var results []result
-	for _, p := range phases {
-		if ctx.Err() != nil {
-			break
+	results := make([]result, len(phases))
+	for round := 1; round <= o.rounds; round++ {
+		for i, p := range phases {
+			if ctx.Err() != nil {
+				break
+			}
+			fmt.Fprintf(stderr, "round %d of %d, phase %s ...\n", round, o.rounds, p.name)
+			results[i].add(runPhase(ctx, srv, p, o))
 		}
-		fmt.Fprintf(stderr, "phase %s ...\n", p.name)
-		results = append(results, runPhase(ctx, srv, p, o))
 	}
 	peak := srv.peakRSS()
 	if ctx.Err() != nil {
