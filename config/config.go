@@ -42,7 +42,13 @@ type Twilio struct {
 	// SecondaryAuthToken is accepted on webhooks too, so the token can be
 	// rotated in Twilio's console without dropping tips.
 	SecondaryAuthToken string `toml:"secondary_auth_token"`
-	PhoneNumber        string `toml:"phone_number"`
+	// PhoneNumber is the hotline number: the sender of alerts, and a
+	// number inbound SMS may be addressed to.
+	PhoneNumber string `toml:"phone_number"`
+	// Numbers are further numbers of the account that route SMS to the
+	// hotline (E.164). An inbound SMS addressed To any other number is
+	// refused: it was not sent to this hotline.
+	Numbers []string `toml:"numbers"`
 	// APIURL points the REST client somewhere other than api.twilio.com
 	// (tests, Prism). Empty means real Twilio.
 	APIURL string `toml:"api_url"`
@@ -143,6 +149,14 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	env("TWILIO_SECONDARY_AUTH_TOKEN", &cfg.Twilio.SecondaryAuthToken)
 	env("TWILIO_PHONE_NUMBER", &cfg.Twilio.PhoneNumber)
 	env("HOTLINE_TWILIO_API_URL", &cfg.Twilio.APIURL)
+	if v := getenv("HOTLINE_TWILIO_NUMBERS"); v != "" {
+		cfg.Twilio.Numbers = nil
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				cfg.Twilio.Numbers = append(cfg.Twilio.Numbers, n)
+			}
+		}
+	}
 	if v := getenv("HOTLINE_CASE_WINDOW"); v != "" {
 		if err := cfg.CaseWindow.UnmarshalText([]byte(v)); err != nil {
 			return cfg, fmt.Errorf("HOTLINE_CASE_WINDOW: %w", err)
@@ -183,6 +197,9 @@ func (c Config) Validate() error {
 		}
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("public_url (HOTLINE_PUBLIC_URL)", "must be an absolute http(s) URL, got %q", c.PublicURL)
+	} else if origin := u.Scheme + "://" + u.Host; c.PublicURL != origin {
+		bad("public_url (HOTLINE_PUBLIC_URL)", "must be only scheme and host (and port), without a path, query or trailing slash, got %q: "+
+			"signatures are checked against public_url + /twilio/sms, so set public_url = %q and point Twilio at %s/twilio/sms", c.PublicURL, origin, origin)
 	} else if u.Scheme != "https" && !c.Dev && !isLoopback(u.Hostname()) {
 		bad("public_url (HOTLINE_PUBLIC_URL)", "must use https outside --dev (Twilio would send tips in clear)")
 	}
@@ -257,6 +274,11 @@ func (c Config) Validate() error {
 			bad("twilio.phone_number (TWILIO_PHONE_NUMBER)", "must be the hotline number in E.164 form like +994125551234")
 		}
 	}
+	for i, n := range c.Twilio.Numbers {
+		if e, err := NormalizePhone(n); err != nil || e != n {
+			bad(fmt.Sprintf("twilio.numbers[%d] (HOTLINE_TWILIO_NUMBERS)", i), "must be a number in E.164 form like +994125551234, as Twilio sends it in To")
+		}
+	}
 	if c.Twilio.APIURL != "" {
 		if u, err := url.Parse(c.Twilio.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
 			bad("twilio.api_url (HOTLINE_TWILIO_API_URL)", "must be an absolute URL, got %q", c.Twilio.APIURL)
@@ -264,6 +286,37 @@ func (c Config) Validate() error {
 	}
 	c.Escalation.validate(bad)
 	return errors.Join(errs...)
+}
+
+// DevAccountSID and DevPhoneNumber are the account and number a --dev
+// server without a Twilio account accepts webhooks for: the fake values of
+// Twilio's documentation, which scripts/twilio-sim sends by default.
+const (
+	DevAccountSID  = "AC00000000000000000000000000000000"
+	DevPhoneNumber = "+15017122661"
+)
+
+// WebhookAccountSID is the only AccountSid webhooks may carry: the
+// configured account, or in --dev without one DevAccountSID.
+func (c Config) WebhookAccountSID() string {
+	if c.Twilio.AccountSID == "" && c.Dev {
+		return DevAccountSID
+	}
+	return c.Twilio.AccountSID
+}
+
+// WebhookNumbers are the numbers an inbound SMS may be addressed To: the
+// hotline number (in --dev without one, DevPhoneNumber) and
+// twilio.numbers.
+func (c Config) WebhookNumbers() []string {
+	main := c.Twilio.PhoneNumber
+	if main == "" && c.Dev {
+		main = DevPhoneNumber
+	}
+	if n, err := NormalizePhone(main); err == nil {
+		main = n
+	}
+	return append([]string{main}, c.Twilio.Numbers...)
 }
 
 func isLoopback(host string) bool {

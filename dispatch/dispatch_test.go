@@ -118,7 +118,13 @@ func newHarness(t testing.TB, tune func(*config.Escalation)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier := intake.NewVerifier(publicURL, webhookToken)
+	verifier, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL: publicURL, AuthTokens: []string{webhookToken},
+		AccountSID: fake.AccountSID(), Numbers: []string{hotlineFrom},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sms := intake.NewSMSHandler(intake.SMSConfig{
 		Verifier: verifier, Store: st, Triager: triage.Default(),
 		Officers: disp, OnInbound: disp.OnInbound,
@@ -142,6 +148,9 @@ func (h *harness) post(path string, form url.Values) (int, string) {
 // postAs is post reporting to tb (a fuzz target's own *testing.T).
 func (h *harness) postAs(tb testing.TB, path string, form url.Values) (int, string) {
 	tb.Helper()
+	if _, ok := form["AccountSid"]; !ok {
+		form.Set("AccountSid", h.twilio.AccountSID()) // as Twilio sends on every webhook
+	}
 	req, err := twiliotest.NewSignedRequest(webhookToken, h.srv.URL+path, publicURL+path, form)
 	if err != nil {
 		tb.Fatal(err)

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
@@ -16,8 +18,9 @@ import (
 // newRouter assembles the HTTP routes. Access logs carry the route
 // template, status and duration: never the client address, user agent or
 // full URL.
-func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, alerts *intake.AlertHandlers) http.Handler {
+func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, alerts *intake.AlertHandlers, extra ...prometheus.Collector) http.Handler {
 	met := newMetrics(st)
+	met.registry.MustRegister(extra...)
 	r := mux.NewRouter()
 	r.Handle("/metrics", met.handler()).Methods(http.MethodGet)
 	r.Handle("/twilio/sms", sms).Methods(http.MethodPost)
@@ -58,6 +61,9 @@ func accessLog(met *metrics) mux.MiddlewareFunc {
 		met.observe(route, status, d)
 		if route == "/metrics" || route == "/healthz" {
 			return // scraped every few seconds: counted, not logged
+		}
+		if strings.HasPrefix(route, "/twilio/") && (status == http.StatusBadRequest || status == http.StatusForbidden || status == http.StatusRequestEntityTooLarge) {
+			return // a refused webhook: intake counts it and logs it, at most once a second per reason
 		}
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("route", route).
 			Int("status", status).Dur("duration", d).Msg("request")

@@ -157,7 +157,17 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Warn().Str("problem", w).Msg("alert coverage")
 		}
 	}
-	verifier := intake.NewVerifier(cfg.PublicURL, cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken)
+	verifier, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL:  cfg.PublicURL,
+		AuthTokens: []string{cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken},
+		AccountSID: cfg.WebhookAccountSID(),
+		Numbers:    cfg.WebhookNumbers(),
+		Now:        m.Now,
+	})
+	if err != nil {
+		st.Close()
+		return err
+	}
 	sms := intake.NewSMSHandler(intake.SMSConfig{
 		Verifier:   verifier,
 		Store:      st,
@@ -177,7 +187,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{
-		Handler:           newRouter(m.Logger, st, sms, alerts),
+		Handler:           newRouter(m.Logger, st, sms, alerts, verifier.Metrics()),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -318,8 +328,12 @@ func prepareDev(cfg *config.Config, explicitData bool, log zerolog.Logger, stder
 			return err
 		}
 		cfg.Twilio.AuthToken = strings.TrimSpace(string(b))
-		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms --from +994501234567 \"salam\"\n",
-			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr)
+		signFor := ""
+		if cfg.PublicURL != "" && cfg.PublicURL != "http://"+cfg.Addr {
+			signFor = " --sign-url " + cfg.PublicURL // signatures are checked against public_url
+		}
+		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms%s --from +994501234567 \"salam\"\n",
+			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr, signFor)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
