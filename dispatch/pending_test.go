@@ -60,7 +60,13 @@ func (h *harness) restart(edit func(tx *bolt.Tx) error) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	verifier := intake.NewVerifier(publicURL, webhookToken)
+	verifier, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL: publicURL, AuthTokens: []string{webhookToken},
+		AccountSID: h.twilio.AccountSID(), Numbers: []string{hotlineFrom},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	sms := intake.NewSMSHandler(intake.SMSConfig{
 		Verifier: verifier, Store: st, Triager: triage.Default(),
 		Officers: disp, OnInbound: disp.OnInbound, AfterStore: disp.Wake,
