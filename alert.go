@@ -79,6 +79,9 @@ const (
 	// JobNoticeSMS tells an officer who was paged that the alert was
 	// acknowledged or closed, and by whom. It never escalates.
 	JobNoticeSMS JobKind = "notice_sms"
+	// JobReplySMS is an officer's reply to a reporter, sent from the
+	// hotline number; the worker opens the number and text when it runs.
+	JobReplySMS JobKind = "reply_sms"
 )
 
 // JobState is where an outbox job is.
@@ -144,6 +147,11 @@ type Job struct {
 	// the id of the officer who changed it.
 	Event AlertState `json:"event,omitempty"`
 	By    string     `json:"by,omitempty"`
+
+	// CaseID and MessageID name the case and the sealed outbound message
+	// of a reply (JobReplySMS); empty for alerts.
+	CaseID    string `json:"case_id,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // Terminal reports whether the job will not change any more but for

@@ -61,6 +61,10 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 			job = j
 			return err
 		}
+		if j.Kind == hotline.JobReplySMS {
+			job, to, body, err = prepareReply(tx, j)
+			return err
+		}
 		a, err := tx.Alert(j.AlertID)
 		if err != nil {
 			return err
@@ -139,6 +143,8 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		switch job.Kind {
 		case hotline.JobAlertSMS, hotline.JobNoticeSMS:
 			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, body, d.callbackURL("/twilio/status", job.ID))
+		case hotline.JobReplySMS:
+			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobAlertCall:
 			sid, err = d.cfg.Sender.Call(sendCtx, to, d.callbackURL("/twilio/alert-call", job.ID), d.callbackURL("/twilio/status", job.ID))
 		default:
@@ -179,7 +185,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if unsure {
 			j.Unconfirmed = true
 		}
-		notice := j.Kind == hotline.JobNoticeSMS
+		// Notices and replies to reporters have no alert to keep them
+		// going: they retry for a bounded time, then dead-letter.
+		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS
 		switch {
 		case notice && twilioapi.IsRetryable(err) && tx.Now().Sub(j.CreatedAt) < noticeMaxAge:
 			j.State = hotline.JobPending
@@ -245,7 +253,7 @@ func mayHaveBeenSent(err error) bool {
 // job belonged to the latest step run.
 func (d *Dispatcher) deliveryFailed(tx *store.Tx, j hotline.Job) error {
 	if j.Kind != hotline.JobAlertSMS && j.Kind != hotline.JobAlertCall {
-		return nil // a notice failing changes nothing
+		return nil // a notice or a reply to a reporter failing changes nothing
 	}
 	a, err := tx.Alert(j.AlertID)
 	if err != nil || a.State != hotline.AlertOpen || a.Exhausted {
