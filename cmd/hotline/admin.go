@@ -62,8 +62,11 @@ officer, a backup and a supervisor, and one-off overrides.
 
 Commands:
   show       lay out the rota and say who is on duty (now or --at TIME)
-  set        add or replace one weekly shift
-  override   put someone on duty for a while, whatever the shifts say
+  set           add a weekly shift, or change one (fields not given stay)
+  remove-shift  remove a weekly shift
+  override      put someone on duty for a while, whatever the shifts say
+  override list     list the overrides with their IDs
+  override cancel ID  cancel an override
   import     replace the shifts with those of a TOML file
 
 Run 'hotline rota <command> -h' for its flags.
@@ -431,17 +434,22 @@ Examples:
   hotline rota show --at "2026-11-24 21:00"
 `
 
-const rotaSetUsage = `Usage: hotline rota set --day DAY --start HH:MM --end HH:MM --officer NAME [--backup NAME] [--supervisor NAME]
+const rotaSetUsage = `Usage: hotline rota set --day DAY --start HH:MM [--end HH:MM] [--officer NAME] [--backup NAME|none] [--supervisor NAME|none]
 
-Adds a weekly shift, replacing a shift on the same day with the same
-start. An end not after the start runs past midnight. The rota must stay
-free of overlaps.
+Adds a weekly shift, or changes the shift on the same day with the same
+start: the fields not given keep their value, and "none" empties a backup
+or supervisor. A new shift needs --end and --officer. An end not after
+the start runs past midnight. The rota must stay free of overlaps.
 
-Example:
+Examples:
   hotline rota set --day tue --start 20:00 --end 08:00 --officer "Elvin Guliyev" --backup "Rashad Mammadov" --supervisor "Farid Ismayilov"
+  hotline rota set --day tue --start 20:00 --officer "Leyla Aliyeva"   # backup and supervisor stay
+  hotline rota set --day tue --start 20:00 --backup none
 `
 
 const rotaOverrideUsage = `Usage: hotline rota override --officer NAME [--backup NAME] --from TIME (--hours H | --until TIME)
+       hotline rota override list
+       hotline rota override cancel ID
 
 Puts an officer on duty for a while instead of the shifts (at most 31
 days); the shift's backup and supervisor stay unless --backup is given.
@@ -451,6 +459,8 @@ A later override wins where two overlap.
 Examples:
   hotline rota override --officer "Leyla Aliyeva" --from now --hours 24
   hotline rota override --officer "Leyla Aliyeva" --from "2026-11-24 20:00" --until "2026-11-25 08:00"
+  hotline rota override list
+  hotline rota override cancel 3fa9c1
 `
 
 const rotaImportUsage = `Usage: hotline rota import FILE
@@ -582,14 +592,14 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		var spec console.ShiftSpec
 		c.fs.StringVar(&spec.Day, "day", "", "day of the week: mon, tue, wed, thu, fri, sat or sun")
 		c.fs.StringVar(&spec.Start, "start", "", "start time HH:MM in the rota's zone")
-		c.fs.StringVar(&spec.End, "end", "", "end time HH:MM (not after --start: the next day)")
-		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty")
-		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next (optional)")
-		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last (optional)")
+		c.fs.StringVar(&spec.End, "end", "", "end time HH:MM (not after --start: the next day); kept if not given")
+		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty; kept if not given")
+		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next; kept if not given, none to remove")
+		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last; kept if not given, none to remove")
 		if code, ok := c.parseNoArgs(args); !ok {
 			return code
 		}
-		if code, ok := c.require("--day", spec.Day, "--start", spec.Start, "--end", spec.End, "--officer", spec.Officer); !ok {
+		if code, ok := c.require("--day", spec.Day, "--start", spec.Start); !ok {
 			return code
 		}
 		return c.run(func(ctx context.Context, svc console.AdminService) error {
@@ -602,7 +612,13 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return nil
 		})
 
+	case "remove-shift":
+		return runRotaRemoveShift(ctx, args, stdout, stderr, getenv)
+
 	case "override":
+		if len(args) > 0 && (args[0] == "list" || args[0] == "cancel") {
+			return runRotaOverrideOp(ctx, args[0], args[1:], stdout, stderr, getenv)
+		}
 		c := newAdminCmd(ctx, "rota override", rotaOverrideUsage, stdout, stderr, getenv)
 		officer := c.fs.String("officer", "", "who is on duty instead")
 		backup := c.fs.String("backup", "", "their backup (default: the shift's)")

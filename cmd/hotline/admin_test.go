@@ -323,7 +323,7 @@ func TestAdminCommandsUsage(t *testing.T) {
 		t.Errorf("empty data dir: exit %d, stderr %q", code, stderr.String())
 	}
 	e.wantCLIError(t, 2, []string{`unknown command "frob"`}, "rota", "frob")
-	e.wantCLIError(t, 2, []string{"--day, --start, --end are required"}, "rota", "set", "--officer", "X")
+	e.wantCLIError(t, 2, []string{"--day, --start are required"}, "rota", "set", "--officer", "X")
 	e.wantCLIError(t, 2, []string{"give the rota FILE"}, "rota", "import")
 	e.wantCLIError(t, 2, []string{"--hours"}, "rota", "override", "--officer", "X", "--from", "now", "--hours", "-3")
 	for _, args := range [][]string{{"officers", "add", "-h"}, {"rota", "override", "--help"}, {"alerts", "list", "-h"}, {"rota", "-h"}} {
