@@ -24,6 +24,13 @@ type Officer struct {
 	Role      Role      `json:"role"`
 	Phone     string    `json:"phone,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// PendingPhone is a new number waiting for the officer to text back
+	// VerifyCode from it (before VerifyExpires); alerts keep going to
+	// Phone until then, so a mistyped number never silences anyone.
+	PendingPhone  string    `json:"pending_phone,omitempty"`
+	VerifyCode    string    `json:"verify_code,omitempty"`
+	VerifyExpires time.Time `json:"verify_expires,omitzero"`
 }
 
 // AlertState is where an alert is in its life.
@@ -82,6 +89,8 @@ const (
 	// JobReplySMS is an officer's reply to a reporter, sent from the
 	// hotline number; the worker opens the number and text when it runs.
 	JobReplySMS JobKind = "reply_sms"
+	// JobVerifySMS sends an officer's new number its verification code.
+	JobVerifySMS JobKind = "verify_sms"
 )
 
 // JobState is where an outbox job is.

@@ -48,6 +48,11 @@ type AdminService interface {
 	// RemoveOfficer removes an officer, refusing while they are in a shift
 	// or in an override that has not ended.
 	RemoveOfficer(ctx context.Context, name string) error
+	// UpdateOfficer changes an officer's name, role or number; the rota
+	// follows the officer. A new number gets a verification code by SMS
+	// and takes alerts only once the officer texts it back, unless
+	// u.NoVerify (audited).
+	UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView, error)
 	// RotaZone names the rota's time zone (an IANA name like Asia/Baku).
 	RotaZone(ctx context.Context) (string, error)
 	// RotaShow lays out the rota and says who is on duty at at (the zero
@@ -107,6 +112,10 @@ type OfficerView struct {
 	// Phone is E.164, masked (+99450*****01) unless full numbers were asked for.
 	Phone     string    `json:"phone"`
 	CreatedAt time.Time `json:"created_at"`
+	// PendingPhone is a new number waiting for the officer to text back
+	// its code (masked like Phone), until VerifyExpires.
+	PendingPhone  string     `json:"pending_phone,omitempty"`
+	VerifyExpires *time.Time `json:"verify_expires,omitempty"`
 }
 
 // ShiftSpec is a weekly shift with officers by name.
@@ -302,8 +311,14 @@ func (a *Admin) AddOfficer(ctx context.Context, name, phone, role string) (Offic
 
 func (a *Admin) officerView(o hotline.Officer, withPhone bool) OfficerView {
 	v := OfficerView{ID: o.ID, Name: o.Name, Role: o.Role, Phone: o.Phone, CreatedAt: o.CreatedAt.In(a.loc)}
+	if o.PendingPhone != "" {
+		v.PendingPhone = o.PendingPhone
+		exp := o.VerifyExpires.In(a.loc)
+		v.VerifyExpires = &exp
+	}
 	if !withPhone {
 		v.Phone = MaskPhone(o.Phone)
+		v.PendingPhone = MaskPhone(v.PendingPhone)
 	}
 	return v
 }

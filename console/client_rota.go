@@ -19,3 +19,10 @@ func (c *AdminClient) RotaCancelOverride(ctx context.Context, id string) (Overri
 	err := c.do(ctx, http.MethodDelete, "/rota/overrides/"+url.PathEscape(id), nil, nil, "", &v)
 	return v, err
 }
+
+// UpdateOfficer implements AdminService.
+func (c *AdminClient) UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView, error) {
+	var v OfficerView
+	err := c.doJSON(ctx, http.MethodPatch, "/officers", u, &v)
+	return v, err
+}

@@ -10,9 +10,20 @@ import (
 //
 //	DELETE /rota/shifts?day=D&start=HH:MM → RotaView
 //	DELETE /rota/overrides/ID             → OverrideView (the cancelled one)
+//	PATCH  /officers {OfficerUpdate}      → OfficerView
 func (h *adminHandler) rotaRoutes(r *mux.Router) {
 	r.HandleFunc("/rota/shifts", h.rotaRemoveShift).Methods(http.MethodDelete)
 	r.HandleFunc("/rota/overrides/{id}", h.rotaCancelOverride).Methods(http.MethodDelete)
+	r.HandleFunc("/officers", h.updateOfficer).Methods(http.MethodPatch)
+}
+
+func (h *adminHandler) updateOfficer(w http.ResponseWriter, r *http.Request) {
+	var req OfficerUpdate
+	if !readJSON(w, r, &req) {
+		return
+	}
+	v, err := h.a.UpdateOfficer(r.Context(), req)
+	writeResult(w, r, http.StatusOK, v, err)
 }
 
 func (h *adminHandler) rotaRemoveShift(w http.ResponseWriter, r *http.Request) {

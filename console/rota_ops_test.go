@@ -152,3 +152,25 @@ func TestRotaCancelOverride(t *testing.T) {
 		}
 	})
 }
+
+func TestUpdateOfficer(t *testing.T) {
+	both(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		addOfficers(t, e.svc)
+		importExample(t, e.svc)
+		before, _ := e.svc.RotaShow(ctx, time.Time{})
+		v, err := e.svc.UpdateOfficer(ctx, console.OfficerUpdate{Name: before.OnDuty.Officer, NewName: "Renamed Officer", Phone: "+994501118888"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Name != "Renamed Officer" || v.PendingPhone != "+99450*****88" || v.Phone == v.PendingPhone {
+			t.Errorf("update: got %+v", v)
+		}
+		// The rota follows the officer, not the name or number.
+		if after, _ := e.svc.RotaShow(ctx, time.Time{}); after.OnDuty.Officer != "Renamed Officer" {
+			t.Errorf("on duty after the rename: %+v", after.OnDuty)
+		}
+		_, err = e.svc.UpdateOfficer(ctx, console.OfficerUpdate{Name: "Renamed Officer", Phone: "12ab", Role: "boss"})
+		wantErr(t, err, hotline.EINVALID, "--phone:", "--role: must be")
+	})
+}

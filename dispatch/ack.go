@@ -214,6 +214,9 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 	if !ok {
 		return "", false, nil
 	}
+	if reply, pending, err := d.handleVerification(ctx, officerID, from, body); pending || err != nil {
+		return reply, true, err
+	}
 	cmd, ok := parseCommand(body)
 	if !ok {
 		return d.help(officerID, ""), true, nil

@@ -47,6 +47,7 @@ sealed; numbers are shown masked unless asked for.
 Commands:
   add      register an officer
   list     list officers
+  update   change an officer's name, role or number (a new number is verified by SMS)
   remove   remove an officer (not while they are in the rota)
   passwd   set an officer's console password
   reset-totp  make an officer enrol a new TOTP authenticator
@@ -409,6 +410,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fmt.Fprintf(c.stdout, "Removed %s.\n", strings.Join(strings.Fields(*name), " "))
 			return nil
 		})
+	case "update":
+		return runOfficersUpdate(ctx, args, stdout, stderr, getenv)
 	case "passwd":
 		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
 	case "reset-totp":

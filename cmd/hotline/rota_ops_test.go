@@ -67,3 +67,21 @@ func TestRotaOperations(t *testing.T) {
 		}
 	}
 }
+
+func TestOfficersUpdateCommand(t *testing.T) {
+	e := newAdminEnv(t)
+	e.mustCLI(t, "officers", "add", "--name", "Leyla Aliyeva", "--phone", "+994501110001", "--role", "officer")
+	out := e.mustCLI(t, "officers", "update", "Leyla Aliyeva", "--phone", "+994501110009")
+	if !strings.Contains(out, "A code was sent by SMS to +99450*****09") || !strings.Contains(out, "until then they go to +99450*****01") {
+		t.Errorf("update --phone: %q", out)
+	}
+	out = e.mustCLI(t, "officers", "update", "leyla aliyeva", "--phone", "+994501110008", "--no-verify", "--role", "supervisor")
+	if !strings.Contains(out, "Updated Leyla Aliyeva (supervisor, +99450*****08)") || strings.Contains(out, "code") {
+		t.Errorf("update --no-verify: %q", out)
+	}
+	e.wantCLIError(t, 2, []string{"give the officer's NAME"}, "officers", "update", "--role", "admin")
+	e.wantCLIError(t, 1, []string{`no officer named "Nobody"`}, "officers", "update", "Nobody", "--role", "admin")
+	if code, stdout, _ := runCLI(t, "officers", "update", "-h"); code != 0 || !strings.Contains(stdout, "Example") {
+		t.Errorf("officers update -h: exit %d %q", code, stdout)
+	}
+}
