@@ -65,9 +65,8 @@ Commands:
   show       lay out the rota and say who is on duty (now or --at TIME)
   set           add a weekly shift, or change one (fields not given stay)
   remove-shift  remove a weekly shift
-  override      put someone on duty for a while, whatever the shifts say
-  override list     list the overrides with their IDs
-  override cancel ID  cancel an override
+  override      put someone on duty for a while, whatever the shifts say;
+                override list and override cancel ID manage them
   import     replace the shifts with those of a TOML file
 
 Run 'hotline rota <command> -h' for its flags.
@@ -708,6 +707,56 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // ----- alerts -----
 
+// alertSubUsage is each alerts command's own help (a command's help lists
+// no "Commands:", or the help walk would take it for a group).
+var alertSubUsage = map[string]string{
+	"list": `Usage: hotline alerts list [--json]
+
+Every alert, newest first: its code (what an officer replies with), case,
+priority, state, escalation step and next step time, who acknowledged it,
+and every SMS and call with its delivery state. No tip content.
+
+Example:
+  hotline alerts list --json
+`,
+	"show": `Usage: hotline alerts show N [--json]
+
+One alert's whole timeline.
+
+Example:
+  hotline alerts show 12
+`,
+	"ack": `Usage: hotline alerts ack N --as NAME
+
+Acknowledges alert N as officer NAME; everyone paged is told by SMS.
+
+Example:
+  hotline alerts ack 12 --as "Leyla Aliyeva"
+`,
+	"close": `Usage: hotline alerts close N --as NAME --yes
+
+Closes alert N as officer NAME; everyone paged is told by SMS.
+
+Example:
+  hotline alerts close 12 --as "Leyla Aliyeva" --yes
+`,
+	"reopen": `Usage: hotline alerts reopen N
+
+Reopens an acknowledged or closed alert: its escalation starts again
+from the first step.
+
+Example:
+  hotline alerts reopen 12
+`,
+	"escalate": `Usage: hotline alerts escalate N
+
+Runs alert N's next escalation step now.
+
+Example:
+  hotline alerts escalate 12
+`,
+}
+
 func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	sub, args, code, ok := subcommand(args, alertsUsage, stdout, stderr)
 	if !ok {
@@ -721,7 +770,7 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "hotline alerts: unknown command %q\n\n%s", sub, alertsUsage)
 		return 2
 	}
-	c := newAdminCmd(ctx, "alerts "+sub, alertsUsage+"\nExample:\n  hotline alerts list --json\n  hotline alerts show 12\n", stdout, stderr, getenv)
+	c := newAdminCmd(ctx, "alerts "+sub, alertSubUsage[sub], stdout, stderr, getenv)
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -830,13 +879,7 @@ func (c *adminCmd) printTimeline(a console.AlertView) {
 
 // runAlertAction runs alerts ack|close|reopen|escalate N.
 func runAlertAction(ctx context.Context, sub string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	example := map[string]string{
-		"ack":      `hotline alerts ack 12 --as "Leyla Aliyeva"`,
-		"close":    `hotline alerts close 12 --as "Leyla Aliyeva" --yes`,
-		"reopen":   "hotline alerts reopen 12",
-		"escalate": "hotline alerts escalate 12",
-	}[sub]
-	c := newAdminCmd(ctx, "alerts "+sub, alertsUsage+"\nExample:\n  "+example+"\n", stdout, stderr, getenv)
+	c := newAdminCmd(ctx, "alerts "+sub, alertSubUsage[sub], stdout, stderr, getenv)
 	var as *string
 	var yes *bool
 	if sub == "ack" || sub == "close" {
