@@ -46,7 +46,7 @@ func runOfficersUpdate(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		fmt.Fprintf(c.stdout, "Updated %s (%s, %s), id %s.\n", o.Name, o.Role, o.Phone, o.ID)
 		if o.PendingPhone != "" {
-			fmt.Fprintf(c.stdout, "A code was sent by SMS to %s: alerts go there once %s texts it back (by %s); until then they go to %s.\n",
+			fmt.Fprintf(c.stdout, "A code goes by SMS to %s (now if the server runs, else when it starts): alerts go there once %s texts it back (by %s); until then they go to %s.\n",
 				o.PendingPhone, o.Name, formatAt(*o.VerifyExpires), o.Phone)
 		}
 		return nil

@@ -72,7 +72,7 @@ func TestOfficersUpdateCommand(t *testing.T) {
 	e := newAdminEnv(t)
 	e.mustCLI(t, "officers", "add", "--name", "Leyla Aliyeva", "--phone", "+994501110001", "--role", "officer")
 	out := e.mustCLI(t, "officers", "update", "Leyla Aliyeva", "--phone", "+994501110009")
-	if !strings.Contains(out, "A code was sent by SMS to +99450*****09") || !strings.Contains(out, "until then they go to +99450*****01") {
+	if !strings.Contains(out, "A code goes by SMS to +99450*****09") || !strings.Contains(out, "until then they go to +99450*****01") {
 		t.Errorf("update --phone: %q", out)
 	}
 	out = e.mustCLI(t, "officers", "update", "leyla aliyeva", "--phone", "+994501110008", "--no-verify", "--role", "supervisor")
