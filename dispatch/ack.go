@@ -214,8 +214,10 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 	if !ok {
 		return "", false, nil
 	}
-	if reply, pending, err := d.handleVerification(ctx, officerID, from, body); pending || err != nil {
-		return reply, true, err
+	// A number waiting for verification takes its code and nothing else;
+	// other texts from it are received like anyone's.
+	if reply, pendingNumber, err := d.handleVerification(ctx, officerID, from, body); pendingNumber || err != nil {
+		return reply, reply != "", err
 	}
 	cmd, ok := parseCommand(body)
 	if !ok {

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
 	"math/big"
 	"strings"
@@ -58,11 +59,14 @@ func startVerify(tx *store.Tx, j hotline.Job, job *hotline.Job, to, body *string
 	return tx.PutJob(&j)
 }
 
-// handleVerification answers a text from a number waiting for
-// verification: the right code makes it the officer's number; anything
-// else gets a reminder (no alert commands from an unverified number).
-// ok is false when from is not a pending number.
-func (d *Dispatcher) handleVerification(ctx context.Context, officerID, from, body string) (string, bool, error) {
+// handleVerification takes the code texted back from a number waiting
+// for verification and makes it the officer's number. Anything else from
+// that number is not handled here, and so is received like any text to
+// the hotline: an admin may have mistyped the number, and a tip from
+// whoever really has it must not be swallowed. pendingNumber is true
+// when from is a number waiting for verification; reply is then empty
+// unless the text verified it.
+func (d *Dispatcher) handleVerification(ctx context.Context, officerID, from, body string) (reply string, pendingNumber bool, err error) {
 	// Most texts are commands from a verified number: look before
 	// taking a write transaction.
 	pending := false
@@ -73,23 +77,15 @@ func (d *Dispatcher) handleVerification(ctx context.Context, officerID, from, bo
 	}); err != nil || !pending {
 		return "", false, err
 	}
-	var reply string
 	handled := false
-	err := d.st.Update(ctx, func(tx *store.Tx) error {
+	err = d.st.Update(ctx, func(tx *store.Tx) error {
 		reply, handled = "", false
 		o, err := tx.Officer(officerID)
-		if err != nil || o.PendingPhone != from {
+		if err != nil || o.PendingPhone != from || !tx.Now().Before(o.VerifyExpires) ||
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(body)), []byte(o.VerifyCode)) != 1 {
 			return err
 		}
 		handled = true
-		switch {
-		case !tx.Now().Before(o.VerifyExpires):
-			reply = "Hotline: this number's code has expired. Ask an administrator to run hotline officers update again."
-			return nil
-		case strings.TrimSpace(body) != o.VerifyCode:
-			reply = "Hotline: this number is not verified yet. Reply with the 6-digit code we sent to it."
-			return nil
-		}
 		o.Phone, o.PendingPhone, o.VerifyCode, o.VerifyExpires = o.PendingPhone, "", "", time.Time{}
 		if err := tx.UpdateOfficer(o); err != nil {
 			return err
@@ -100,5 +96,5 @@ func (d *Dispatcher) handleVerification(ctx context.Context, officerID, from, bo
 	if err == nil && handled {
 		d.log.Info().Str("officer", officerID).Msg("officer verified a new number")
 	}
-	return reply, handled, err
+	return reply, true, err
 }

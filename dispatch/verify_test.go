@@ -46,15 +46,28 @@ func TestOfficerNewNumberVerified(t *testing.T) {
 	if sms, _ := h.sent(); sms[leylaPhone] != 1 || sms[leylaNewPhone] != 1 {
 		t.Fatalf("before verification: SMS %v, want the alert on the old number and only the code on the new", sms)
 	}
-	// A wrong code, or a command, from the new number does nothing but
-	// remind; it is not a tip either.
-	for _, body := range []string{"123", "a"} {
-		if reply := h.sms(leylaNewPhone, body); !strings.Contains(reply, "not verified yet") {
-			t.Errorf("%q from the pending number: reply %q", body, reply)
-		}
+	// A wrong code, or a command, from the new number is not an
+	// officer's: the number may have been mistyped, and whoever has it
+	// is a reporter whose texts must be kept, never taken as commands.
+	before, err := h.st.Stats()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a := h.onlyAlert(); a.State != hotline.AlertOpen {
-		t.Fatalf("a text from the unverified number acted on the alert: %s", a.State)
+	wrong := string('0'+(code[0]-'0'+1)%10) + code[1:]
+	for _, body := range []string{wrong, "1a"} {
+		h.sms(leylaNewPhone, body)
+	}
+	after, err := h.st.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Messages-before.Messages != 2 {
+		t.Errorf("texts from the unverified number were not kept as tips: %d messages before, %d after", before.Messages, after.Messages)
+	}
+	for _, a := range h.alerts() {
+		if a.Number == 1 && a.State != hotline.AlertOpen {
+			t.Fatalf("a text from the unverified number acted on alert 1: %s", a.State)
+		}
 	}
 	if reply := h.sms(leylaNewPhone, " "+code+" "); !strings.Contains(reply, "number verified") {
 		t.Fatalf("right code: reply %q", reply)
@@ -76,7 +89,7 @@ func TestOfficerNewNumberVerified(t *testing.T) {
 	}
 	// The rota held her id: she is still on duty, now on the new number,
 	// and can acknowledge from it.
-	if reply := h.sms(leylaNewPhone, "a"); !strings.Contains(strings.ToLower(reply), "acknowledged") {
+	if reply := h.sms(leylaNewPhone, "1a"); !strings.Contains(strings.ToLower(reply), "acknowledged") {
 		t.Errorf("ack from the verified number: %q", reply)
 	}
 
