@@ -24,6 +24,13 @@ type Officer struct {
 	Role      Role      `json:"role"`
 	Phone     string    `json:"phone,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// PendingPhone is a new number waiting for the officer to text back
+	// VerifyCode from it (before VerifyExpires); alerts keep going to
+	// Phone until then, so a mistyped number never silences anyone.
+	PendingPhone  string    `json:"pending_phone,omitempty"`
+	VerifyCode    string    `json:"verify_code,omitempty"`
+	VerifyExpires time.Time `json:"verify_expires,omitzero"`
 }
 
 // AlertState is where an alert is in its life.
@@ -76,12 +83,14 @@ type JobKind string
 const (
 	JobAlertSMS  JobKind = "alert_sms"
 	JobAlertCall JobKind = "alert_call"
-	// JobReplySMS is an officer's reply to a reporter, sent from the
-	// hotline number; the worker opens the number and text when it runs.
-	JobReplySMS JobKind = "reply_sms"
 	// JobNoticeSMS tells an officer who was paged that the alert was
 	// acknowledged or closed, and by whom. It never escalates.
 	JobNoticeSMS JobKind = "notice_sms"
+	// JobReplySMS is an officer's reply to a reporter, sent from the
+	// hotline number; the worker opens the number and text when it runs.
+	JobReplySMS JobKind = "reply_sms"
+	// JobVerifySMS sends an officer's new number its verification code.
+	JobVerifySMS JobKind = "verify_sms"
 )
 
 // JobState is where an outbox job is.
@@ -129,10 +138,6 @@ type Job struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 	// FirstTryAt is when the first try started (the reconciliation window).
 	FirstTryAt time.Time `json:"first_try_at,omitzero"`
-	// CaseID and MessageID name the case and the sealed outbound message
-	// of a reply (JobReplySMS); empty for alerts.
-	CaseID    string `json:"case_id,omitempty"`
-	MessageID string `json:"message_id,omitempty"`
 
 	// SharedCall, on a call job, is the call job whose call announces this
 	// job's alert too: an officer gets one alert call at a time, which
@@ -151,6 +156,11 @@ type Job struct {
 	// the id of the officer who changed it.
 	Event AlertState `json:"event,omitempty"`
 	By    string     `json:"by,omitempty"`
+
+	// CaseID and MessageID name the case and the sealed outbound message
+	// of a reply (JobReplySMS); empty for alerts.
+	CaseID    string `json:"case_id,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // Terminal reports whether the job will not change any more but for

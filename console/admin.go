@@ -48,13 +48,25 @@ type AdminService interface {
 	// RemoveOfficer removes an officer, refusing while they are in a shift
 	// or in an override that has not ended.
 	RemoveOfficer(ctx context.Context, name string) error
+	// UpdateOfficer changes an officer's name, role or number; the rota
+	// follows the officer. A new number gets a verification code by SMS
+	// and takes alerts only once the officer texts it back, unless
+	// u.NoVerify (audited).
+	UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView, error)
 	// RotaZone names the rota's time zone (an IANA name like Asia/Baku).
 	RotaZone(ctx context.Context) (string, error)
 	// RotaShow lays out the rota and says who is on duty at at (the zero
 	// time means now).
 	RotaShow(ctx context.Context, at time.Time) (RotaView, error)
-	// RotaSet adds a shift, replacing any shift on the same day and start.
+	// RotaSet adds a shift, or changes the shift on the same day and
+	// start: fields left empty keep their value, and "none" clears a
+	// backup or supervisor.
 	RotaSet(ctx context.Context, shift ShiftSpec) (RotaView, error)
+	// RotaRemoveShift removes the weekly shift on day starting at start.
+	RotaRemoveShift(ctx context.Context, day, start string) (RotaView, error)
+	// RotaCancelOverride removes an override by id, ended or not, and
+	// returns it.
+	RotaCancelOverride(ctx context.Context, id string) (OverrideView, error)
 	// RotaOverride puts an officer (and optionally a backup) on duty from
 	// from to to, whatever the shifts say.
 	RotaOverride(ctx context.Context, officer, backup string, from, to time.Time) (OverrideView, error)
@@ -100,6 +112,10 @@ type OfficerView struct {
 	// Phone is E.164, masked (+99450*****01) unless full numbers were asked for.
 	Phone     string    `json:"phone"`
 	CreatedAt time.Time `json:"created_at"`
+	// PendingPhone is a new number waiting for the officer to text back
+	// its code (masked like Phone), until VerifyExpires.
+	PendingPhone  string     `json:"pending_phone,omitempty"`
+	VerifyExpires *time.Time `json:"verify_expires,omitempty"`
 }
 
 // ShiftSpec is a weekly shift with officers by name.
@@ -295,8 +311,14 @@ func (a *Admin) AddOfficer(ctx context.Context, name, phone, role string) (Offic
 
 func (a *Admin) officerView(o hotline.Officer, withPhone bool) OfficerView {
 	v := OfficerView{ID: o.ID, Name: o.Name, Role: o.Role, Phone: o.Phone, CreatedAt: o.CreatedAt.In(a.loc)}
+	if o.PendingPhone != "" {
+		v.PendingPhone = o.PendingPhone
+		exp := o.VerifyExpires.In(a.loc)
+		v.VerifyExpires = &exp
+	}
 	if !withPhone {
 		v.Phone = MaskPhone(o.Phone)
+		v.PendingPhone = MaskPhone(v.PendingPhone)
 	}
 	return v
 }
@@ -621,48 +643,6 @@ func shiftFlagErrors(sh dispatch.Shift) error {
 		return nil
 	}
 	return invalid("%s", strings.Join(out, "\n"))
-}
-
-// RotaSet implements AdminService. The whole rota is validated with the
-// new shift in it; ended overrides are dropped.
-func (a *Admin) RotaSet(ctx context.Context, spec ShiftSpec) (RotaView, error) {
-	sh := dispatch.Shift{Day: strings.TrimSpace(spec.Day), Start: strings.TrimSpace(spec.Start), End: strings.TrimSpace(spec.End)}
-	var v RotaView
-	err := a.st.Update(ctx, func(tx *store.Tx) error {
-		ids, err := resolve(tx,
-			nameRef{"--officer", spec.Officer, true}, nameRef{"--backup", spec.Backup, false}, nameRef{"--supervisor", spec.Supervisor, false})
-		if err != nil {
-			return err
-		}
-		sh.Officer, sh.Backup, sh.Supervisor = ids[0], ids[1], ids[2]
-		if err := shiftFlagErrors(sh); err != nil {
-			return err
-		}
-		sh = canonical(sh)
-		names, err := officerNames(tx)
-		if err != nil {
-			return err
-		}
-		now := tx.Now()
-		r, err := a.loadRota(tx)
-		if err != nil {
-			return err
-		}
-		r = r.PruneOverrides(now)
-		key := slot(sh)
-		r.Shifts = slices.DeleteFunc(slices.Clone(r.Shifts), func(old dispatch.Shift) bool { return slot(old) == key })
-		r.Shifts = append(r.Shifts, sh)
-		if err := r.Validate(known(names)); err != nil {
-			return rotaError(err, names)
-		}
-		r.Shifts = sortedShifts(r.Shifts)
-		if err := dispatch.SaveRota(tx, r); err != nil {
-			return err
-		}
-		v = rotaView(r, names, now)
-		return nil
-	})
-	return v, err
 }
 
 // newOverrideID returns a short id unused in r: admins type it.

@@ -139,7 +139,7 @@ func TestAdminHandlerRejectsBadRequests(t *testing.T) {
 		{"too big", "POST", "/officers", `{"name":"` + strings.Repeat("a", 70<<10) + `"}`, 413, hotline.ETOOLARGE},
 		{"bad at", "GET", "/rota?at=tomorrow", ``, 400, hotline.EINVALID},
 		{"no route", "GET", "/keys", ``, 404, hotline.ENOTFOUND},
-		{"wrong method", "PATCH", "/officers", ``, 405, hotline.EINVALID},
+		{"wrong method", "PUT", "/officers", ``, 405, hotline.EINVALID},
 		{"ok", "GET", "/alerts", ``, 200, ""},
 	}
 	for _, tt := range tests {

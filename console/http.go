@@ -80,6 +80,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	r.HandleFunc("/alerts/{number:[0-9]{1,9}}/{action}", h.alertAction).Methods(http.MethodPost)
 	r.HandleFunc("/stats", h.stats).Methods(http.MethodGet)
 	h.consoleRoutes(r)
+	h.rotaRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))
 	})

@@ -217,6 +217,11 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 	if !ok {
 		return "", false, nil
 	}
+	// A number waiting for verification takes its code and nothing else;
+	// other texts from it are received like anyone's.
+	if reply, pendingNumber, err := d.handleVerification(ctx, officerID, from, body); pendingNumber || err != nil {
+		return reply, reply != "", err
+	}
 	cmd, ok := parseCommand(body)
 	if !ok {
 		return d.help(officerID, ""), true, nil

@@ -547,7 +547,7 @@ func TestCoverageNamesGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	warnings, _ = h.disp.Coverage()
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "mon") {
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "from Mon 00:00 to Tue 00:00, 1 day") {
 		t.Fatalf("got %v, want one warning about Monday", warnings)
 	}
 }

@@ -65,6 +65,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 			job, to, body, err = prepareReply(tx, j)
 			return err
 		}
+		if j.Kind == hotline.JobVerifySMS {
+			return startVerify(tx, j, &job, &to, &body)
+		}
 		a, err := tx.Alert(j.AlertID)
 		if err != nil {
 			return err
@@ -141,7 +144,7 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	}
 	if err == nil && !found {
 		switch job.Kind {
-		case hotline.JobAlertSMS, hotline.JobNoticeSMS:
+		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS:
 			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobReplySMS:
 			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, body, d.callbackURL("/twilio/status", job.ID))
@@ -185,10 +188,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if unsure {
 			j.Unconfirmed = true
 		}
-		// Notices and replies to reporters do not escalate; they are
-		// retried for a bounded time only (a reply that arrives hours
-		// late can endanger a reporter whose phone someone else now holds).
-		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS
+		// Notices and replies to reporters have no alert to keep them
+		// going: they retry for a bounded time, then dead-letter.
+		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS
 		switch {
 		case notice && twilioapi.IsRetryable(err) && tx.Now().Sub(j.CreatedAt) < noticeMaxAge:
 			j.State = hotline.JobPending

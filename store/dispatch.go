@@ -26,15 +26,18 @@ var errReadOnly = errors.New("store: write in a read-only transaction")
 // officerRecord is an officer as stored; it ends in an integrity tag, so
 // a role cannot be raised without a key.
 type officerRecord struct {
-	ID        string       `json:"id"`
-	Role      hotline.Role `json:"role"`
-	CreatedAt time.Time    `json:"created_at"`
-	Sealed    []byte       `json:"sealed"` // officerSecret
+	ID            string       `json:"id"`
+	Role          hotline.Role `json:"role"`
+	CreatedAt     time.Time    `json:"created_at"`
+	VerifyExpires time.Time    `json:"verify_expires,omitzero"`
+	Sealed        []byte       `json:"sealed"` // officerSecret
 }
 
 type officerSecret struct {
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
+	Name         string `json:"name"`
+	Phone        string `json:"phone"`
+	PendingPhone string `json:"pending_phone,omitempty"`
+	VerifyCode   string `json:"verify_code,omitempty"`
 }
 
 // jobRecord is an outbox job as stored, ending in an integrity tag.
@@ -128,6 +131,12 @@ func (t *Tx) RemoveOfficer(id string) error {
 	if err := idx.Delete(nameHash[:]); err != nil {
 		return err
 	}
+	if o.PendingPhone != "" {
+		pendingHash := kr.Index(crypto.DomainPhone, o.PendingPhone)
+		if err := idx.Delete(pendingHash[:]); err != nil {
+			return err
+		}
+	}
 	return t.tx.Bucket(bucketOfficers).Delete([]byte(id))
 }
 
@@ -151,7 +160,61 @@ func (s *Store) openOfficer(rec officerRecord) (hotline.Officer, error) {
 	if err := s.open(bucketOfficers, rec.ID, rec.Sealed, &sec); err != nil {
 		return hotline.Officer{}, err
 	}
-	return hotline.Officer{ID: rec.ID, Name: sec.Name, Phone: sec.Phone, Role: rec.Role, CreatedAt: rec.CreatedAt}, nil
+	return hotline.Officer{ID: rec.ID, Name: sec.Name, Phone: sec.Phone, Role: rec.Role, CreatedAt: rec.CreatedAt,
+		PendingPhone: sec.PendingPhone, VerifyCode: sec.VerifyCode, VerifyExpires: rec.VerifyExpires}, nil
+}
+
+// UpdateOfficer stores o over the officer with its id: name, role, phone
+// and a pending number with its code. The name, the phone and the
+// pending phone are all indexed, so a text from a number waiting for
+// verification reaches the officer's commands (IsOfficerPhone).
+func (t *Tx) UpdateOfficer(o hotline.Officer) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.Name) == "" || o.Phone == "" || !o.Role.Valid() {
+		return hotline.Errorf(hotline.EINVALID, "officer needs a name, a phone number and a role (officer, supervisor or admin)")
+	}
+	old, err := t.Officer(o.ID)
+	if err != nil {
+		return err
+	}
+	kr := t.s.keyring
+	idx := t.tx.Bucket(bucketOfficerIndex)
+	keys := func(x hotline.Officer) [][]byte {
+		name := kr.Index(domainOfficerName, officerNameKey(x.Name))
+		phone := kr.Index(crypto.DomainPhone, x.Phone)
+		out := [][]byte{name[:], phone[:]}
+		if x.PendingPhone != "" {
+			pending := kr.Index(crypto.DomainPhone, x.PendingPhone)
+			out = append(out, pending[:])
+		}
+		return out
+	}
+	newKeys := keys(o)
+	for i, k := range newKeys {
+		if id := idx.Get(k); id != nil && string(id) != o.ID {
+			if i == 0 {
+				return hotline.Errorf(hotline.ECONFLICT, "an officer with that name already exists")
+			}
+			return hotline.Errorf(hotline.ECONFLICT, "another officer already has that phone number")
+		}
+	}
+	for _, k := range keys(old) {
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range newKeys {
+		if err := idx.Put(k, []byte(o.ID)); err != nil {
+			return err
+		}
+	}
+	sealed, err := t.s.seal(bucketOfficers, o.ID, officerSecret{Name: o.Name, Phone: o.Phone, PendingPhone: o.PendingPhone, VerifyCode: o.VerifyCode})
+	if err != nil {
+		return err
+	}
+	return putJSON(t.tx.Bucket(bucketOfficers), []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: old.CreatedAt, VerifyExpires: o.VerifyExpires, Sealed: sealed})
 }
 
 // Officers lists every officer with names and phones opened, by name.

@@ -47,6 +47,7 @@ sealed; numbers are shown masked unless asked for.
 Commands:
   add      register an officer
   list     list officers
+  update   change an officer's name, role or number (a new number is verified by SMS)
   remove   remove an officer (not while they are in the rota)
   passwd   set an officer's console password
   reset-totp  make an officer enrol a new TOTP authenticator
@@ -62,8 +63,10 @@ officer, a backup and a supervisor, and one-off overrides.
 
 Commands:
   show       lay out the rota and say who is on duty (now or --at TIME)
-  set        add or replace one weekly shift
-  override   put someone on duty for a while, whatever the shifts say
+  set           add a weekly shift, or change one (fields not given stay)
+  remove-shift  remove a weekly shift
+  override      put someone on duty for a while, whatever the shifts say;
+                override list and override cancel ID manage them
   import     replace the shifts with those of a TOML file
 
 Run 'hotline rota <command> -h' for its flags.
@@ -406,6 +409,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fmt.Fprintf(c.stdout, "Removed %s.\n", strings.Join(strings.Fields(*name), " "))
 			return nil
 		})
+	case "update":
+		return runOfficersUpdate(ctx, args, stdout, stderr, getenv)
 	case "passwd":
 		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
 	case "reset-totp":
@@ -431,17 +436,22 @@ Examples:
   hotline rota show --at "2026-11-24 21:00"
 `
 
-const rotaSetUsage = `Usage: hotline rota set --day DAY --start HH:MM --end HH:MM --officer NAME [--backup NAME] [--supervisor NAME]
+const rotaSetUsage = `Usage: hotline rota set --day DAY --start HH:MM [--end HH:MM] [--officer NAME] [--backup NAME|none] [--supervisor NAME|none]
 
-Adds a weekly shift, replacing a shift on the same day with the same
-start. An end not after the start runs past midnight. The rota must stay
-free of overlaps.
+Adds a weekly shift, or changes the shift on the same day with the same
+start: the fields not given keep their value, and "none" empties a backup
+or supervisor. A new shift needs --end and --officer. An end not after
+the start runs past midnight. The rota must stay free of overlaps.
 
-Example:
+Examples:
   hotline rota set --day tue --start 20:00 --end 08:00 --officer "Elvin Guliyev" --backup "Rashad Mammadov" --supervisor "Farid Ismayilov"
+  hotline rota set --day tue --start 20:00 --officer "Leyla Aliyeva"   # backup and supervisor stay
+  hotline rota set --day tue --start 20:00 --backup none
 `
 
 const rotaOverrideUsage = `Usage: hotline rota override --officer NAME [--backup NAME] --from TIME (--hours H | --until TIME)
+       hotline rota override list
+       hotline rota override cancel ID
 
 Puts an officer on duty for a while instead of the shifts (at most 31
 days); the shift's backup and supervisor stay unless --backup is given.
@@ -451,6 +461,8 @@ A later override wins where two overlap.
 Examples:
   hotline rota override --officer "Leyla Aliyeva" --from now --hours 24
   hotline rota override --officer "Leyla Aliyeva" --from "2026-11-24 20:00" --until "2026-11-25 08:00"
+  hotline rota override list
+  hotline rota override cancel 3fa9c1
 `
 
 const rotaImportUsage = `Usage: hotline rota import FILE
@@ -582,14 +594,14 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		var spec console.ShiftSpec
 		c.fs.StringVar(&spec.Day, "day", "", "day of the week: mon, tue, wed, thu, fri, sat or sun")
 		c.fs.StringVar(&spec.Start, "start", "", "start time HH:MM in the rota's zone")
-		c.fs.StringVar(&spec.End, "end", "", "end time HH:MM (not after --start: the next day)")
-		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty")
-		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next (optional)")
-		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last (optional)")
+		c.fs.StringVar(&spec.End, "end", "", "end time HH:MM (not after --start: the next day); kept if not given")
+		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty; kept if not given")
+		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next; kept if not given, none to remove")
+		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last; kept if not given, none to remove")
 		if code, ok := c.parseNoArgs(args); !ok {
 			return code
 		}
-		if code, ok := c.require("--day", spec.Day, "--start", spec.Start, "--end", spec.End, "--officer", spec.Officer); !ok {
+		if code, ok := c.require("--day", spec.Day, "--start", spec.Start); !ok {
 			return code
 		}
 		return c.run(func(ctx context.Context, svc console.AdminService) error {
@@ -602,7 +614,13 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return nil
 		})
 
+	case "remove-shift":
+		return runRotaRemoveShift(ctx, args, stdout, stderr, getenv)
+
 	case "override":
+		if len(args) > 0 && (args[0] == "list" || args[0] == "cancel") {
+			return runRotaOverrideOp(ctx, args[0], args[1:], stdout, stderr, getenv)
+		}
 		c := newAdminCmd(ctx, "rota override", rotaOverrideUsage, stdout, stderr, getenv)
 		officer := c.fs.String("officer", "", "who is on duty instead")
 		backup := c.fs.String("backup", "", "their backup (default: the shift's)")
@@ -689,6 +707,56 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // ----- alerts -----
 
+// alertSubUsage is each alerts command's own help (a command's help lists
+// no "Commands:", or the help walk would take it for a group).
+var alertSubUsage = map[string]string{
+	"list": `Usage: hotline alerts list [--json]
+
+Every alert, newest first: its code (what an officer replies with), case,
+priority, state, escalation step and next step time, who acknowledged it,
+and every SMS and call with its delivery state. No tip content.
+
+Example:
+  hotline alerts list --json
+`,
+	"show": `Usage: hotline alerts show N [--json]
+
+One alert's whole timeline.
+
+Example:
+  hotline alerts show 12
+`,
+	"ack": `Usage: hotline alerts ack N --as NAME
+
+Acknowledges alert N as officer NAME; everyone paged is told by SMS.
+
+Example:
+  hotline alerts ack 12 --as "Leyla Aliyeva"
+`,
+	"close": `Usage: hotline alerts close N --as NAME --yes
+
+Closes alert N as officer NAME; everyone paged is told by SMS.
+
+Example:
+  hotline alerts close 12 --as "Leyla Aliyeva" --yes
+`,
+	"reopen": `Usage: hotline alerts reopen N
+
+Reopens an acknowledged or closed alert: its escalation starts again
+from the first step.
+
+Example:
+  hotline alerts reopen 12
+`,
+	"escalate": `Usage: hotline alerts escalate N
+
+Runs alert N's next escalation step now.
+
+Example:
+  hotline alerts escalate 12
+`,
+}
+
 func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	sub, args, code, ok := subcommand(args, alertsUsage, stdout, stderr)
 	if !ok {
@@ -702,7 +770,7 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "hotline alerts: unknown command %q\n\n%s", sub, alertsUsage)
 		return 2
 	}
-	c := newAdminCmd(ctx, "alerts "+sub, alertsUsage+"\nExample:\n  hotline alerts list --json\n  hotline alerts show 12\n", stdout, stderr, getenv)
+	c := newAdminCmd(ctx, "alerts "+sub, alertSubUsage[sub], stdout, stderr, getenv)
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	pos, code, ok := c.parse(args)
 	if !ok {
@@ -811,13 +879,7 @@ func (c *adminCmd) printTimeline(a console.AlertView) {
 
 // runAlertAction runs alerts ack|close|reopen|escalate N.
 func runAlertAction(ctx context.Context, sub string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	example := map[string]string{
-		"ack":      `hotline alerts ack 12 --as "Leyla Aliyeva"`,
-		"close":    `hotline alerts close 12 --as "Leyla Aliyeva" --yes`,
-		"reopen":   "hotline alerts reopen 12",
-		"escalate": "hotline alerts escalate 12",
-	}[sub]
-	c := newAdminCmd(ctx, "alerts "+sub, alertsUsage+"\nExample:\n  "+example+"\n", stdout, stderr, getenv)
+	c := newAdminCmd(ctx, "alerts "+sub, alertSubUsage[sub], stdout, stderr, getenv)
 	var as *string
 	var yes *bool
 	if sub == "ack" || sub == "close" {

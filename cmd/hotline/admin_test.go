@@ -165,7 +165,8 @@ func adminScenario(t *testing.T, e *adminEnv, withStore func(func(*store.Store))
 	e.wantCLIError(t, 2, []string{"--hours or --until, not both"}, "rota", "override", "--officer", "Nigar Hasanova", "--from", "now", "--hours", "2", "--until", "2030-01-01 00:00")
 	e.wantCLIError(t, 2, []string{"--until: must be after --from"}, "rota", "override", "--officer", "Nigar Hasanova", "--from", "2030-01-02 00:00", "--until", "2030-01-01 00:00")
 
-	got = record(e.mustCLI(t, "rota", "set", "--day", "sat", "--start", "08:00", "--end", "20:00", "--officer", "Aysel Huseynova", "--supervisor", "Gunel Abbasova"))
+	// Changing a shift keeps what is not given; none empties the backup.
+	got = record(e.mustCLI(t, "rota", "set", "--day", "sat", "--start", "08:00", "--end", "20:00", "--officer", "Aysel Huseynova", "--backup", "none", "--supervisor", "Gunel Abbasova"))
 	if !strings.Contains(got, "sat  08:00-20:00  Aysel Huseynova  -") {
 		t.Errorf("rota set: got %q", got)
 	}
@@ -323,7 +324,7 @@ func TestAdminCommandsUsage(t *testing.T) {
 		t.Errorf("empty data dir: exit %d, stderr %q", code, stderr.String())
 	}
 	e.wantCLIError(t, 2, []string{`unknown command "frob"`}, "rota", "frob")
-	e.wantCLIError(t, 2, []string{"--day, --start, --end are required"}, "rota", "set", "--officer", "X")
+	e.wantCLIError(t, 2, []string{"--day, --start are required"}, "rota", "set", "--officer", "X")
 	e.wantCLIError(t, 2, []string{"give the rota FILE"}, "rota", "import")
 	e.wantCLIError(t, 2, []string{"--hours"}, "rota", "override", "--officer", "X", "--from", "now", "--hours", "-3")
 	for _, args := range [][]string{{"officers", "add", "-h"}, {"rota", "override", "--help"}, {"alerts", "list", "-h"}, {"rota", "-h"}} {
