@@ -84,7 +84,7 @@ func TestOfficerNewNumberVerified(t *testing.T) {
 	if o.Phone != leylaNewPhone || o.PendingPhone != "" || o.VerifyCode != "" {
 		t.Fatalf("after verification: %+v", o)
 	}
-	if _, ok := h.st.IsOfficerPhone(leylaPhone); ok {
+	if _, ok, err := h.st.IsOfficerPhone(leylaPhone); err != nil || ok {
 		t.Errorf("the old number still counts as an officer's")
 	}
 	// The rota held her id: she is still on duty, now on the new number,
