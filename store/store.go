@@ -96,6 +96,7 @@ type Store struct {
 	log     zerolog.Logger
 	commits *committer
 	dedup   *dedupIndex
+	keys    keyOps // rotation state (keys.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -191,6 +192,7 @@ func (s *Store) init(key MasterKeySource, opts Options) error {
 	if err != nil {
 		return err
 	}
+	s.keys.master = master
 	if ringRaw != nil {
 		kr, err := crypto.UnmarshalKeyring(master, ringRaw)
 		if err != nil {
