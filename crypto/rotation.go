@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 )
@@ -45,14 +46,51 @@ func (k *Keyring) SetMinDecrypt(v uint32) error {
 func (k *Keyring) Retire(v uint32) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	e, ok := k.keks[v]
-	if !ok {
+	if _, ok := k.keks[v]; !ok {
 		return fmt.Errorf("%w: %d", ErrUnknownVersion, v)
 	}
 	if v == k.primary {
 		return fmt.Errorf("keyring: version %d is the primary; rotate first", v)
 	}
-	clear(e.key[:])
+	// The entry is dropped, not zeroed: a Clone may share it until the
+	// change is stored and adopted. Once unreferenced it is garbage.
 	delete(k.keks, v)
+	return nil
+}
+
+// Clone returns an independent copy of the keyring, so a change (Rotate,
+// SetMinDecrypt, Retire) can be stored before live code sees it; Adopt
+// then makes it live.
+func (k *Keyring) Clone() *Keyring {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	c := &Keyring{primary: k.primary, minDecrypt: k.minDecrypt, keks: make(map[uint32]*kek, len(k.keks)), index: k.index}
+	for v, e := range k.keks {
+		c.keks[v] = e
+	}
+	return c
+}
+
+// Adopt makes k hold from's versions, primary and minimum decryption
+// version, atomically for concurrent Seal and Open calls. Both must share
+// the index key (from is a Clone of k, or k stored and read back), since
+// every lookup hash depends on it.
+func (k *Keyring) Adopt(from *Keyring) error {
+	from.mu.RLock()
+	primary, minDecrypt, index := from.primary, from.minDecrypt, from.index
+	keks := make(map[uint32]*kek, len(from.keks))
+	for v, e := range from.keks {
+		keks[v] = e
+	}
+	from.mu.RUnlock()
+	if subtle.ConstantTimeCompare(index[:], k.index[:]) != 1 {
+		return errors.New("keyring: cannot adopt a keyring with another index key")
+	}
+	if keks[primary] == nil {
+		return fmt.Errorf("%w: primary %d", ErrUnknownVersion, primary)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.primary, k.minDecrypt, k.keks = primary, minDecrypt, keks
 	return nil
 }
