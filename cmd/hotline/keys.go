@@ -173,7 +173,7 @@ func runKeys(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		if !*yes {
 			want := fmt.Sprintf("retire v%d", v)
-			fmt.Fprintf(c.stderr, "This destroys key version %d for good: a record or backup still sealed under it can never be read again.\nType %q to go on: ", v, want)
+			fmt.Fprintf(c.stderr, "This destroys key version %d for good: a record still sealed under it can never be read again\n(backups taken before keep their own copy of the keyring).\nType %q to go on: ", v, want)
 			line, _ := bufio.NewReader(stdin).ReadString('\n')
 			if strings.TrimSpace(line) != want {
 				fmt.Fprintf(c.stderr, "hotline keys retire: not confirmed; nothing was changed\n")
