@@ -116,3 +116,11 @@ func (a *Admin) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	}
 	return n, nil
 }
+
+// ChangeMaster seals the keyring under a new master key, touching no
+// record. It exists only in-process (the CLI on a stopped server): a new
+// master key never crosses the admin socket, and the server has to be
+// restarted with it anyway. Audited as "keys.change_master".
+func (a *Admin) ChangeMaster(ctx context.Context, next store.MasterKeySource) error {
+	return a.st.ChangeMaster(ctx, next, store.Options{}, cliBy)
+}

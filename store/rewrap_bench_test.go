@@ -31,7 +31,7 @@ func BenchmarkRewrap100k(b *testing.B) {
 			for i := next.Add(1) - 1; i < tips; i = next.Add(1) - 1 {
 				in := store.InboundSMS{
 					MessageSID: fmt.Sprintf("SM%032d", i), From: fmt.Sprintf("+99450%07d", i),
-					Body: "Kömək edin, bizi zirzəmidə saxlayırlar, pasportlarımızı götürüblər",
+					Body:   "Kömək edin, bizi zirzəmidə saxlayırlar, pasportlarımızı götürüblər",
 					Triage: hotline.Triage{Priority: hotline.P2, Lang: hotline.LangAz}, Window: time.Hour,
 				}
 				if _, err := s.RecordInboundSMS(context.Background(), in, nil); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/console"
+	"github.com/hotline-az/hotline/crypto"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -33,6 +34,7 @@ Commands:
   rewrap        move every record's data key under the primary KEK
   min-decrypt   make versions below N open nothing (reversible)
   retire        destroy version N for good (refused while records use it)
+  change-master seal the keyring under a new master key (server stopped)
 
 A rotation, step by step:
   hotline keys rotate
@@ -97,6 +99,26 @@ Destroys KEK version N for good. Refused while any record references it
 
 Example:
   hotline keys retire 1
+`
+
+const keysChangeMasterUsage = `Usage: hotline keys change-master --new-key-file FILE | --new-passphrase-file FILE
+
+Seals the keyring under a new master key (a 0600 key file of 32 bytes in
+base64, or a passphrase file of at least 16 characters stretched with
+Argon2id under a fresh salt). No record is touched. The server must be
+stopped: the current master key comes from the usual settings
+(HOTLINE_MASTER_KEY(_FILE), HOTLINE_MASTER_PASSPHRASE(_FILE), --config),
+and afterwards only the new one opens the file, so change the service's
+setting before starting it again. Backups taken before still need the
+old master key.
+
+Example:
+  head -c 32 /dev/urandom | base64 > /etc/hotline/master.key.new
+  chmod 600 /etc/hotline/master.key.new
+  systemctl stop hotline
+  hotline keys change-master --config /etc/hotline/hotline.toml --new-key-file /etc/hotline/master.key.new
+  mv /etc/hotline/master.key.new /etc/hotline/master.key
+  systemctl start hotline
 `
 
 func runKeys(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -185,6 +207,41 @@ func runKeys(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Key version %d is destroyed.\n", v)
+			return nil
+		})
+	case "change-master":
+		c := newAdminCmd(ctx, "keys change-master", keysChangeMasterUsage, stdout, stderr, getenv)
+		keyFile := c.fs.String("new-key-file", "", "file holding the new master key (base64, mode 0600)")
+		passFile := c.fs.String("new-passphrase-file", "", "file holding the new master passphrase (mode 0600)")
+		if code, ok := c.parseNoArgs(args); !ok {
+			return code
+		}
+		var next store.MasterKeySource
+		switch {
+		case (*keyFile == "") == (*passFile == ""):
+			return c.usageErr("give one of --new-key-file or --new-passphrase-file")
+		case *keyFile != "":
+			k, err := crypto.ReadMasterKeyFile(*keyFile)
+			if err != nil {
+				return c.usageErr("--new-key-file: %v", err)
+			}
+			next.Key = &k
+		default:
+			p, err := crypto.ReadPassphraseFile(*passFile)
+			if err != nil {
+				return c.usageErr("--new-passphrase-file: %v", err)
+			}
+			next.Passphrase = p
+		}
+		return c.run(func(ctx context.Context, svc console.AdminService) error {
+			admin, ok := svc.(*console.Admin)
+			if !ok {
+				return hotline.Errorf(hotline.ECONFLICT, "the server is running on this data directory: stop it first (the new master key is read here, never sent over the admin socket, and the server must restart with it)")
+			}
+			if err := admin.ChangeMaster(ctx, next); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "The keyring is now sealed under the new master key; no record was touched.\nConfigure the service with the new key before starting it: the old one no longer opens this file.\n")
 			return nil
 		})
 	}

@@ -306,3 +306,28 @@ func TestBackupUnderWriteLoadRestores(t *testing.T) {
 	}
 	t.Logf("snapshot holds %d tips (%d answered before it began, %d by its end)", counts["messages"], before, after)
 }
+
+func TestChangeMasterNeedsAStoppedServer(t *testing.T) {
+	srv, e := serverAdminEnv(t)
+	newKey, _ := crypto.GenerateMasterKey()
+	newFile := filepath.Join(t.TempDir(), "new.key")
+	if err := newKey.WriteFile(newFile); err != nil {
+		t.Fatal(err)
+	}
+	e.wantCLIError(t, 1, []string{"stop it first"}, "keys", "change-master", "--new-key-file", newFile)
+	e.wantCLIError(t, 2, []string{"give one of --new-key-file or --new-passphrase-file"}, "keys", "change-master")
+	srv.Close()
+
+	if out := e.mustCLI(t, "keys", "change-master", "--new-key-file", newFile); !strings.Contains(out, "no record was touched") {
+		t.Fatalf("change-master said %q", out)
+	}
+	// The old key no longer opens the file; the new one does.
+	code, _, stderr := e.cli(t, "keys", "status")
+	if code == 0 || !strings.Contains(stderr, "does not open this data file's keyring") {
+		t.Errorf("keys status with the old key: exit %d, %q; want refused", code, stderr)
+	}
+	e.env["HOTLINE_MASTER_KEY_FILE"] = newFile
+	if got := recordsByVersion(keyStatus(t, e)); got != "v1:0" {
+		t.Errorf("keys status with the new key = %q, want v1:0", got)
+	}
+}
