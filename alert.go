@@ -79,6 +79,9 @@ const (
 	// JobReplySMS is an officer's reply to a reporter, sent from the
 	// hotline number; the worker opens the number and text when it runs.
 	JobReplySMS JobKind = "reply_sms"
+	// JobNoticeSMS tells an officer who was paged that the alert was
+	// acknowledged or closed, and by whom. It never escalates.
+	JobNoticeSMS JobKind = "notice_sms"
 )
 
 // JobState is where an outbox job is.
@@ -130,6 +133,24 @@ type Job struct {
 	// of a reply (JobReplySMS); empty for alerts.
 	CaseID    string `json:"case_id,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
+
+	// SharedCall, on a call job, is the call job whose call announces this
+	// job's alert too: an officer gets one alert call at a time, which
+	// names every open alert paged to them. Riders are the reverse: the
+	// jobs a call job's call carries, settled with it.
+	SharedCall string   `json:"shared_call,omitempty"`
+	Riders     []string `json:"riders,omitempty"`
+	// Announced are the alerts the call's prompt named; a keypress
+	// acknowledges exactly these.
+	Announced []string `json:"announced,omitempty"`
+	// Pressed is set when the officer pressed the acknowledgement key on
+	// this call: a call that ends without it was not answered (voicemail).
+	Pressed bool `json:"pressed,omitempty"`
+
+	// Event and By are what a notice reports: the alert's new state and
+	// the id of the officer who changed it.
+	Event AlertState `json:"event,omitempty"`
+	By    string     `json:"by,omitempty"`
 }
 
 // Terminal reports whether the job will not change any more but for

@@ -64,6 +64,10 @@ type AdminService interface {
 	RotaImport(ctx context.Context, name string, file io.Reader) (RotaView, error)
 	// Alerts lists every alert, newest first, with its delivery attempts.
 	Alerts(ctx context.Context) ([]AlertView, error)
+	// AlertAction acknowledges or closes alert number as officer "as", or
+	// reopens or escalates it, and returns the alert afterwards. action is
+	// ack, close, reopen or escalate.
+	AlertAction(ctx context.Context, number int, action, as string) (AlertView, error)
 	// Stats counts cases, messages, alerts and outbox jobs from plaintext
 	// metadata only.
 	Stats(ctx context.Context) (store.Stats, error)
@@ -842,6 +846,63 @@ func (a *Admin) Alerts(ctx context.Context) ([]AlertView, error) {
 		return nil
 	})
 	return out, err
+}
+
+// AlertAction implements AdminService.
+func (a *Admin) AlertAction(ctx context.Context, number int, action, as string) (AlertView, error) {
+	if a.disp == nil {
+		return AlertView{}, hotline.Errorf(hotline.EINTERNAL, "alert actions need the alert dispatcher")
+	}
+	var al hotline.Alert
+	var officerID string
+	err := a.st.View(func(tx *store.Tx) error {
+		found := false
+		var err error
+		if al, found, err = tx.AlertByNumber(number); err != nil {
+			return err
+		} else if !found {
+			return hotline.Errorf(hotline.ENOTFOUND, "no alert %d", number)
+		}
+		if action != "ack" && action != "close" {
+			return nil
+		}
+		if strings.TrimSpace(as) == "" {
+			return invalid("--as: name the officer who takes the alert")
+		}
+		o, found, err := tx.OfficerByName(as)
+		if err != nil {
+			return err
+		} else if !found {
+			return hotline.Errorf(hotline.ENOTFOUND, "no officer named %q", cleanName(as))
+		}
+		officerID = o.ID
+		return nil
+	})
+	if err != nil {
+		return AlertView{}, err
+	}
+	switch action {
+	case "ack":
+		_, err = a.disp.Acknowledge(ctx, al.ID, officerID, "cli")
+	case "close":
+		_, err = a.disp.CloseAlert(ctx, al.ID, officerID, "cli")
+	case "reopen":
+		_, err = a.disp.Reopen(ctx, al.ID, "cli")
+	case "escalate":
+		_, err = a.disp.Escalate(ctx, al.ID, "cli")
+	default:
+		err = invalid("unknown alert action %q (use ack, close, reopen or escalate)", action)
+	}
+	if err != nil {
+		return AlertView{}, err
+	}
+	list, err := a.Alerts(ctx)
+	for _, v := range list {
+		if v.Number == number {
+			return v, err
+		}
+	}
+	return AlertView{}, err
 }
 
 func kindOrder(k hotline.JobKind) int {

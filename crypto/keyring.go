@@ -85,6 +85,8 @@ type Keyring struct {
 	// scratch pools per-call buffers (additional data, unwrapped DEK)
 	// so that Seal and Open on the hot path allocate only their output.
 	scratch sync.Pool
+	// tags pools HMAC states keyed with index, for Tag.
+	tags sync.Pool
 }
 
 // NewKeyring returns a keyring with a random KEK version 1 as primary and

@@ -100,7 +100,12 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	}
 	say := func(text string) twiml.Element { return &twiml.VoiceSay{Message: text, Language: "en-US"} }
 	var verbs []twiml.Element
+	answeredBy := form.Get("AnsweredBy")
 	switch digits := form.Get("Digits"); {
+	case strings.HasPrefix(answeredBy, "machine") || answeredBy == "fax":
+		// A mailbox is not an answer: hang up, and the call's
+		// "completed" without a keypress moves the alert on at once.
+		verbs = append(verbs, &twiml.VoiceHangup{})
 	case digits == "1":
 		res, err := h.Alerts.AcknowledgeByCall(r.Context(), jobID)
 		if err != nil {
@@ -108,7 +113,9 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		msg := fmt.Sprintf("Alert %d acknowledged. Thank you. Open case %s in the console.", res.Alert.Number, spell(res.Alert.CaseCode))
-		if !res.Changed {
+		if res.Count > 1 {
+			msg = fmt.Sprintf("%d alerts acknowledged. Thank you. Open them in the console.", res.Count)
+		} else if !res.Changed {
 			msg = fmt.Sprintf("Alert %d was already %s.", res.Alert.Number, res.Alert.State)
 		}
 		verbs = append(verbs, say(msg), &twiml.VoiceHangup{})
@@ -117,6 +124,10 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	default:
 		text := fmt.Sprintf("Hotline alert. Priority %s case %s. Press 1 to acknowledge.",
 			strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+		if prompt.Count > 1 {
+			text = fmt.Sprintf("%d new hotline alerts, the most urgent priority %s, case %s. Press 1 to acknowledge all of them.",
+				prompt.Count, strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+		}
 		gather := &twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
 			Action:        r.URL.Path + "?job=" + jobID,

@@ -42,7 +42,9 @@ type SMSConfig struct {
 	Replies map[hotline.Lang]string
 	// Officers may be nil until alerting is wired.
 	Officers OfficerCommands
-	// OnInbound runs inside the transaction that stores the tip.
+	// OnInbound runs inside the transaction that stores the tip; if it
+	// fails the tip is still stored and answered, marked for the alert
+	// worker to retry.
 	OnInbound store.InboundHook
 	// AfterStore runs once a new tip is durable (wakes the alert worker).
 	AfterStore func()
@@ -134,6 +136,12 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !res.Duplicate && h.cfg.AfterStore != nil {
 		h.cfg.AfterStore()
+	}
+	if res.AlertPending {
+		// The tip is safe; only its alert is late. The error names what
+		// failed (rota, officer record), never tip content.
+		log.Error().Err(res.AlertError).Str("case", res.Case.Code).
+			Msg("could not open the alert: the tip is stored and the alert worker retries until it opens")
 	}
 	if res.Duplicate {
 		log.Info().Str("case", res.Case.Code).Msg("retried sms answered from the first delivery")

@@ -67,7 +67,12 @@ func (s *Store) OpenEverySealed(problem func(bucket, id string, err error)) (int
 				if env == nil {
 					return nil
 				}
-				if _, err := s.keyring.Open(string(f.bucket), f.adKey(k), env); err != nil {
+				ad, err := f.adKey(k, v)
+				if err != nil {
+					problem(string(f.bucket), keyID(k), err)
+					return nil
+				}
+				if _, err := s.keyring.Open(string(f.bucket), ad, env); err != nil {
 					problem(string(f.bucket), keyID(k), err)
 					return nil
 				}

@@ -3,16 +3,21 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // maxBatch bounds one group commit so a flood cannot build one huge
 // transaction that holds every writer back.
 const maxBatch = 512
 
-var errClosed = errors.New("store is closed")
+// ErrClosed is returned to a write that reaches the store after Close
+// began. Nothing of that write was stored; writes queued before Close are
+// committed before the file closes.
+var ErrClosed = errors.New("store is closed: the write was not stored")
 
 type writeRequest struct {
 	fn   func(*bolt.Tx) error
@@ -33,6 +38,12 @@ type committer struct {
 	requests                   chan writeRequest
 	stopped                    chan struct{}
 
+	// mu orders sends on requests against close: writers hold it shared
+	// while they send, close holds it exclusively to close the channel, so
+	// no writer ever sends on a closed channel.
+	mu     sync.RWMutex
+	closed bool
+
 	// commits and writes count transactions and the requests they
 	// carried: their ratio is the group commit's batch size.
 	commits, writes atomic.Uint64
@@ -49,20 +60,34 @@ func newCommitter(db *bolt.DB, beforeAttempt, afterCommit func()) *committer {
 
 func (c *committer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
 	req := writeRequest{fn: fn, done: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return ErrClosed
+	}
+	// The writer goroutine keeps draining until close, so this send ends
+	// even while close waits for the lock.
 	select {
 	case c.requests <- req:
-	case <-c.stopped:
-		return errClosed
 	case <-ctx.Done():
+		c.mu.RUnlock()
 		return ctx.Err()
 	}
+	c.mu.RUnlock()
 	// Once queued the write will happen; wait for it even if ctx ends so
 	// the caller never answers before knowing whether data is durable.
 	return <-req.done
 }
 
+// close refuses new writes with ErrClosed, commits those already queued
+// and waits for the writer goroutine to finish.
 func (c *committer) close() {
-	close(c.requests)
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.requests)
+	}
+	c.mu.Unlock()
 	<-c.stopped
 }
 
@@ -118,4 +143,14 @@ func (c *committer) commit(batch []writeRequest) {
 		batch[failed].done <- failErr
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
+}
+
+// view runs fn in a read-only transaction; after Close it returns
+// ErrClosed like a write would.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	err := s.db.View(fn)
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
 }

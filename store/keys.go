@@ -25,26 +25,42 @@ type keyOps struct {
 }
 
 // sealedField is one place where envelopes are kept: a JSON member of the
-// records of a bucket, sealed bound to adKey(record key). Rewrap, key
+// records of a bucket, sealed bound to the name adKey gives. Rewrap, key
 // status and retire walk exactly these; a sealed field added elsewhere
 // must be added here, or retire could destroy the key it needs.
 type sealedField struct {
 	bucket []byte
 	member string // "sealed" or "sealed_sid"
-	adKey  func(key []byte) string
+	// adKey is the name the envelope is bound to, from the record's key
+	// and value.
+	adKey func(key, value []byte) (string, error)
 }
 
-func recordKey(k []byte) string { return string(k) }
+func recordKey(k, _ []byte) (string, error) { return string(k), nil }
 
-// sealedFields lists every envelope the store writes (see seal calls).
+// messageAD is a message's binding (its case and metadata, see
+// messageBinding), or its id for a schema 1 message not yet bound.
+func messageAD(k, v []byte) (string, error) {
+	var m messageRecord
+	if err := json.Unmarshal(v, &m); err != nil {
+		return "", err
+	}
+	if m.Bound != messageBound {
+		return string(k), nil
+	}
+	return messageBinding(m.CaseID, m), nil
+}
+
+// sealedFields lists every envelope the store writes (see the seal and
+// sealMessage calls).
 var sealedFields = []sealedField{
 	{bucketCases, "sealed", recordKey},
-	{bucketMessages, "sealed", recordKey},
+	{bucketMessages, "sealed", messageAD},
 	{bucketOfficers, "sealed", recordKey},
 	{bucketAccounts, "sealed", recordKey},
 	{bucketCaseWork, "sealed", recordKey},
 	{bucketCaseNotes, "sealed", recordKey},
-	{bucketJobs, "sealed_sid", func(k []byte) string { return string(k) + "/sid" }},
+	{bucketJobs, "sealed_sid", func(k, _ []byte) (string, error) { return string(k) + "/sid", nil }},
 }
 
 // sealedMembers decodes only the members that may hold an envelope.

@@ -58,6 +58,12 @@ func mustOpenAll(tb testing.TB, s *store.Store, want int) {
 	if n != want {
 		tb.Errorf("OpenEverySealed opened %d, want %d", n, want)
 	}
+	// Tags, bindings and indexes still hold after the rewrite.
+	if _, err := s.VerifyRecords(func(bucket, id string, err error) {
+		tb.Errorf("VerifyRecords: %s/%s: %v", bucket, id, err)
+	}); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func auditActions(tb testing.TB, s *store.Store) string {

@@ -234,13 +234,7 @@ func (s *Store) rewrapBatch(btx *bolt.Tx, c *rewrapCursor, batch int, fail func(
 			if ver, err := crypto.EnvelopeVersion(env); err == nil && ver == c.Target {
 				continue
 			}
-			fresh, err := s.keyring.Rewrap(string(f.bucket), f.adKey(k), env)
-			if err != nil {
-				c.Failed++
-				fail(RewrapFailure{Bucket: string(f.bucket), ID: keyID(k), Error: err.Error()})
-				continue
-			}
-			value, err := replaceEnvelope(v, env, fresh)
+			value, err := s.rewrapRecord(f, k, v, env)
 			if err != nil {
 				c.Failed++
 				fail(RewrapFailure{Bucket: string(f.bucket), ID: keyID(k), Error: err.Error()})
@@ -262,6 +256,35 @@ func (s *Store) rewrapBatch(btx *bolt.Tx, c *rewrapCursor, batch int, fail func(
 		}
 	}
 	return nil
+}
+
+// rewrapRecord returns the record v (stored under k) with env, its
+// envelope in field f, rewrapped under the primary KEK. A tagged record's
+// tag is checked first (a record changed outside hotline is not
+// re-tagged into looking genuine) and computed again over the new bytes.
+func (s *Store) rewrapRecord(f sealedField, k, v, env []byte) ([]byte, error) {
+	tagged := hasTag(v)
+	if tagged {
+		if err := s.checkTag(f.bucket, k, v); err != nil {
+			return nil, err
+		}
+	}
+	ad, err := f.adKey(k, v)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := s.keyring.Rewrap(string(f.bucket), ad, env)
+	if err != nil {
+		return nil, err
+	}
+	out, err := replaceEnvelope(v, env, fresh)
+	if err != nil || !tagged {
+		return out, err
+	}
+	untagged := out[:len(out)-macMemberLen]
+	retagged := append(untagged[:len(untagged):len(untagged)], macMemberPrefix...)
+	retagged = base64.StdEncoding.AppendEncode(retagged, s.recordMAC(f.bucket, k, untagged))
+	return append(retagged, `"}`...), nil
 }
 
 // replaceEnvelope swaps the old envelope's base64 for the new one's in a

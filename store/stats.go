@@ -32,7 +32,10 @@ type Stats struct {
 	// Alerts and Jobs count alerts and outbox jobs by state.
 	Alerts map[string]int `json:"alerts"`
 	Jobs   map[string]int `json:"outbox"`
-	Schema int            `json:"schema_version"`
+	// AlertsPending counts cases whose alert failed to open and is being
+	// retried by the alert worker (should be 0).
+	AlertsPending int `json:"alerts_pending"`
+	Schema        int `json:"schema_version"`
 }
 
 // Stats counts what this store holds.
@@ -125,6 +128,9 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 	})
 	if err != nil {
 		return st, err
+	}
+	if b := tx.Bucket(bucketAlertPending); b != nil {
+		st.AlertsPending = b.Stats().KeyN
 	}
 	if err := countStates("alert", tx.Bucket(bucketAlerts), st.Alerts); err != nil {
 		return st, err

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -24,7 +25,7 @@ import (
 
 // SchemaVersion is the layout this code writes. A file with a newer version
 // is refused rather than misread.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // FileName is the bbolt file inside the data directory.
 const FileName = "hotline.db"
@@ -53,6 +54,7 @@ var (
 		bucketMessages, bucketReporters, bucketDedup,
 		bucketOfficers, bucketOfficerIndex, bucketSettings, bucketAlerts, bucketAlertNumbers,
 		bucketCaseAlerts, bucketJobs, bucketJobQueue, bucketTimers, bucketSIDJobs,
+		bucketAlertPending,
 	}
 )
 
@@ -97,6 +99,8 @@ type Store struct {
 	commits *committer
 	dedup   *dedupIndex
 	keys    keyOps // rotation state (keys.go)
+	// alertFailures counts tips stored with an alert-pending mark.
+	alertFailures atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -135,6 +139,10 @@ func Open(dir string, key MasterKeySource, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, now: opts.Now, log: opts.Logger.With().Str("component", "store").Logger()}
 	if err := s.init(key, opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/console"
+	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -68,11 +69,24 @@ Commands:
 Run 'hotline rota <command> -h' for its flags.
 ` + adminCommonHelp
 
-const alertsUsage = `Usage: hotline alerts list [--json] [--data DIR] [--config FILE]
+const alertsUsage = `Usage: hotline alerts <command> [flags]
 
-Lists every alert, newest first: its code (what an officer replies with),
-case, priority, state, escalation step, who acknowledged it and when, and
-every SMS and call sent for it with its delivery state. No tip content.
+Commands:
+  list                 every alert, newest first: its code (what an officer
+                       replies with), case, priority, state, escalation
+                       step and next step time, who acknowledged it, and
+                       every SMS and call with its delivery state
+  show N               one alert's whole timeline
+  ack N --as NAME      acknowledge alert N as officer NAME
+  close N --as NAME --yes
+                       close alert N as officer NAME
+  reopen N             reopen an acknowledged or closed alert: its
+                       escalation starts again from the first step
+  escalate N           run alert N's next escalation step now
+
+Everyone who was paged is told by SMS when an alert is acknowledged or
+closed, and by whom. Each action is written to the server's log. No tip
+content is ever shown.
 ` + adminCommonHelp
 
 // adminCmd is one admin subcommand being run.
@@ -238,7 +252,16 @@ func (c *adminCmd) connect() (console.AdminService, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return console.NewAdmin(st, nil, loc), func() { st.Close() }, nil
+	// Alert actions write their decisions (queued SMS and calls) to the
+	// data file; the server sends them when it starts. Nothing is sent
+	// from here: this dispatcher's worker never runs.
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: dispatch.NewDevSink(io.Discard),
+		Escalation: cfg.Escalation, PublicURL: cfg.PublicURL, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return console.NewAdmin(st, disp, loc), func() { st.Close() }, nil
 }
 
 func fileExists(p string) bool {
@@ -671,19 +694,49 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !ok {
 		return code
 	}
-	if sub != "list" {
+	switch sub {
+	case "list", "show":
+	case "ack", "close", "reopen", "escalate":
+		return runAlertAction(ctx, sub, args, stdout, stderr, getenv)
+	default:
 		fmt.Fprintf(stderr, "hotline alerts: unknown command %q\n\n%s", sub, alertsUsage)
 		return 2
 	}
-	c := newAdminCmd(ctx, "alerts list", alertsUsage+"\nExample:\n  hotline alerts list --json\n", stdout, stderr, getenv)
-	asJSON := c.fs.Bool("json", false, "print a JSON array")
-	if code, ok := c.parseNoArgs(args); !ok {
+	c := newAdminCmd(ctx, "alerts "+sub, alertsUsage+"\nExample:\n  hotline alerts list --json\n  hotline alerts show 12\n", stdout, stderr, getenv)
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	pos, code, ok := c.parse(args)
+	if !ok {
 		return code
+	}
+	number := 0
+	if sub == "show" {
+		if len(pos) != 1 {
+			return c.usageErr("give one alert number")
+		}
+		n, err := strconv.Atoi(pos[0])
+		if err != nil || n < 1 {
+			return c.usageErr("alert number %q is not a number", pos[0])
+		}
+		number = n
+	} else if len(pos) > 0 {
+		return c.usageErr("unexpected argument %q", pos[0])
 	}
 	return c.run(func(ctx context.Context, svc console.AdminService) error {
 		list, err := svc.Alerts(ctx)
 		if err != nil {
 			return err
+		}
+		if number > 0 {
+			for _, a := range list {
+				if a.Number == number {
+					if *asJSON {
+						return c.printJSON(a)
+					}
+					c.printTimeline(a)
+					return nil
+				}
+			}
+			return hotline.Errorf(hotline.ENOTFOUND, "no alert %d", number)
 		}
 		if *asJSON {
 			return c.printJSON(list)
@@ -693,7 +746,7 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return nil
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CODE\tCASE\tPRI\tSTATE\tROUND/STEP\tOPENED\tACKNOWLEDGED\tATTEMPTS")
+		fmt.Fprintln(tw, "CODE\tCASE\tPRI\tSTATE\tROUND/STEP\tNEXT STEP\tOPENED\tACKNOWLEDGED\tATTEMPTS")
 		for _, a := range list {
 			acked := "-"
 			if a.AckedAt != nil {
@@ -717,10 +770,94 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			if a.Exhausted {
 				state += " (exhausted)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", a.Code, a.CaseCode, a.Priority, state, a.Round, a.Step,
-				formatAt(a.OpenedAt), acked, strings.Join(attempts, "; "))
+			next := "-"
+			if a.NextAt != nil {
+				next = formatAt(*a.NextAt)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", a.Code, a.CaseCode, a.Priority, state, a.Round, a.Step,
+				next, formatAt(a.OpenedAt), acked, strings.Join(attempts, "; "))
 		}
 		return tw.Flush()
+	})
+}
+
+// printTimeline prints one alert's history, oldest first.
+func (c *adminCmd) printTimeline(a console.AlertView) {
+	fmt.Fprintf(c.stdout, "Alert %s: %s case %s, %s\n", a.Code, a.Priority, a.CaseCode, a.State)
+	fmt.Fprintf(c.stdout, "  %s  opened\n", formatAt(a.OpenedAt))
+	for _, at := range a.Attempts {
+		s := fmt.Sprintf("%s to %s (round %d, step %d): %s", at.Kind, orUnknown(at.Officer), at.Round, at.Step, at.State)
+		if at.Delivery != "" && at.Delivery != string(at.State) {
+			s += "/" + at.Delivery
+		}
+		if at.Tries > 1 {
+			s += fmt.Sprintf(", %d tries", at.Tries)
+		}
+		if at.ErrorCode != 0 {
+			s += fmt.Sprintf(", error %d", at.ErrorCode)
+		}
+		if at.LastError != "" {
+			s += ": " + at.LastError
+		}
+		fmt.Fprintf(c.stdout, "  %s  %s\n", formatAt(at.At), s)
+	}
+	if a.AckedAt != nil {
+		fmt.Fprintf(c.stdout, "  %s  acknowledged by %s (%s)\n", formatAt(*a.AckedAt), orUnknown(a.AckedBy), a.AckedVia)
+	}
+	if a.NextAt != nil {
+		fmt.Fprintf(c.stdout, "  %s  next escalation step (%d)\n", formatAt(*a.NextAt), a.Step)
+	}
+}
+
+// runAlertAction runs alerts ack|close|reopen|escalate N.
+func runAlertAction(ctx context.Context, sub string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	example := map[string]string{
+		"ack":      `hotline alerts ack 12 --as "Leyla Aliyeva"`,
+		"close":    `hotline alerts close 12 --as "Leyla Aliyeva" --yes`,
+		"reopen":   "hotline alerts reopen 12",
+		"escalate": "hotline alerts escalate 12",
+	}[sub]
+	c := newAdminCmd(ctx, "alerts "+sub, alertsUsage+"\nExample:\n  "+example+"\n", stdout, stderr, getenv)
+	var as *string
+	var yes *bool
+	if sub == "ack" || sub == "close" {
+		as = c.fs.String("as", "", "the officer taking the alert (required)")
+	}
+	if sub == "close" {
+		yes = c.fs.Bool("yes", false, "really close the alert (required)")
+	}
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return c.usageErr("give one alert number")
+	}
+	number, err := strconv.Atoi(pos[0])
+	if err != nil || number < 1 {
+		return c.usageErr("alert number %q is not a number", pos[0])
+	}
+	name := ""
+	if as != nil {
+		if code, ok := c.require("--as", *as); !ok {
+			return code
+		}
+		name = *as
+	}
+	if yes != nil && !*yes {
+		return c.usageErr("closing an alert needs --yes")
+	}
+	return c.run(func(ctx context.Context, svc console.AdminService) error {
+		v, err := svc.AlertAction(ctx, number, sub, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Alert %s (%s case %s) is %s", v.Code, v.Priority, v.CaseCode, v.State)
+		if v.NextAt != nil {
+			fmt.Fprintf(c.stdout, "; next step %d at %s", v.Step, formatAt(*v.NextAt))
+		}
+		fmt.Fprintln(c.stdout, ".")
+		return nil
 	})
 }
 

@@ -41,8 +41,8 @@ const restoreUsage = `Usage: hotline restore --in FILE --data DIR --identity KEY
 Decrypts a backup made by 'hotline backup' with the age identity in
 KEYFILE into DIR, which must be empty or not exist, then opens every
 sealed record with the master key (HOTLINE_MASTER_KEY(_FILE) or
-HOTLINE_MASTER_PASSPHRASE(_FILE), or --config). If any record does not
-open, the copy is left as DIR/hotline.db.unverified and the exit status
+HOTLINE_MASTER_PASSPHRASE(_FILE), or --config) and checks every record's
+integrity tag and index entry. If any record does not open or check, the copy is left as DIR/hotline.db.unverified and the exit status
 is 1; 'hotline serve' never picks that name up.
 
 Example:
@@ -282,6 +282,13 @@ func restoreBackup(in, dir string, ids []age.Identity, key store.MasterKeySource
 		problems++
 		fmt.Fprintf(stderr, "does not open: %s %s: %v\n", bucket, id, err)
 	})
+	if err == nil {
+		// Tags, bindings and index entries, as 'hotline check' reads them.
+		_, err = st.VerifyRecords(func(bucket, id string, err error) {
+			problems++
+			fmt.Fprintf(stderr, "damaged: %s %s: %v\n", bucket, id, err)
+		})
+	}
 	if err == nil {
 		err = st.Close()
 	} else {

@@ -57,10 +57,14 @@ var (
 	descOutbox   = prometheus.NewDesc("hotline_outbox_jobs", "Outbox jobs (SMS and calls) by state; watch dead and pending.", []string{"state"}, nil)
 	descCommits  = prometheus.NewDesc("hotline_store_commits_total", "Durable (fsynced) transactions.", nil, nil)
 	descWrites   = prometheus.NewDesc("hotline_store_writes_total", "Write requests carried by those transactions (group commit).", nil, nil)
+	// A tip whose alert failed to open is stored and answered; the alert
+	// worker retries it. Alert on either being above zero.
+	descAlertFailures = prometheus.NewDesc("hotline_alert_open_failures_total", "Tips stored whose alert failed to open at once (retried by the alert worker).", nil, nil)
+	descAlertsPending = prometheus.NewDesc("hotline_alerts_pending", "Cases whose alert failed to open and is still being retried; should be 0.", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descCommits, descWrites} {
+	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descCommits, descWrites, descAlertFailures, descAlertsPending} {
 		ch <- d
 	}
 }
@@ -69,6 +73,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	commits, writes := c.st.CommitStats()
 	ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(commits))
 	ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(writes))
+	ch <- prometheus.MustNewConstMetric(descAlertFailures, prometheus.CounterValue, float64(c.st.AlertFailures()))
 	s, err := c.st.Stats()
 	if err != nil {
 		return
@@ -78,6 +83,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.OpenCases))
 	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.GaugeValue, float64(s.Messages))
+	ch <- prometheus.MustNewConstMetric(descAlertsPending, prometheus.GaugeValue, float64(s.AlertsPending))
 	for state, n := range s.Alerts {
 		ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.GaugeValue, float64(n), state)
 	}
