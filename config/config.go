@@ -89,6 +89,10 @@ type Config struct {
 	// Escalation is the rota time zone and alert policies.
 	Escalation Escalation `toml:"escalation"`
 
+	// BackupRecipients are the age public keys (age1...) `hotline backup`
+	// encrypts to; HOTLINE_BACKUP_RECIPIENTS holds them comma-separated.
+	BackupRecipients []string `toml:"backup_recipients"`
+
 	// Dev is set by `serve --dev`: generated keys, no Twilio account.
 	Dev bool `toml:"-"`
 }
@@ -144,6 +148,9 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	env("HOTLINE_MASTER_PASSPHRASE_FILE", &cfg.MasterPassphraseFile)
 	env("HOTLINE_TRIAGE_RULES", &cfg.TriageRules)
 	env("HOTLINE_LOG_LEVEL", &cfg.LogLevel)
+	if v := getenv("HOTLINE_BACKUP_RECIPIENTS"); v != "" {
+		cfg.BackupRecipients = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	}
 	env("TWILIO_ACCOUNT_SID", &cfg.Twilio.AccountSID)
 	env("TWILIO_AUTH_TOKEN", &cfg.Twilio.AuthToken)
 	env("TWILIO_SECONDARY_AUTH_TOKEN", &cfg.Twilio.SecondaryAuthToken)

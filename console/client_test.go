@@ -138,7 +138,7 @@ func TestAdminHandlerRejectsBadRequests(t *testing.T) {
 		{"not JSON", "POST", "/rota/shifts", `day=mon`, 400, hotline.EINVALID},
 		{"too big", "POST", "/officers", `{"name":"` + strings.Repeat("a", 70<<10) + `"}`, 413, hotline.ETOOLARGE},
 		{"bad at", "GET", "/rota?at=tomorrow", ``, 400, hotline.EINVALID},
-		{"no route", "GET", "/keys", ``, 404, hotline.ENOTFOUND},
+		{"no route", "GET", "/no-such-route", ``, 404, hotline.ENOTFOUND},
 		{"wrong method", "PUT", "/officers", ``, 405, hotline.EINVALID},
 		{"ok", "GET", "/alerts", ``, 200, ""},
 	}

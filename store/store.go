@@ -98,6 +98,7 @@ type Store struct {
 	log     zerolog.Logger
 	commits *committer
 	dedup   *dedupIndex
+	keys    keyOps // rotation state (keys.go)
 	// alertFailures counts tips stored with an alert-pending mark.
 	alertFailures atomic.Uint64
 
@@ -199,6 +200,7 @@ func (s *Store) init(key MasterKeySource, opts Options) error {
 	if err != nil {
 		return err
 	}
+	s.keys.master = master
 	if ringRaw != nil {
 		kr, err := crypto.UnmarshalKeyring(master, ringRaw)
 		if err != nil {
