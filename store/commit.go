@@ -17,6 +17,9 @@ var errClosed = errors.New("store is closed")
 type writeRequest struct {
 	fn   func(*bolt.Tx) error
 	done chan error
+	// probe marks the readiness probe's write: its success does not clear
+	// a failed-write state (see writeHealth).
+	probe bool
 }
 
 // committer is hotline's group commit: one goroutine owns all writes. A
@@ -26,6 +29,9 @@ type writeRequest struct {
 // one fsync and a busy one amortises fsyncs across requests.
 type committer struct {
 	db *bolt.DB
+	// prepare runs first in every transaction (it sets bucket fill).
+	prepare func(*bolt.Tx)
+	health  *writeHealth
 	// beforeAttempt and afterCommit run in the writer goroutine around
 	// each transaction attempt (the store's dedup index stages entries
 	// between them).
@@ -38,17 +44,17 @@ type committer struct {
 	commits, writes atomic.Uint64
 }
 
-func newCommitter(db *bolt.DB, beforeAttempt, afterCommit func()) *committer {
+func newCommitter(db *bolt.DB, prepare func(*bolt.Tx), health *writeHealth, beforeAttempt, afterCommit func()) *committer {
 	c := &committer{
-		db: db, beforeAttempt: beforeAttempt, afterCommit: afterCommit,
+		db: db, prepare: prepare, health: health, beforeAttempt: beforeAttempt, afterCommit: afterCommit,
 		requests: make(chan writeRequest, maxBatch), stopped: make(chan struct{}),
 	}
 	go c.run()
 	return c
 }
 
-func (c *committer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
-	req := writeRequest{fn: fn, done: make(chan error, 1)}
+func (c *committer) do(ctx context.Context, fn func(*bolt.Tx) error, probe bool) error {
+	req := writeRequest{fn: fn, done: make(chan error, 1), probe: probe}
 	select {
 	case c.requests <- req:
 	case <-c.stopped:
@@ -98,6 +104,7 @@ func (c *committer) commit(batch []writeRequest) {
 		var failErr error
 		c.beforeAttempt()
 		err := c.db.Update(func(tx *bolt.Tx) error {
+			c.prepare(tx)
 			for i, r := range batch {
 				if err := r.fn(tx); err != nil {
 					failed, failErr = i, err
@@ -109,6 +116,13 @@ func (c *committer) commit(batch []writeRequest) {
 		if failed < 0 {
 			if err == nil {
 				c.afterCommit()
+				if !onlyProbes(batch) {
+					c.health.succeeded()
+				}
+			} else {
+				// Every request's own function succeeded, so the commit
+				// itself failed: the disk, not the request.
+				c.health.failed(err)
 			}
 			for _, r := range batch {
 				r.done <- err
@@ -118,4 +132,13 @@ func (c *committer) commit(batch []writeRequest) {
 		batch[failed].done <- failErr
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
+}
+
+func onlyProbes(batch []writeRequest) bool {
+	for _, r := range batch {
+		if !r.probe {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// ErrDamaged is matched (errors.Is) by every error that reports a damaged
+// data file: cut short, a page that does not parse, keys out of order.
+var ErrDamaged = errors.New("the data file is damaged")
+
+// damageError names the file and what is wrong with it. Its text is what
+// an operator sees; it never carries record contents, only page numbers,
+// bucket names and ids.
+type damageError struct {
+	path   string
+	detail string
+}
+
+func (e *damageError) Error() string {
+	return fmt.Sprintf("the data file %s is damaged (%s): run `hotline check`, restore the last backup", e.path, e.detail)
+}
+
+func (e *damageError) Is(target error) bool { return target == ErrDamaged }
+
+func damaged(path, format string, args ...any) error {
+	return &damageError{path: path, detail: fmt.Sprintf(format, args...)}
+}
+
+// readSafely runs fn, which reads the memory-mapped file, in the calling
+// goroutine and turns what a damaged page causes there into a damage error:
+// bbolt's panics (a page of the wrong type or id) and memory faults (a key
+// or value that points past the end of a truncated file), which would
+// otherwise crash the process.
+func readSafely(path string, fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = damaged(path, "reading it failed: %v", r)
+		}
+	}()
+	return fn()
+}
+
+// openReadOnly opens the file at path read-only (a shared lock: it fails
+// with ErrLocked while a server holds the file) and checks its structure:
+// the file is as long as its pages say, and every bucket, key and value
+// can be read in key order. Nothing is written. A damaged file gives an
+// error matching ErrDamaged and no *bolt.DB.
+func openReadOnly(path string, lockTimeout time.Duration) (*bolt.DB, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() == 0 {
+		// bbolt would start a new, empty database in it: a file that
+		// existed is never silently replaced.
+		return nil, damaged(path, "the file is empty")
+	}
+	var db *bolt.DB
+	err = readSafely(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+		return err
+	})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrLocked
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, damaged(path, "%v", err)
+	case err != nil && info.Size() < 2*int64(os.Getpagesize()):
+		return nil, damaged(path, "the file is only %d bytes", info.Size())
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = readSafely(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			if tx.Size() > info.Size() {
+				return damaged(path, "the file is %d bytes but its pages reach %d bytes: it was cut short", info.Size(), tx.Size())
+			}
+			_, err := verifyStructure(path, tx)
+			return err
+		})
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// structureWalk reads every key and value of every bucket once.
+type structureWalk struct {
+	path    string
+	entries int
+	// touched accumulates one byte of each end of every key and value, so
+	// the reads cannot be optimised away: reading both ends proves the whole
+	// slice lies inside the mapped file.
+	touched byte
+}
+
+// verifyStructure walks every bucket of tx in key order and returns how
+// many entries it read. It is bbolt's page structure seen through its own
+// cursors: a page of the wrong type or id, a key or value pointing outside
+// the file, or keys out of order give a damage error (panics and faults
+// only when run under readSafely). It does not decode values.
+func verifyStructure(path string, tx *bolt.Tx) (int, error) {
+	w := &structureWalk{path: path}
+	c := tx.Cursor()
+	var prev []byte
+	for name, _ := c.First(); name != nil; name, _ = c.Next() {
+		if err := w.order("the list of buckets", prev, name); err != nil {
+			return w.entries, err
+		}
+		prev = name
+		b := tx.Bucket(name)
+		if b == nil {
+			return w.entries, damaged(path, "bucket %q is listed but does not open", name)
+		}
+		if err := w.bucket(string(name), b); err != nil {
+			return w.entries, err
+		}
+	}
+	return w.entries, nil
+}
+
+func (w *structureWalk) bucket(name string, b *bolt.Bucket) error {
+	c := b.Cursor()
+	var prev []byte
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		w.touch(k)
+		if err := w.order("bucket "+name, prev, k); err != nil {
+			return err
+		}
+		prev = k
+		w.entries++
+		if v != nil {
+			w.touch(v)
+			continue
+		}
+		if child := b.Bucket(k); child != nil {
+			if err := w.bucket(name+"/"+fmt.Sprintf("%x", k), child); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *structureWalk) touch(b []byte) {
+	if len(b) > 0 {
+		w.touched ^= b[0] ^ b[len(b)-1]
+	}
+}
+
+// order reports keys that do not strictly increase. Keys are ids, times
+// and keyed hashes, never plaintext, so the error names the previous one.
+func (w *structureWalk) order(where string, prev, k []byte) error {
+	if prev != nil && bytes.Compare(prev, k) >= 0 {
+		return damaged(w.path, "%s: keys out of order after %s", where, printableKey(prev))
+	}
+	return nil
+}
+
+// printableKey shows a key as text when it is printable ASCII (ids, bucket
+// names) and as hex otherwise (keyed hashes), shortened.
+func printableKey(k []byte) string {
+	if len(k) > 48 {
+		k = k[:48]
+	}
+	for _, c := range k {
+		if c < 0x20 || c > 0x7e {
+			return fmt.Sprintf("%x", k)
+		}
+	}
+	return fmt.Sprintf("%q", k)
+}
