@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,12 +50,28 @@ func readSafely(path string, fn func() error) (err error) {
 	return fn()
 }
 
+// walkScope says how much of the file a structure check reads.
+type walkScope int
+
+const (
+	// walkOpen reads what serving touches soon after a start, in time that
+	// does not grow with the number of tips: every bucket in full except
+	// the messages, of which only the first and last pages (where new
+	// messages are appended) are read. Messages are the bulk of the file.
+	walkOpen walkScope = iota
+	// walkAll reads every key and value of the file.
+	walkAll
+)
+
+// lazyBuckets are read only at their ends by a walkOpen check.
+var lazyBuckets = [][]byte{bucketMessages}
+
 // openReadOnly opens the file at path read-only (a shared lock: it fails
 // with ErrLocked while a server holds the file) and checks its structure:
-// the file is as long as its pages say, and every bucket, key and value
+// the file is as long as its pages say, and the buckets that scope names
 // can be read in key order. Nothing is written. A damaged file gives an
 // error matching ErrDamaged and no *bolt.DB.
-func openReadOnly(path string, lockTimeout time.Duration) (*bolt.DB, error) {
+func openReadOnly(path string, lockTimeout time.Duration, scope walkScope) (*bolt.DB, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -67,7 +84,9 @@ func openReadOnly(path string, lockTimeout time.Duration) (*bolt.DB, error) {
 	var db *bolt.DB
 	err = readSafely(path, func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+		// The free-page list is read too (bbolt panics on a page of the
+		// wrong type there), as the read-write open will.
+		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout, PreLoadFreelist: true})
 		return err
 	})
 	switch {
@@ -87,7 +106,7 @@ func openReadOnly(path string, lockTimeout time.Duration) (*bolt.DB, error) {
 			if tx.Size() > info.Size() {
 				return damaged(path, "the file is %d bytes but its pages reach %d bytes: it was cut short", info.Size(), tx.Size())
 			}
-			_, err := verifyStructure(path, tx)
+			_, err := verifyStructure(path, tx, scope)
 			return err
 		})
 	})
@@ -108,12 +127,13 @@ type structureWalk struct {
 	touched byte
 }
 
-// verifyStructure walks every bucket of tx in key order and returns how
-// many entries it read. It is bbolt's page structure seen through its own
-// cursors: a page of the wrong type or id, a key or value pointing outside
-// the file, or keys out of order give a damage error (panics and faults
-// only when run under readSafely). It does not decode values.
-func verifyStructure(path string, tx *bolt.Tx) (int, error) {
+// verifyStructure walks the buckets of tx that scope names in key order
+// and returns how many entries it read. It is bbolt's page structure seen
+// through its own cursors: a page of the wrong type or id, a key or value
+// pointing outside the file, or keys out of order give a damage error
+// (panics and faults only when run under readSafely). It does not decode
+// values.
+func verifyStructure(path string, tx *bolt.Tx, scope walkScope) (int, error) {
 	w := &structureWalk{path: path}
 	c := tx.Cursor()
 	var prev []byte
@@ -126,11 +146,27 @@ func verifyStructure(path string, tx *bolt.Tx) (int, error) {
 		if b == nil {
 			return w.entries, damaged(path, "bucket %q is listed but does not open", name)
 		}
+		if scope == walkOpen && slices.ContainsFunc(lazyBuckets, func(l []byte) bool { return bytes.Equal(l, name) }) {
+			w.ends(b)
+			continue
+		}
 		if err := w.bucket(string(name), b); err != nil {
 			return w.entries, err
 		}
 	}
 	return w.entries, nil
+}
+
+// ends reads a bucket's first and last entries: the pages on the way to
+// them are those an append rewrites.
+func (w *structureWalk) ends(b *bolt.Bucket) {
+	c := b.Cursor()
+	k, v := c.First()
+	w.touch(k)
+	w.touch(v)
+	k, v = c.Last()
+	w.touch(k)
+	w.touch(v)
 }
 
 func (w *structureWalk) bucket(name string, b *bolt.Bucket) error {

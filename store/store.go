@@ -191,7 +191,7 @@ type keyProof struct {
 // schema version and opens its keyring with the master key. It returns a
 // nil proof for a file that has no keyring yet.
 func vetExisting(path string, key MasterKeySource, opts Options) (*keyProof, error) {
-	db, err := openReadOnly(path, opts.LockTimeout)
+	db, err := openReadOnly(path, opts.LockTimeout, walkOpen)
 	if err != nil {
 		return nil, err
 	}
