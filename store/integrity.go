@@ -76,35 +76,14 @@ func openReadOnly(path string, lockTimeout time.Duration, scope walkScope) (*bol
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() == 0 {
-		// bbolt would start a new, empty database in it: a file that
-		// existed is never silently replaced.
-		return nil, damaged(path, "the file is empty")
-	}
-	var db *bolt.DB
-	err = readSafely(path, func() error {
-		var err error
-		// The free-page list is read too (bbolt panics on a page of the
-		// wrong type there), as the read-write open will.
-		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout, PreLoadFreelist: true})
-		return err
-	})
-	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, ErrLocked
-	case errors.Is(err, ErrDamaged):
+	db, err := openBoltReadOnly(path, info, lockTimeout)
+	if err != nil {
 		return nil, err
-	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
-		return nil, damaged(path, "%v", err)
-	case err != nil && info.Size() < 2*int64(os.Getpagesize()):
-		return nil, damaged(path, "the file is only %d bytes", info.Size())
-	case err != nil:
-		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = readSafely(path, func() error {
 		return db.View(func(tx *bolt.Tx) error {
-			if tx.Size() > info.Size() {
-				return damaged(path, "the file is %d bytes but its pages reach %d bytes: it was cut short", info.Size(), tx.Size())
+			if err := checkLength(path, info, tx); err != nil {
+				return err
 			}
 			_, err := verifyStructure(path, tx, scope)
 			return err
@@ -115,6 +94,43 @@ func openReadOnly(path string, lockTimeout time.Duration, scope walkScope) (*bol
 		return nil, err
 	}
 	return db, nil
+}
+
+// openBoltReadOnly is bbolt's read-only open, with its refusals of a
+// damaged file (and its panics) reported as damage.
+func openBoltReadOnly(path string, info os.FileInfo, lockTimeout time.Duration) (*bolt.DB, error) {
+	if info.Size() == 0 {
+		// bbolt would start a new, empty database in it: a file that
+		// existed is never silently replaced.
+		return nil, damaged(path, "the file is empty")
+	}
+	var db *bolt.DB
+	err := readSafely(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+		return err
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrLocked
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, damaged(path, "%v", err)
+	case info.Size() < 2*int64(os.Getpagesize()):
+		return nil, damaged(path, "the file is only %d bytes", info.Size())
+	}
+	return nil, fmt.Errorf("open %s: %w", path, err)
+}
+
+// checkLength reports a file shorter than its pages: a copy cut short.
+func checkLength(path string, info os.FileInfo, tx *bolt.Tx) error {
+	if tx.Size() > info.Size() {
+		return damaged(path, "the file is %d bytes but its pages reach %d bytes: it was cut short", info.Size(), tx.Size())
+	}
+	return nil
 }
 
 // structureWalk reads every key and value of every bucket once.

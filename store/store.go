@@ -145,12 +145,22 @@ func Open(dir string, key MasterKeySource, opts Options) (*Store, error) {
 	// The free-page list is written at every commit (one more page per
 	// fsync) rather than rebuilt from every page of the file at open and
 	// after every failed commit: the README has the measurements.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: opts.LockTimeout, NoFreelistSync: opts.layout.noFreelistSync, FreelistType: bolt.FreelistMapType,
+	// bbolt reads the free-page list here and panics if its page is
+	// damaged; it writes nothing before that.
+	var db *bolt.DB
+	err := readSafely(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout: opts.LockTimeout, NoFreelistSync: opts.layout.noFreelistSync, FreelistType: bolt.FreelistMapType,
+		})
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, ErrLocked
+		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

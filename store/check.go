@@ -1,0 +1,228 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxProblems bounds how many structure problems and failing records a
+// check lists; the counts stay exact.
+const maxProblems = 1000
+
+// CheckReport is what Check found in a data file.
+type CheckReport struct {
+	Path string `json:"path"`
+	// Bytes is the file's size and Pages its page count (bbolt's high
+	// water mark).
+	Bytes int64 `json:"bytes"`
+	Pages int64 `json:"pages"`
+	// Structure lists what is wrong with the file's pages: the read of
+	// every key and value, then bbolt's own consistency check (tx.Check).
+	Structure []string `json:"structure"`
+	// Opened counts sealed records that opened, by bucket.
+	Opened map[string]int `json:"opened"`
+	// Failed lists records that do not decode or whose sealed part does
+	// not open, and FailedCount counts them all.
+	Failed      []RecordProblem `json:"failed"`
+	FailedCount int             `json:"failed_count"`
+	// Stopped is set when reading records had to stop early (a page broke
+	// under the read), so some were not checked.
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// RecordProblem names a record that failed: its bucket, its id (ids are
+// plaintext in the file, never a number or a text) and why.
+type RecordProblem struct {
+	Bucket  string `json:"bucket"`
+	ID      string `json:"id"`
+	Problem string `json:"problem"`
+}
+
+// OK is true when nothing is wrong.
+func (r CheckReport) OK() bool {
+	return len(r.Structure) == 0 && r.FailedCount == 0 && r.Stopped == ""
+}
+
+// OpenedTotal counts every sealed record that opened.
+func (r CheckReport) OpenedTotal() int {
+	n := 0
+	for _, c := range r.Opened {
+		n += c
+	}
+	return n
+}
+
+// Check reads the data file in dir read-only and reports what is damaged:
+// the file's structure (every key and value read, then bbolt's consistency
+// check) and every sealed record (cases, messages, officers, outbox jobs),
+// each decoded and opened with the keyring. It writes nothing. It returns
+// an error, and no report, only when it cannot check at all: no file, the
+// file in use (ErrLocked), or a key that does not open the keyring.
+func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
+	path := filepath.Join(dir, FileName)
+	rep := CheckReport{Path: path, Opened: map[string]int{}}
+	info, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return rep, fmt.Errorf("no hotline data file at %s (wrong --data directory?)", path)
+		}
+		return rep, err
+	}
+	rep.Bytes = info.Size()
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = time.Second
+	}
+	db, err := openBoltReadOnly(path, info, opts.LockTimeout)
+	if errors.Is(err, ErrDamaged) {
+		rep.Structure = append(rep.Structure, err.Error())
+		return rep, nil
+	}
+	if err != nil {
+		return rep, err
+	}
+	defer db.Close()
+
+	// The checks run one by one so that each problem is reported, not
+	// only the first.
+	structureSound := true
+	err = readSafely(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			rep.Pages = tx.Size() / int64(db.Info().PageSize)
+			if err := checkLength(path, info, tx); err != nil {
+				return err
+			}
+			_, err := verifyStructure(path, tx, walkAll)
+			return err
+		})
+	})
+	if err != nil {
+		structureSound = false
+		rep.Structure = append(rep.Structure, err.Error())
+	} else {
+		// bbolt's own check follows page references it has not verified;
+		// after the walk above it can no longer run into a fault.
+		_ = db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				if len(rep.Structure) < maxProblems {
+					rep.Structure = append(rep.Structure, err.Error())
+				}
+			}
+			return nil
+		})
+	}
+
+	var m fileMeta
+	if err := readSafely(path, func() error { return db.View(func(tx *bolt.Tx) error { return m.read(tx) }) }); err != nil {
+		rep.Structure = append(rep.Structure, "meta bucket: "+err.Error())
+		return rep, nil
+	}
+	if m.ring == nil {
+		rep.Structure = append(rep.Structure, "the file has no keyring")
+		return rep, nil
+	}
+	kr, err := openKeyring(key, m, opts)
+	if err != nil {
+		return rep, err
+	}
+	s := &Store{db: db, keyring: kr}
+	err = readSafely(path, func() error { return db.View(func(tx *bolt.Tx) error { return s.checkRecords(tx, &rep) }) })
+	if err != nil {
+		rep.Stopped = err.Error()
+		if structureSound {
+			rep.Structure = append(rep.Structure, err.Error())
+		}
+	}
+	return rep, nil
+}
+
+// checkRecords decodes every record that holds sealed data and opens it.
+func (s *Store) checkRecords(tx *bolt.Tx, rep *CheckReport) error {
+	fail := func(bucket []byte, id []byte, format string, args ...any) {
+		rep.FailedCount++
+		if len(rep.Failed) < maxProblems {
+			rep.Failed = append(rep.Failed, RecordProblem{Bucket: string(bucket), ID: printableID(id), Problem: fmt.Sprintf(format, args...)})
+		}
+	}
+	// each runs open on every record of bucket that skip does not skip;
+	// open says whether the record held anything sealed.
+	each := func(bucket []byte, skip func(k []byte) bool, open func(k, v []byte) (bool, error)) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			fail(bucket, nil, "the bucket is missing")
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if skip != nil && skip(k) {
+				return nil
+			}
+			sealed, err := open(k, v)
+			if err != nil {
+				fail(bucket, k, "%v", err)
+			} else if sealed {
+				rep.Opened[string(bucket)]++
+			}
+			return nil
+		})
+	}
+	err := each(bucketCases, isIndexKey, func(k, v []byte) (bool, error) {
+		var c caseRecord
+		if err := json.Unmarshal(v, &c); err != nil {
+			return false, fmt.Errorf("case record does not decode: %w", err)
+		}
+		var sec caseSecret
+		return true, s.open(bucketCases, string(k), c.Sealed, &sec)
+	})
+	if err != nil {
+		return err
+	}
+	err = each(bucketMessages, nil, func(k, v []byte) (bool, error) {
+		var m messageRecord
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, fmt.Errorf("message record does not decode: %w", err)
+		}
+		var sec messageSecret
+		return true, s.open(bucketMessages, string(k), m.Sealed, &sec)
+	})
+	if err != nil {
+		return err
+	}
+	err = each(bucketOfficers, nil, func(k, v []byte) (bool, error) {
+		var o officerRecord
+		if err := json.Unmarshal(v, &o); err != nil {
+			return false, fmt.Errorf("officer record does not decode: %w", err)
+		}
+		var sec officerSecret
+		return true, s.open(bucketOfficers, string(k), o.Sealed, &sec)
+	})
+	if err != nil {
+		return err
+	}
+	return each(bucketJobs, nil, func(k, v []byte) (bool, error) {
+		var j jobRecord
+		if err := json.Unmarshal(v, &j); err != nil {
+			return false, fmt.Errorf("outbox job record does not decode: %w", err)
+		}
+		if j.SealedSID == nil {
+			return false, nil
+		}
+		var sid string
+		return true, s.open(bucketJobs, string(k)+"/sid", j.SealedSID, &sid)
+	})
+}
+
+// printableID shows a record key as it is when it is printable (ids), as
+// hex otherwise.
+func printableID(k []byte) string {
+	for _, c := range k {
+		if c < 0x20 || c > 0x7e {
+			return fmt.Sprintf("%x", k)
+		}
+	}
+	return string(k)
+}
