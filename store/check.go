@@ -80,7 +80,8 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 	}
 	db, err := openBoltReadOnly(path, info, opts.LockTimeout)
 	if errors.Is(err, ErrDamaged) {
-		rep.Structure = append(rep.Structure, err.Error())
+		rep.Structure = append(rep.Structure, damageDetail(err))
+		rep.Stopped = "sealed records were not read: bbolt cannot open the file"
 		return rep, nil
 	}
 	if err != nil {
@@ -88,9 +89,6 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 	}
 	defer db.Close()
 
-	// The checks run one by one so that each problem is reported, not
-	// only the first.
-	structureSound := true
 	err = readSafely(path, func() error {
 		return db.View(func(tx *bolt.Tx) error {
 			rep.Pages = tx.Size() / int64(db.Info().PageSize)
@@ -102,24 +100,25 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 		})
 	})
 	if err != nil {
-		structureSound = false
-		rep.Structure = append(rep.Structure, err.Error())
-	} else {
-		// bbolt's own check follows page references it has not verified;
-		// after the walk above it can no longer run into a fault.
-		_ = db.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				if len(rep.Structure) < maxProblems {
-					rep.Structure = append(rep.Structure, err.Error())
-				}
-			}
-			return nil
-		})
+		rep.Structure = append(rep.Structure, damageDetail(err))
+		// Records read through broken pages would only repeat the damage.
+		rep.Stopped = "sealed records were not read: the file's structure is damaged"
+		return rep, nil
 	}
+	// bbolt's own check follows page references it has not verified;
+	// after the walk above it can no longer run into a fault.
+	_ = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			if len(rep.Structure) < maxProblems {
+				rep.Structure = append(rep.Structure, err.Error())
+			}
+		}
+		return nil
+	})
 
 	var m fileMeta
 	if err := readSafely(path, func() error { return db.View(func(tx *bolt.Tx) error { return m.read(tx) }) }); err != nil {
-		rep.Structure = append(rep.Structure, "meta bucket: "+err.Error())
+		rep.Structure = append(rep.Structure, "meta bucket: "+damageDetail(err))
 		return rep, nil
 	}
 	if m.ring == nil {
@@ -133,10 +132,7 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 	s := &Store{db: db, keyring: kr}
 	err = readSafely(path, func() error { return db.View(func(tx *bolt.Tx) error { return s.checkRecords(tx, &rep) }) })
 	if err != nil {
-		rep.Stopped = err.Error()
-		if structureSound {
-			rep.Structure = append(rep.Structure, err.Error())
-		}
+		rep.Stopped = damageDetail(err)
 	}
 	return rep, nil
 }

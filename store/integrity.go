@@ -31,6 +31,16 @@ func (e *damageError) Error() string {
 
 func (e *damageError) Is(target error) bool { return target == ErrDamaged }
 
+// damageDetail is what is wrong, without the file name and the advice:
+// for a report that already names the file.
+func damageDetail(err error) string {
+	var de *damageError
+	if errors.As(err, &de) {
+		return de.detail
+	}
+	return err.Error()
+}
+
 func damaged(path, format string, args ...any) error {
 	return &damageError{path: path, detail: fmt.Sprintf(format, args...)}
 }

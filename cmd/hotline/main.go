@@ -25,6 +25,7 @@ Commands:
   officers  add, list or remove officers (add|list|remove)
   rota      show or change the duty rota (show|set|override|import)
   alerts    list alerts and their deliveries (list)
+  check     read the whole data file and name what is damaged (server stopped)
   version   print the version
 
 Run 'hotline <command> --help' for a command's flags.
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRota(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "alerts":
 		return runAlerts(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "hotline %s\n", Version)
 		return 0
