@@ -37,14 +37,11 @@ func TestDiskFigures(t *testing.T) {
 	}
 	n := *diskTips
 	texts := loadTipTexts(t)
-	key, err := crypto.GenerateMasterKey()
-	if err != nil {
-		t.Fatal(err)
-	}
 	root := *diskDir
 	if root == "" {
 		root = t.TempDir()
 	}
+	key := diskKey(t, root)
 	fmt.Printf("disk figures for %d tips (%d writers while building; a restart every %d tips prunes the SID log as a deploy would)\n",
 		n, buildWriters, restartEvery)
 	var rows []diskRow
@@ -55,9 +52,14 @@ func TestDiskFigures(t *testing.T) {
 		dir := filepath.Join(root, strings.Fields(fill.name)[0])
 		clock := &benchClock{t: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
 		lay := layout{defaultFill: fill.defaultFill}
-		built := buildTips(t, dir, key, clock, lay, n, texts)
+		var built time.Duration
+		if _, err := os.Stat(filepath.Join(dir, FileName)); *diskKeep && err == nil {
+			clock.t = clock.t.Add(time.Duration(n) * tipStep)
+		} else {
+			built = buildTips(t, dir, key, clock, lay, n, texts)
+		}
 		size := fileFigures(t, dir)
-		fmt.Printf("\n%s: built in %s (%.0f tips/s): file %s, %.0f bytes/tip (pages in use %.0f bytes/tip); messages leaf pages %.0f%% full, SID log %.0f%% full; %d SIDs in the dedup window\n",
+		fmt.Printf("\n%s: built in %s (%.0f tips/s; 0 when reused): file %s, %.0f bytes/tip (pages in use %.0f bytes/tip); messages leaf pages %.0f%% full, SID log %.0f%% full; %d SIDs in the dedup window\n",
 			fill.name, built.Round(time.Second), float64(n)/built.Seconds(), mib(size.file), float64(size.file)/float64(n),
 			float64(size.inUse)/float64(n), 100*size.messagesFill, 100*size.dedupFill, size.dedupEntries)
 		for _, noSync := range []bool{false, true} {
@@ -90,6 +92,7 @@ func TestDiskFigures(t *testing.T) {
 var (
 	diskTips = flag.Int("disk.tips", 0, "tips per file for TestDiskFigures (0 skips it)")
 	diskDir  = flag.String("disk.dir", "", "where TestDiskFigures builds its files (default: a temporary directory)")
+	diskKeep = flag.Bool("disk.reuse", false, "measure the files already in -disk.dir instead of building them")
 )
 
 const (
@@ -431,6 +434,24 @@ func cpuTime(t *testing.T) time.Duration {
 		t.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// diskKey is the master key of the files under root, kept beside them so
+// that -disk.reuse can open them again.
+func diskKey(t *testing.T, root string) crypto.MasterKey {
+	t.Helper()
+	path := filepath.Join(root, "bench-master.key")
+	if k, err := crypto.ReadMasterKeyFile(path); err == nil {
+		return k
+	}
+	k, err := crypto.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func median(d []time.Duration) time.Duration {

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -263,5 +266,93 @@ func TestCheckCommand(t *testing.T) {
 	defer st.Close()
 	if code, _, stderr := runCLI(t, "check", "--data", f.dir, "--config", cfgFile); code != 1 || !strings.Contains(stderr, "stop it first") {
 		t.Fatalf("check of a file in use: exit %d, want 1 saying to stop the server\n%s", code, stderr)
+	}
+}
+
+// TestReadyzFailsWhileWritesFail runs a server in a child process whose
+// file size is capped (RLIMIT_FSIZE, process-wide): the kernel refuses to
+// grow the data file as on a full disk. Once a tip is refused, /readyz
+// must fail, and stay failed until a tip is stored again.
+func TestReadyzFailsWhileWritesFail(t *testing.T) {
+	if dir := os.Getenv("HOTLINE_TEST_FSIZE_CHILD"); dir != "" {
+		readyzChild(t, dir)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReadyzFailsWhileWritesFail$", "-test.v")
+	cmd.Env = append(os.Environ(), "HOTLINE_TEST_FSIZE_CHILD="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestReadyzFailsWhileWritesFail") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func readyzChild(t *testing.T, dir string) {
+	key, err := crypto.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := MustRunMain(t, dir, key, io.Discard)
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	body := strings.Repeat("Kömək edin. ", 50)
+	tip := func(i int) int {
+		code, _ := srv.sendSMS(t, fmt.Sprintf("SM%032x", i), fmt.Sprintf("+99450%07d", i), body)
+		return code
+	}
+	if code := tip(0); code != 200 {
+		t.Fatalf("first tip: %d", code)
+	}
+	if code, _ := get("/readyz"); code != 200 {
+		t.Fatalf("/readyz before: %d", code)
+	}
+	info, err := os.Stat(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: uint64(info.Size()), Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	refused, i := false, 1
+	for ; i < 3000 && !refused; i++ {
+		switch code := tip(i); code {
+		case 200:
+		case 503:
+			refused = true
+		default:
+			t.Fatalf("tip %d under the cap: %d, want 200 or 503", i, code)
+		}
+	}
+	if !refused {
+		t.Fatal("no tip was refused with the file size capped")
+	}
+	for range 3 { // the probe's own write must not make it ready again
+		if code, _ := get("/readyz"); code != 503 {
+			t.Fatalf("/readyz after a refused tip: %d, want 503", code)
+		}
+	}
+	if _, metrics := get("/metrics"); !strings.Contains(metrics, "hotline_store_write_failing 1") ||
+		strings.Contains(metrics, "hotline_store_write_failures_total 0\n") {
+		t.Fatalf("/metrics while writes fail lacks the failure:\n%s", metrics)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if code := tip(i + 1); code != 200 {
+		t.Fatalf("a tip after the cap was lifted: %d", code)
+	}
+	if code, _ := get("/readyz"); code != 200 {
+		t.Fatalf("/readyz after a tip was stored again: %d, want 200", code)
 	}
 }
