@@ -81,7 +81,7 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 	db, err := openBoltReadOnly(path, info, opts.LockTimeout)
 	if errors.Is(err, ErrDamaged) {
 		rep.Structure = append(rep.Structure, damageDetail(err))
-		rep.Stopped = "sealed records were not read: bbolt cannot open the file"
+		rep.Stopped = "bbolt cannot open the file"
 		return rep, nil
 	}
 	if err != nil {
@@ -102,7 +102,7 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 	if err != nil {
 		rep.Structure = append(rep.Structure, damageDetail(err))
 		// Records read through broken pages would only repeat the damage.
-		rep.Stopped = "sealed records were not read: the file's structure is damaged"
+		rep.Stopped = "the file's structure is damaged"
 		return rep, nil
 	}
 	// bbolt's own check follows page references it has not verified;

@@ -54,7 +54,7 @@ func readSafely(path string, fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = damaged(path, "reading it failed: %v", r)
+			err = damaged(path, "%v", r)
 		}
 	}()
 	return fn()

@@ -78,16 +78,20 @@ func printCheckReport(w io.Writer, rep store.CheckReport) {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
 	}
-	fmt.Fprintf(w, "sealed records: %d opened (cases %d, messages %d, officers %d, outbox jobs %d), %d failed\n",
-		rep.OpenedTotal(), rep.Opened["cases"], rep.Opened["messages"], rep.Opened["officers"], rep.Opened["jobs"], rep.FailedCount)
-	for _, f := range rep.Failed {
-		fmt.Fprintf(w, "  %s %s: %s\n", f.Bucket, f.ID, f.Problem)
-	}
-	if len(rep.Failed) < rep.FailedCount {
-		fmt.Fprintf(w, "  ... and %d more\n", rep.FailedCount-len(rep.Failed))
-	}
-	if rep.Stopped != "" {
-		fmt.Fprintf(w, "  reading records stopped early: %s\n", rep.Stopped)
+	if rep.Stopped != "" && rep.OpenedTotal() == 0 && rep.FailedCount == 0 {
+		fmt.Fprintf(w, "sealed records: not read (%s)\n", rep.Stopped)
+	} else {
+		fmt.Fprintf(w, "sealed records: %d opened (cases %d, messages %d, officers %d, outbox jobs %d), %d failed\n",
+			rep.OpenedTotal(), rep.Opened["cases"], rep.Opened["messages"], rep.Opened["officers"], rep.Opened["jobs"], rep.FailedCount)
+		for _, f := range rep.Failed {
+			fmt.Fprintf(w, "  %s %s: %s\n", f.Bucket, f.ID, f.Problem)
+		}
+		if len(rep.Failed) < rep.FailedCount {
+			fmt.Fprintf(w, "  ... and %d more\n", rep.FailedCount-len(rep.Failed))
+		}
+		if rep.Stopped != "" {
+			fmt.Fprintf(w, "  stopped early, some records were not read: %s\n", rep.Stopped)
+		}
 	}
 	if rep.OK() {
 		fmt.Fprintln(w, "ok")
