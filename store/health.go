@@ -11,7 +11,7 @@ import (
 
 // ErrWriteFailing is matched (errors.Is) by Healthy's error while the last
 // durable write to the data file failed.
-var ErrWriteFailing = errors.New("writes to the data file fail")
+var ErrWriteFailing = errors.New("the last write to the data file failed")
 
 // writeHealth remembers whether the last commit failed (a full disk, a
 // file size limit, an I/O error). The state is sticky: a commit that fails
@@ -32,7 +32,7 @@ type writeFailure struct {
 }
 
 func (f *writeFailure) Error() string {
-	return fmt.Sprintf("%v since %s: %v; tips are answered 503 until a write succeeds",
+	return fmt.Sprintf("%v (at %s: %v); tips are answered 503 until a write succeeds",
 		ErrWriteFailing, f.at.UTC().Format(time.RFC3339), f.err)
 }
 
