@@ -131,6 +131,11 @@ var damages = []damage{
 	{"leaf key size flipped in reporters", func(tb testing.TB, path string) {
 		flipByte(tb, path, leafPage(tb, path, "reporters")+16+8+3)
 	}, true},
+	// An overflow count of millions of pages once sent bbolt's own check
+	// (tx.Check) into a loop that did not end.
+	{"leaf overflow count flipped in cases", func(tb testing.TB, path string) {
+		flipByte(tb, path, leafPage(tb, path, "cases")+15)
+	}, true},
 	{"leaf page type flipped in messages", func(tb testing.TB, path string) {
 		flipByte(tb, path, leafPage(tb, path, "messages")+8)
 	}, false},

@@ -1,12 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -64,12 +62,12 @@ func readSafely(path string, fn func() error) (err error) {
 type walkScope int
 
 const (
-	// walkOpen reads what serving touches soon after a start, in time that
-	// does not grow with the number of tips: every bucket in full except
-	// the messages, of which only the first and last pages (where new
-	// messages are appended) are read. Messages are the bulk of the file.
+	// walkOpen reads what serving touches soon after a start: every bucket
+	// in full except the messages, the bulk of the file, of which only the
+	// pages on the way to the first and last (where new messages are
+	// appended) are read.
 	walkOpen walkScope = iota
-	// walkAll reads every key and value of the file.
+	// walkAll reads every page of the file's tree.
 	walkAll
 )
 
@@ -86,34 +84,21 @@ func openReadOnly(path string, lockTimeout time.Duration, scope walkScope) (*bol
 	if err != nil {
 		return nil, err
 	}
-	db, err := openBoltReadOnly(path, info, lockTimeout)
-	if err != nil {
-		return nil, err
-	}
-	err = readSafely(path, func() error {
-		return db.View(func(tx *bolt.Tx) error {
-			if err := checkLength(path, info, tx); err != nil {
-				return err
-			}
-			_, err := verifyStructure(path, tx, scope)
-			return err
-		})
-	})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
-}
-
-// openBoltReadOnly is bbolt's read-only open, with its refusals of a
-// damaged file (and its panics) reported as damage.
-func openBoltReadOnly(path string, info os.FileInfo, lockTimeout time.Duration) (*bolt.DB, error) {
 	if info.Size() == 0 {
 		// bbolt would start a new, empty database in it: a file that
 		// existed is never silently replaced.
 		return nil, damaged(path, "the file is empty")
 	}
+	// The pages are checked before bbolt maps them: bbolt trusts them.
+	if _, err := walkFile(path, scope); err != nil {
+		return nil, err
+	}
+	return openBoltReadOnly(path, info, lockTimeout)
+}
+
+// openBoltReadOnly is bbolt's read-only open, with its refusals of a
+// damaged file (and its panics) reported as damage.
+func openBoltReadOnly(path string, info os.FileInfo, lockTimeout time.Duration) (*bolt.DB, error) {
 	var db *bolt.DB
 	err := readSafely(path, func() error {
 		var err error
@@ -139,96 +124,6 @@ func openBoltReadOnly(path string, info os.FileInfo, lockTimeout time.Duration) 
 func checkLength(path string, info os.FileInfo, tx *bolt.Tx) error {
 	if tx.Size() > info.Size() {
 		return damaged(path, "the file is %d bytes but its pages reach %d bytes: it was cut short", info.Size(), tx.Size())
-	}
-	return nil
-}
-
-// structureWalk reads every key and value of every bucket once.
-type structureWalk struct {
-	path    string
-	entries int
-	// touched accumulates one byte of each end of every key and value, so
-	// the reads cannot be optimised away: reading both ends proves the whole
-	// slice lies inside the mapped file.
-	touched byte
-}
-
-// verifyStructure walks the buckets of tx that scope names in key order
-// and returns how many entries it read. It is bbolt's page structure seen
-// through its own cursors: a page of the wrong type or id, a key or value
-// pointing outside the file, or keys out of order give a damage error
-// (panics and faults only when run under readSafely). It does not decode
-// values.
-func verifyStructure(path string, tx *bolt.Tx, scope walkScope) (int, error) {
-	w := &structureWalk{path: path}
-	c := tx.Cursor()
-	var prev []byte
-	for name, _ := c.First(); name != nil; name, _ = c.Next() {
-		if err := w.order("the list of buckets", prev, name); err != nil {
-			return w.entries, err
-		}
-		prev = name
-		b := tx.Bucket(name)
-		if b == nil {
-			return w.entries, damaged(path, "bucket %q is listed but does not open", name)
-		}
-		if scope == walkOpen && slices.ContainsFunc(lazyBuckets, func(l []byte) bool { return bytes.Equal(l, name) }) {
-			w.ends(b)
-			continue
-		}
-		if err := w.bucket(string(name), b); err != nil {
-			return w.entries, err
-		}
-	}
-	return w.entries, nil
-}
-
-// ends reads a bucket's first and last entries: the pages on the way to
-// them are those an append rewrites.
-func (w *structureWalk) ends(b *bolt.Bucket) {
-	c := b.Cursor()
-	k, v := c.First()
-	w.touch(k)
-	w.touch(v)
-	k, v = c.Last()
-	w.touch(k)
-	w.touch(v)
-}
-
-func (w *structureWalk) bucket(name string, b *bolt.Bucket) error {
-	c := b.Cursor()
-	var prev []byte
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		w.touch(k)
-		if err := w.order("bucket "+name, prev, k); err != nil {
-			return err
-		}
-		prev = k
-		w.entries++
-		if v != nil {
-			w.touch(v)
-			continue
-		}
-		if child := b.Bucket(k); child != nil {
-			if err := w.bucket(name+"/"+fmt.Sprintf("%x", k), child); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (w *structureWalk) touch(b []byte) {
-	if len(b) > 0 {
-		w.touched ^= b[0] ^ b[len(b)-1]
-	}
-}
-
-// order reports keys that do not strictly increase. Keys are ids, times
-// and keyed hashes, never plaintext, so the error names the previous one.
-func (w *structureWalk) order(where string, prev, k []byte) error {
-	if prev != nil && bytes.Compare(prev, k) >= 0 {
-		return damaged(w.path, "%s: keys out of order after %s", where, printableKey(prev))
 	}
 	return nil
 }
