@@ -59,13 +59,14 @@ func TestDiskFigures(t *testing.T) {
 			built = buildTips(t, dir, key, clock, lay, n, texts)
 		}
 		size := fileFigures(t, dir)
-		fmt.Printf("\n%s: built in %s (%.0f tips/s; 0 when reused): file %s, %.0f bytes/tip (pages in use %.0f bytes/tip); messages leaf pages %.0f%% full, SID log %.0f%% full; %d SIDs in the dedup window\n",
-			fill.name, built.Round(time.Second), float64(n)/built.Seconds(), mib(size.file), float64(size.file)/float64(n),
-			float64(size.inUse)/float64(n), 100*size.messagesFill, 100*size.dedupFill, size.dedupEntries)
+		tips := float64(size.messages)
+		fmt.Printf("\n%s: built in %s (0 when reused): %d tips, file %s, %.0f bytes/tip (pages in use %.0f bytes/tip); messages leaf pages %.0f%% full, SID log %.0f%% full; %d SIDs in the dedup window\n",
+			fill.name, built.Round(time.Second), size.messages, mib(size.file), float64(size.file)/tips,
+			float64(size.inUse)/tips, 100*size.messagesFill, 100*size.dedupFill, size.dedupEntries)
 		for _, noSync := range []bool{false, true} {
 			lay.noFreelistSync = noSync
 			r := measureLayout(t, dir, key, clock, lay, texts)
-			r.fill, r.noSync, r.bytesPerTip = fill.name, noSync, float64(size.file)/float64(n)
+			r.fill, r.noSync, r.bytesPerTip = fill.name, noSync, float64(size.file)/tips
 			rows = append(rows, r)
 		}
 	}
@@ -270,7 +271,7 @@ func writeTips(s *Store, src *tipSource, count, writers int, latencies []time.Du
 type sizeFigures struct {
 	file, inUse             int64
 	messagesFill, dedupFill float64
-	dedupEntries            int
+	dedupEntries, messages  int
 }
 
 func fileFigures(t *testing.T, dir string) sizeFigures {
@@ -294,7 +295,8 @@ func fileFigures(t *testing.T, dir string) sizeFigures {
 	}
 	err = db.View(func(tx *bolt.Tx) error {
 		f.inUse = tx.Size() - int64(db.Stats().FreePageN*db.Info().PageSize)
-		f.messagesFill = fillOf(tx.Bucket(bucketMessages).Stats())
+		ms := tx.Bucket(bucketMessages).Stats()
+		f.messagesFill, f.messages = fillOf(ms), ms.KeyN
 		st := tx.Bucket(bucketDedup).Stats()
 		f.dedupFill, f.dedupEntries = fillOf(st), st.KeyN
 		return nil
