@@ -83,16 +83,8 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 		rep.Stopped = "the file's structure is damaged"
 		return rep, nil
 	}
-	if _, err := walkFile(path, walkAll); err != nil {
-		if !errors.Is(err, ErrDamaged) {
-			return rep, err
-		}
-		rep.Structure = append(rep.Structure, damageDetail(err))
-		// bbolt trusts its pages; on these it could loop or fault, and
-		// records read through them would only repeat the damage.
-		rep.Stopped = "the file's structure is damaged"
-		return rep, nil
-	}
+	// bbolt's read-only open takes the shared lock and reads the meta
+	// pages only.
 	db, err := openBoltReadOnly(path, info, opts.LockTimeout)
 	if errors.Is(err, ErrDamaged) {
 		rep.Structure = append(rep.Structure, damageDetail(err))
@@ -103,6 +95,16 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 		return rep, err
 	}
 	defer db.Close()
+	if _, err := walkFile(path, walkAll); err != nil {
+		if !errors.Is(err, ErrDamaged) {
+			return rep, err
+		}
+		rep.Structure = append(rep.Structure, damageDetail(err))
+		// bbolt trusts its pages; on these it could loop or fault, and
+		// records read through them would only repeat the damage.
+		rep.Stopped = "the file's structure is damaged"
+		return rep, nil
+	}
 	_ = db.View(func(tx *bolt.Tx) error {
 		rep.Pages = tx.Size() / int64(db.Info().PageSize)
 		return nil

@@ -89,11 +89,18 @@ func openReadOnly(path string, lockTimeout time.Duration, scope walkScope) (*bol
 		// existed is never silently replaced.
 		return nil, damaged(path, "the file is empty")
 	}
-	// The pages are checked before bbolt maps them: bbolt trusts them.
-	if _, err := walkFile(path, scope); err != nil {
+	// bbolt's read-only open takes the shared lock (so no writer changes
+	// the file under the check) and reads only the meta pages; the tree's
+	// pages are checked before bbolt reads them: it trusts them.
+	db, err := openBoltReadOnly(path, info, lockTimeout)
+	if err != nil {
 		return nil, err
 	}
-	return openBoltReadOnly(path, info, lockTimeout)
+	if _, err := walkFile(path, scope); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // openBoltReadOnly is bbolt's read-only open, with its refusals of a
