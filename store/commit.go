@@ -103,15 +103,19 @@ func (c *committer) commit(batch []writeRequest) {
 		failed := -1
 		var failErr error
 		c.beforeAttempt()
-		err := c.db.Update(func(tx *bolt.Tx) error {
-			c.prepare(tx)
-			for i, r := range batch {
-				if err := r.fn(tx); err != nil {
-					failed, failErr = i, err
-					return err
+		// A damaged page that the check at open did not read makes bbolt
+		// panic (or fault) here; the writes fail and the server lives on.
+		err := readSafely(c.db.Path(), func() error {
+			return c.db.Update(func(tx *bolt.Tx) error {
+				c.prepare(tx)
+				for i, r := range batch {
+					if err := r.fn(tx); err != nil {
+						failed, failErr = i, err
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 		if failed < 0 {
 			if err == nil {

@@ -116,25 +116,30 @@ func readFile(tb testing.TB, path string) []byte {
 type damage struct {
 	name  string
 	apply func(tb testing.TB, path string)
-	// atOpen is true when Open itself must refuse the file; damage deep in
-	// the messages is left to stats and check (Open reads messages only at
-	// their ends, so that start time does not grow with the file).
+	// atOpen is true when Open itself must refuse the file; damage in the
+	// middle of the buckets that grow with tips is left to stats and check
+	// (Open reads them only at their ends, so that start time does not
+	// grow with the file).
 	atOpen bool
 }
 
 var damages = []damage{
+	{"leaf page type flipped in the SID log", func(tb testing.TB, path string) {
+		flipByte(tb, path, leafPage(tb, path, "dedup")+8)
+	}, true},
+	// The first leaf of a bucket that grows with tips is read at open.
 	{"leaf page type flipped in cases", func(tb testing.TB, path string) {
 		flipByte(tb, path, leafPage(tb, path, "cases")+8)
 	}, true},
-	// A key size of gigabytes points past the mapped file: a memory fault,
-	// not a Go panic, unless caught.
+	// A key size of gigabytes points past the mapped file: bbolt would
+	// slice (or fault) past its end.
 	{"leaf key size flipped in reporters", func(tb testing.TB, path string) {
 		flipByte(tb, path, leafPage(tb, path, "reporters")+16+8+3)
 	}, true},
 	// An overflow count of millions of pages once sent bbolt's own check
 	// (tx.Check) into a loop that did not end.
-	{"leaf overflow count flipped in cases", func(tb testing.TB, path string) {
-		flipByte(tb, path, leafPage(tb, path, "cases")+15)
+	{"leaf overflow count flipped in the SID log", func(tb testing.TB, path string) {
+		flipByte(tb, path, leafPage(tb, path, "dedup")+15)
 	}, true},
 	{"leaf page type flipped in messages", func(tb testing.TB, path string) {
 		flipByte(tb, path, leafPage(tb, path, "messages")+8)

@@ -62,17 +62,21 @@ func readSafely(path string, fn func() error) (err error) {
 type walkScope int
 
 const (
-	// walkOpen reads what serving touches soon after a start: every bucket
-	// in full except the messages, the bulk of the file, of which only the
-	// pages on the way to the first and last (where new messages are
-	// appended) are read.
+	// walkOpen reads what a start reads and what is written to first, in
+	// a time that does not grow with the number of tips: every bucket in
+	// full except those that grow with each tip, of which only the pages
+	// on the way to the first and last keys are read. A damaged page in
+	// the middle of those is found by hotline check, and by a write that
+	// runs into it, which fails (the committer recovers) instead of
+	// crashing the server.
 	walkOpen walkScope = iota
 	// walkAll reads every page of the file's tree.
 	walkAll
 )
 
-// lazyBuckets are read only at their ends by a walkOpen check.
-var lazyBuckets = [][]byte{bucketMessages}
+// lazyBuckets are read only at their ends by a walkOpen check. The SID
+// log also grows with tips but is read in full at every start anyway.
+var lazyBuckets = [][]byte{bucketMessages, bucketCases, bucketReporters, bucketCaseCodes}
 
 // openReadOnly opens the file at path read-only (a shared lock: it fails
 // with ErrLocked while a server holds the file) and checks its structure:

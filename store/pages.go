@@ -14,8 +14,8 @@ import (
 // what a page says: one flipped byte in a page's overflow count made
 // tx.Check loop for minutes over a billion pages, a page id pointing back
 // to its parent sends a cursor down forever, and a key size of gigabytes
-// makes it fault. This walk reads pages with ReadAt (no memory mapping, so
-// no faults), checks every count, size and page reference against the
+// makes it fault. This walk reads pages with ReadAt (no memory mapping,
+// so no faults), checks every count, size and page reference against the
 // page and the file, and visits each page once. It knows bbolt's on-disk
 // format (version 2, unchanged since bbolt 1.3): a 16-byte page header
 // (id, flags, count, overflow), 16-byte branch elements (pos, ksize, page
