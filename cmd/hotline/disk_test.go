@@ -148,8 +148,9 @@ func TestDamagedFileStopsCleanly(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		damage func(t *testing.T, path string)
-		// serve reads messages only at their ends at start (its start time
-		// must not grow with the file); stats and check read them all.
+		// serve reads the buckets that grow with tips only at their ends
+		// at start (its start time must not grow with the file); stats
+		// and check read them all.
 		serveSees bool
 	}{
 		{"flipped leaf page in cases", func(t *testing.T, path string) {
