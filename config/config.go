@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/dustin/go-humanize"
 	"github.com/hotline-az/hotline/crypto"
 	"github.com/nyaruka/phonenumbers"
 )
@@ -32,6 +33,24 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText writes the duration as a Go duration string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// ByteSize is a size in bytes written as "1GiB", "500MB" or "1073741824"
+// in the file.
+type ByteSize uint64
+
+// UnmarshalText parses a size with an optional unit (KB, MB, GB are powers
+// of 1000; KiB, MiB, GiB powers of 1024).
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	v, err := humanize.ParseBytes(strings.TrimSpace(string(text)))
+	if err != nil {
+		return fmt.Errorf("not a size like \"1GiB\" or \"500MB\": %q", text)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// MarshalText writes the size in IEC units ("1.0 GiB").
+func (b ByteSize) MarshalText() ([]byte, error) { return []byte(humanize.IBytes(uint64(b))), nil }
 
 // Twilio holds the account the hotline number belongs to.
 type Twilio struct {
@@ -83,6 +102,9 @@ type Config struct {
 	Replies map[string]string `toml:"replies"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `toml:"log_level"`
+	// MinFreeSpace is the free space in data_dir's file system below which
+	// the server warns (log and metric); 0 turns the warning off.
+	MinFreeSpace ByteSize `toml:"min_free_space"`
 
 	Twilio Twilio `toml:"twilio"`
 
@@ -100,11 +122,12 @@ type Config struct {
 // Default returns the configuration used where nothing else is said.
 func Default() Config {
 	return Config{
-		Addr:       "127.0.0.1:8080",
-		DataDir:    "/var/lib/hotline",
-		CaseWindow: Duration{7 * 24 * time.Hour},
-		LogLevel:   "info",
-		Escalation: DefaultEscalation(),
+		Addr:         "127.0.0.1:8080",
+		DataDir:      "/var/lib/hotline",
+		CaseWindow:   Duration{7 * 24 * time.Hour},
+		LogLevel:     "info",
+		MinFreeSpace: 1 << 30,
+		Escalation:   DefaultEscalation(),
 	}
 }
 
@@ -167,6 +190,11 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	if v := getenv("HOTLINE_CASE_WINDOW"); v != "" {
 		if err := cfg.CaseWindow.UnmarshalText([]byte(v)); err != nil {
 			return cfg, fmt.Errorf("HOTLINE_CASE_WINDOW: %w", err)
+		}
+	}
+	if v := getenv("HOTLINE_MIN_FREE_SPACE"); v != "" {
+		if err := cfg.MinFreeSpace.UnmarshalText([]byte(v)); err != nil {
+			return cfg, fmt.Errorf("HOTLINE_MIN_FREE_SPACE: %w", err)
 		}
 	}
 	if flags.DataDir != "" {

@@ -22,6 +22,9 @@ var ErrClosed = errors.New("store is closed: the write was not stored")
 type writeRequest struct {
 	fn   func(*bolt.Tx) error
 	done chan error
+	// probe marks the readiness probe's write: its success does not clear
+	// a failed-write state (see writeHealth).
+	probe bool
 }
 
 // committer is hotline's group commit: one goroutine owns all writes. A
@@ -31,6 +34,9 @@ type writeRequest struct {
 // one fsync and a busy one amortises fsyncs across requests.
 type committer struct {
 	db *bolt.DB
+	// prepare runs first in every transaction (it sets bucket fill).
+	prepare func(*bolt.Tx)
+	health  *writeHealth
 	// beforeAttempt and afterCommit run in the writer goroutine around
 	// each transaction attempt (the store's dedup index stages entries
 	// between them).
@@ -49,17 +55,17 @@ type committer struct {
 	commits, writes atomic.Uint64
 }
 
-func newCommitter(db *bolt.DB, beforeAttempt, afterCommit func()) *committer {
+func newCommitter(db *bolt.DB, prepare func(*bolt.Tx), health *writeHealth, beforeAttempt, afterCommit func()) *committer {
 	c := &committer{
-		db: db, beforeAttempt: beforeAttempt, afterCommit: afterCommit,
+		db: db, prepare: prepare, health: health, beforeAttempt: beforeAttempt, afterCommit: afterCommit,
 		requests: make(chan writeRequest, maxBatch), stopped: make(chan struct{}),
 	}
 	go c.run()
 	return c
 }
 
-func (c *committer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
-	req := writeRequest{fn: fn, done: make(chan error, 1)}
+func (c *committer) do(ctx context.Context, fn func(*bolt.Tx) error, probe bool) error {
+	req := writeRequest{fn: fn, done: make(chan error, 1), probe: probe}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -122,18 +128,30 @@ func (c *committer) commit(batch []writeRequest) {
 		failed := -1
 		var failErr error
 		c.beforeAttempt()
-		err := c.db.Update(func(tx *bolt.Tx) error {
-			for i, r := range batch {
-				if err := r.fn(tx); err != nil {
-					failed, failErr = i, err
-					return err
+		// A damaged page that the check at open did not read makes bbolt
+		// panic (or fault) here; the writes fail and the server lives on.
+		err := readSafely(c.db.Path(), func() error {
+			return c.db.Update(func(tx *bolt.Tx) error {
+				c.prepare(tx)
+				for i, r := range batch {
+					if err := r.fn(tx); err != nil {
+						failed, failErr = i, err
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 		if failed < 0 {
 			if err == nil {
 				c.afterCommit()
+				if !onlyProbes(batch) {
+					c.health.succeeded()
+				}
+			} else {
+				// Every request's own function succeeded, so the commit
+				// itself failed: the disk, not the request.
+				c.health.failed(err)
 			}
 			for _, r := range batch {
 				r.done <- err
@@ -153,4 +171,13 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 		return ErrClosed
 	}
 	return err
+}
+
+func onlyProbes(batch []writeRequest) bool {
+	for _, r := range batch {
+		if !r.probe {
+			return false
+		}
+	}
+	return true
 }

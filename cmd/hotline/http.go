@@ -34,6 +34,13 @@ func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, aler
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		// A failed commit (a full disk) keeps the store unready until a
+		// write succeeds, even if the probe's own small write would fit.
+		if err := st.Healthy(); err != nil {
+			hlog.FromRequest(r).Error().Err(err).Msg("readiness check failed")
+			http.Error(w, "store not writable", http.StatusServiceUnavailable)
+			return
+		}
 		if err := st.Ping(ctx); err != nil {
 			hlog.FromRequest(r).Error().Err(err).Msg("readiness check failed")
 			http.Error(w, "store not writable", http.StatusServiceUnavailable)

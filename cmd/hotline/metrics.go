@@ -33,7 +33,7 @@ func newMetrics(st *store.Store) *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{st: st})
+		&storeCollector{st: st}, &diskCollector{st: st})
 	return m
 }
 

@@ -115,7 +115,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DataDir, key, store.Options{Now: m.Now, Logger: m.Logger})
+	st, err := store.Open(cfg.DataDir, key, store.Options{Now: m.Now, Logger: m.Logger, MinFreeSpace: uint64(cfg.MinFreeSpace)})
 	if err != nil {
 		return err
 	}
