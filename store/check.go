@@ -154,10 +154,20 @@ func (s *Store) checkRecords(tx *bolt.Tx, rep *CheckReport) error {
 		}
 	})
 	for _, name := range allBuckets {
-		if b := tx.Bucket(name); b != nil && string(name) != string(bucketMeta) {
-			if ok := b.Stats().KeyN - failedIn[string(name)]; ok > 0 {
-				rep.Opened[string(name)] = ok
+		b := tx.Bucket(name)
+		if b == nil || string(name) == string(bucketMeta) {
+			continue
+		}
+		n := 0
+		_ = b.ForEach(func(k, _ []byte) error {
+			// The cases bucket also holds its case/message index.
+			if string(name) != string(bucketCases) || !isIndexKey(k) {
+				n++
 			}
+			return nil
+		})
+		if ok := n - failedIn[string(name)]; ok > 0 {
+			rep.Opened[string(name)] = ok
 		}
 	}
 	return err
