@@ -269,11 +269,11 @@ func (c Config) Validate() error {
 // to can change after the check.
 func (c Config) validateInternalAddr(bad func(field, format string, args ...any)) {
 	const field = "internal_addr (HOTLINE_INTERNAL_ADDR, --internal-addr)"
-	host, _, err := net.SplitHostPort(c.InternalAddr)
+	host, port, err := net.SplitHostPort(c.InternalAddr)
 	switch {
 	case err != nil:
 		bad(field, "must be host:port, got %q", c.InternalAddr)
-	case c.InternalAddr == c.Addr:
+	case c.InternalAddr == c.Addr && port != "0": // port 0: each listener gets its own free port
 		bad(field, "must differ from addr (%s): the public port serves Twilio only", c.Addr)
 	case c.AllowPublicInternal || isLoopback(host) || isPrivate(host):
 	case host == "" || net.ParseIP(host).IsUnspecified():

@@ -179,6 +179,7 @@ func TestInternalAddrMustStayOffTheInternet(t *testing.T) {
 		{"203.0.113.5:9090", true, ""},
 		{"nope", true, "must be host:port"},
 		{"127.0.0.1:8080", false, "must differ from addr"},
+		{"127.0.0.1:0", false, ""}, // tests: addr 127.0.0.1:0 too, each gets a free port
 	} {
 		cfg := config.Default()
 		cfg.Dev = true

@@ -11,6 +11,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hotline-az/hotline"
 )
 
 // ChannelStats counts one channel's cases and messages.
@@ -73,6 +75,20 @@ func ReadStats(dir string) (Stats, error) {
 	return st, err
 }
 
+// caseCounted and messageCounted are the fields of caseRecord and
+// messageRecord that countStats reads: decoding only them skips the sealed
+// envelopes' base64 (a count of 100,000 tips took 1.7 s with whole records).
+type (
+	caseCounted struct {
+		Channel  hotline.Channel    `json:"channel"`
+		Priority hotline.Priority   `json:"priority"`
+		Status   hotline.CaseStatus `json:"status"`
+	}
+	messageCounted struct {
+		Channel hotline.Channel `json:"channel"`
+	}
+)
+
 func countStats(tx *bolt.Tx) (Stats, error) {
 	st := Stats{ByChannel: map[string]ChannelStats{}, Alerts: map[string]int{}, Jobs: map[string]int{}}
 	if meta := tx.Bucket(bucketMeta); meta != nil {
@@ -88,7 +104,7 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		if isIndexKey(k) {
 			return nil
 		}
-		var c caseRecord
+		var c caseCounted
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("case record: %w", err)
 		}
@@ -113,7 +129,7 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		return st, err
 	}
 	err = tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
-		var m messageRecord
+		var m messageCounted
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("message record: %w", err)
 		}
