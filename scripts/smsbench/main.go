@@ -257,7 +257,7 @@ func (b *bench) run(ctx context.Context) int {
 	case cfg.baselineOnly:
 	case cfg.addr != "":
 		base := "http://" + cfg.addr
-		if ok, err := getOK(ctx, &http.Client{Timeout: 5 * time.Second}, base+"/readyz"); !ok {
+		if ok, err := getOK(ctx, &http.Client{Timeout: 5 * time.Second}, base+"/healthz"); !ok {
 			b.logf("hotline at %s is not ready: %v", cfg.addr, err)
 			return 1
 		}
@@ -285,7 +285,7 @@ func (b *bench) run(ctx context.Context) int {
 				b.logf("%v", err)
 			}
 		}()
-		b.logf("hotline ready at %s (log %s)", p.baseURL, p.logPath)
+		b.logf("hotline ready at %s, internal %s (log %s)", p.baseURL, p.internalURL, p.logPath)
 		targets = append(targets, target{name: "hotline", url: p.baseURL + webhookPath, signURL: p.baseURL + webhookPath, token: benchToken})
 	}
 
