@@ -26,7 +26,7 @@ func newPublicRouter(log zerolog.Logger, met *metrics, sms *intake.SMSHandler, a
 	// Unknown paths are counted (a scan shows in the metrics) but not
 	// logged, so a flood of them cannot fill the disk.
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		met.observe("unmatched", http.StatusNotFound, 0)
+		met.count("unmatched", http.StatusNotFound)
 		http.NotFound(w, r)
 	})
 	r.Use(accessLog(met))

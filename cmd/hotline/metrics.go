@@ -39,8 +39,13 @@ func newMetrics(st *store.Store, now func() time.Time) *metrics {
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.count(route, status)
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// count counts a request without timing it.
+func (m *metrics) count(route string, status int) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }
 
 func (m *metrics) handler() http.Handler {
