@@ -12,9 +12,9 @@ import (
 // Targets.
 const (
 	targetThroughputLevel = 64
-	targetThroughputRatio = 0.5 // hotline/baseline at least
+	targetThroughputRatio = 0.6 // hotline/baseline at least
 	targetP50Level        = 1
-	targetP50Ratio        = 2.0 // hotline/baseline at most
+	targetP50Ratio        = 1.5 // hotline/baseline at most
 	targetP99             = 50 * time.Millisecond
 )
 
@@ -140,7 +140,7 @@ func (rep *report) checks(cfg *config, withHotline bool) []check {
 			*l.ThroughputRatio, l.Hotline.RequestsPerSec, l.Baseline.RequestsPerSec))
 	}
 
-	name = fmt.Sprintf("p50 at concurrency %d: hotline <= %.0fx baseline", targetP50Level, targetP50Ratio)
+	name = fmt.Sprintf("p50 at concurrency %d: hotline <= %.1fx baseline", targetP50Level, targetP50Ratio)
 	switch l := rep.level(targetP50Level); {
 	case !withHotline:
 		skip(name, "no hotline")
