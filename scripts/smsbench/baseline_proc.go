@@ -27,6 +27,7 @@ const baselineServerEnv = "SMSBENCH_BASELINE_SERVER"
 // baseline is the floor under test, wherever it runs.
 type baseline struct {
 	url     string // http://127.0.0.1:port
+	pid     int    // its own process, or 0 in-process
 	commits func() (int64, error)
 	stop    func() error
 }
@@ -122,6 +123,7 @@ func startBaselineProcess(ctx context.Context, path string) (*baseline, error) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	return &baseline{
 		url: base,
+		pid: cmd.Process.Pid,
 		commits: func() (int64, error) {
 			resp, err := client.Get(base + "/commits")
 			if err != nil {

@@ -263,7 +263,7 @@ func (b *bench) run(ctx context.Context) int {
 		}
 	}()
 	baseURL := base.url
-	targets := []target{{name: "baseline", url: baseURL + webhookPath, signURL: baseURL + webhookPath, token: benchToken}}
+	targets := []target{{name: "baseline", url: baseURL + webhookPath, signURL: baseURL + webhookPath, token: benchToken, pid: base.pid}}
 
 	// Hotline: ours, someone else's, or none.
 	internalURL := ""
@@ -301,7 +301,7 @@ func (b *bench) run(ctx context.Context) int {
 		}()
 		b.logf("hotline ready at %s, internal %s (log %s)", p.baseURL, p.internalURL, p.logPath)
 		internalURL = p.internalURL
-		targets = append(targets, target{name: "hotline", url: p.baseURL + webhookPath, signURL: p.baseURL + webhookPath, token: benchToken})
+		targets = append(targets, target{name: "hotline", url: p.baseURL + webhookPath, signURL: p.baseURL + webhookPath, token: benchToken, pid: p.cmd.Process.Pid})
 	}
 
 	client := newClient(slices.Max(cfg.levels))
@@ -319,7 +319,11 @@ func (b *bench) run(ctx context.Context) int {
 				}
 			}
 			commitsBefore, _ := base.commits()
+			cpuBefore, cpuKnown := processCPU(t.pid)
 			r := load(ctx, client, msgs, t, c, cfg.count)
+			if cpuAfter, ok := processCPU(t.pid); ok && cpuKnown && t.pid != 0 {
+				r.CPU = cpuAfter - cpuBefore
+			}
 			if t.name == "baseline" {
 				if commitsAfter, err := base.commits(); err == nil {
 					r.Commits = commitsAfter - commitsBefore
