@@ -76,6 +76,9 @@ type JobKind string
 const (
 	JobAlertSMS  JobKind = "alert_sms"
 	JobAlertCall JobKind = "alert_call"
+	// JobReplySMS is an officer's reply to a reporter, sent from the
+	// hotline number; the worker opens the number and text when it runs.
+	JobReplySMS JobKind = "reply_sms"
 )
 
 // JobState is where an outbox job is.
@@ -123,6 +126,10 @@ type Job struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 	// FirstTryAt is when the first try started (the reconciliation window).
 	FirstTryAt time.Time `json:"first_try_at,omitzero"`
+	// CaseID and MessageID name the case and the sealed outbound message
+	// of a reply (JobReplySMS); empty for alerts.
+	CaseID    string `json:"case_id,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // Terminal reports whether the job will not change any more but for

@@ -174,7 +174,10 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-var accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+var (
+	accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	authTokenPattern  = regexp.MustCompile(`^[0-9A-Za-z]+$`)
+)
 
 // Validate reports every problem at once, each naming its field (and the
 // environment variable that sets it). Secrets are never echoed back.
@@ -219,6 +222,16 @@ func (c Config) Validate() error {
 		if _, err := crypto.ReadMasterKeyFile(c.MasterKeyFile); err != nil {
 			bad("master_key_file (HOTLINE_MASTER_KEY_FILE)", "%v", err)
 		}
+	case c.MasterPassphrase != "":
+		if err := crypto.CheckPassphrase([]byte(c.MasterPassphrase)); err != nil {
+			bad("master passphrase (HOTLINE_MASTER_PASSPHRASE)", "%v", err)
+		}
+	case c.MasterPassphraseFile != "":
+		if p, err := crypto.ReadPassphraseFile(c.MasterPassphraseFile); err != nil {
+			bad("master_passphrase_file (HOTLINE_MASTER_PASSPHRASE_FILE)", "%v", err)
+		} else {
+			clear(p)
+		}
 	case keySources == 0 && !c.Dev:
 		bad("master key", "is required: set HOTLINE_MASTER_KEY (base64 of 32 bytes), HOTLINE_MASTER_KEY_FILE, or HOTLINE_MASTER_PASSPHRASE(_FILE)")
 	}
@@ -248,6 +261,13 @@ func (c Config) Validate() error {
 	}
 	if !c.Dev && c.Twilio.AuthToken == "" {
 		bad("twilio.auth_token (TWILIO_AUTH_TOKEN)", "is required: webhooks cannot be checked without it")
+	}
+	// twilio-go refuses other tokens; say so now, not after the store opened.
+	if c.Twilio.AuthToken != "" && !authTokenPattern.MatchString(c.Twilio.AuthToken) {
+		bad("twilio.auth_token (TWILIO_AUTH_TOKEN)", "must be letters and digits only, as in Twilio's console")
+	}
+	if c.Twilio.SecondaryAuthToken != "" && !authTokenPattern.MatchString(c.Twilio.SecondaryAuthToken) {
+		bad("twilio.secondary_auth_token (TWILIO_SECONDARY_AUTH_TOKEN)", "must be letters and digits only, as in Twilio's console")
 	}
 	if !c.Dev || c.Twilio.PhoneNumber != "" {
 		if _, err := NormalizePhone(c.Twilio.PhoneNumber); err != nil {

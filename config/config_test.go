@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,13 +56,14 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	cfg.CaseWindow.Duration = time.Minute
 	cfg.LogLevel = "loud"
 	cfg.Replies = map[string]string{"fr": "Merci", "en": "no code here"}
-	cfg.Twilio = config.Twilio{AccountSID: "AC123", PhoneNumber: "12", APIURL: "::"}
+	cfg.Twilio = config.Twilio{AccountSID: "AC123", PhoneNumber: "12", APIURL: "::", SecondaryAuthToken: "old-token"}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
 	for _, field := range []string{"addr (HOTLINE_ADDR, --addr)", "public_url (HOTLINE_PUBLIC_URL): must use https", "master key (HOTLINE_MASTER_KEY)",
-		"case_window", "log_level", "replies.fr", "replies.en", "twilio.account_sid", "twilio.auth_token", "twilio.phone_number", "twilio.api_url"} {
+		"case_window", "log_level", "replies.fr", "replies.en", "twilio.account_sid", "twilio.auth_token", "twilio.secondary_auth_token (TWILIO_SECONDARY_AUTH_TOKEN): must be letters and digits",
+		"twilio.phone_number", "twilio.api_url"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("error does not name %q:\n%v", field, err)
 		}
@@ -208,5 +210,63 @@ func TestInternalAddrFromEnvAndFlag(t *testing.T) {
 	}
 	if def := config.Default().InternalAddr; def != "127.0.0.1:9090" {
 		t.Fatalf("default internal_addr %q, want 127.0.0.1:9090", def)
+	}
+}
+
+func TestValidateChecksThePassphrase(t *testing.T) {
+	const good = "correct horse battery staple"
+	loose := writeFile(t, "loose", good+"\n")
+	if err := os.Chmod(loose, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		passphrase string
+		file       string
+		wantErr    string // substring; "" means valid
+	}{
+		{"good variable", good, "", ""},
+		{"good file", "", writeFile(t, "good", good+"\n"), ""},
+		{"short variable", "hunter2", "", "master passphrase (HOTLINE_MASTER_PASSPHRASE): the passphrase has 7 characters, it needs at least 16"},
+		{"short file", "", writeFile(t, "short", "hunter2\n"), "master_passphrase_file (HOTLINE_MASTER_PASSPHRASE_FILE): master passphrase file"},
+		{"file readable by others", "", loose, "has mode 0644"},
+		{"missing file", "", filepath.Join(t.TempDir(), "nope"), "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Dev leaves everything else optional, so only the passphrase is judged.
+			cfg := config.Default()
+			cfg.Dev = true
+			cfg.MasterPassphrase, cfg.MasterPassphraseFile = tt.passphrase, tt.file
+			err := cfg.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error repeats the passphrase: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateRefusesAnAuthTokenTwilioWouldRefuse(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dev = true
+	cfg.Twilio.AuthToken = "walkthrough-token"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "twilio.auth_token (TWILIO_AUTH_TOKEN): must be letters and digits") {
+		t.Fatalf("Validate error = %v, want one naming twilio.auth_token", err)
+	}
+	if strings.Contains(fmt.Sprint(cfg.Validate()), "walkthrough") {
+		t.Error("the error repeats the token")
+	}
+	cfg.Twilio.AuthToken = "0123456789abcdef0123456789abcdef"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("a token like Twilio's: %v", err)
 	}
 }

@@ -67,6 +67,20 @@ type AdminService interface {
 	// Stats counts cases, messages, alerts and outbox jobs from plaintext
 	// metadata only.
 	Stats(ctx context.Context) (store.Stats, error)
+	// SetPassword sets an officer's console password (Argon2id, sealed)
+	// and ends their sessions.
+	SetPassword(ctx context.Context, name, password string) error
+	// ResetTOTP makes an officer enrol TOTP again at their next login
+	// and ends their sessions.
+	ResetTOTP(ctx context.Context, name string) error
+	// AuditList returns the audit log from since (zero: all), oldest first.
+	AuditList(ctx context.Context, since time.Time) ([]AuditEntryView, error)
+	// AuditVerify checks the audit log's hash chain.
+	AuditVerify(ctx context.Context) (AuditReport, error)
+	// Cases lists cases (metadata only), P1 first, then oldest.
+	Cases(ctx context.Context, openOnly bool) ([]CaseView, error)
+	// ShowCase opens one case with its messages and notes; audited.
+	ShowCase(ctx context.Context, code string) (CaseDetail, error)
 }
 
 var (
@@ -329,6 +343,12 @@ func (a *Admin) RemoveOfficer(ctx context.Context, name string) error {
 			if err := dispatch.SaveRota(tx, rota); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.DeleteSessions(o.ID); err != nil {
+			return err
+		}
+		if err := tx.DeleteAccount(o.ID); err != nil {
+			return err
 		}
 		return tx.RemoveOfficer(o.ID)
 	})

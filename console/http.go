@@ -76,6 +76,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	r.HandleFunc("/rota/overrides", h.rotaOverride).Methods(http.MethodPost)
 	r.HandleFunc("/alerts", h.alerts).Methods(http.MethodGet)
 	r.HandleFunc("/stats", h.stats).Methods(http.MethodGet)
+	h.consoleRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))
 	})

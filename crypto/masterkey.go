@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -22,9 +23,10 @@ const (
 	// redacted is what every key type prints instead of its bytes.
 	redacted = "[redacted]"
 
-	// maxKeyFileSize bounds what ReadMasterKeyFile reads: a key file holds
-	// 44 bytes of base64, so anything much larger is not a key file.
-	maxKeyFileSize = 1024
+	// maxSecretFileSize bounds what a key or passphrase file may hold: a
+	// key file holds 44 bytes of base64 and a passphrase is typed by hand,
+	// so anything much larger is something else.
+	maxSecretFileSize = 1024
 )
 
 // errNoMarshal is returned by the Marshal methods of key types so that
@@ -114,37 +116,83 @@ func ParseMasterKey(b64 string) (MasterKey, error) {
 // read or write: a key readable by other accounts is already compromised,
 // and failing at start-up is the moment an operator can fix it.
 func ReadMasterKeyFile(path string) (MasterKey, error) {
+	b, err := readSecretFile(path, "master key file")
+	if err != nil {
+		return MasterKey{}, err
+	}
+	defer clear(b)
+	m, err := ParseMasterKey(string(b))
+	if err != nil {
+		return MasterKey{}, fmt.Errorf("master key file %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// MinPassphraseLen is the fewest characters a master passphrase may have.
+// Argon2id makes each guess costly, which keeps 16 random characters far
+// out of reach of an offline search, but not a word or a short phrase.
+const MinPassphraseLen = 16
+
+// CheckPassphrase refuses a passphrase shorter than MinPassphraseLen
+// characters (runes, not bytes). The message gives the length, never the
+// passphrase.
+func CheckPassphrase(passphrase []byte) error {
+	if n := utf8.RuneCount(passphrase); n < MinPassphraseLen {
+		return fmt.Errorf("the passphrase has %d characters, it needs at least %d: anyone with a copy of the data file can try passphrases offline, and a short one falls to guessing despite Argon2id (a key file is safer still)", n, MinPassphraseLen)
+	}
+	return nil
+}
+
+// ReadPassphraseFile reads a master passphrase from a file, with the
+// checks of ReadMasterKeyFile (a regular file, no group or other bits,
+// checked on the open file) and CheckPassphrase. The trailing line break
+// is not part of the passphrase. The caller should clear the result after
+// use.
+func ReadPassphraseFile(path string) ([]byte, error) {
+	b, err := readSecretFile(path, "master passphrase file")
+	if err != nil {
+		return nil, err
+	}
+	p := bytes.TrimRight(b, "\r\n")
+	if err := CheckPassphrase(p); err != nil {
+		clear(b)
+		return nil, fmt.Errorf("master passphrase file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// readSecretFile returns the contents of a small file holding a secret,
+// refusing anything but a regular file that only its owner may read or
+// write. what names the file in errors ("master key file").
+func readSecretFile(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return MasterKey{}, fmt.Errorf("master key file: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	// Stat the open file, not the path, so the check and the read see
 	// the same file.
 	fi, err := f.Stat()
 	if err != nil {
-		return MasterKey{}, fmt.Errorf("master key file: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return MasterKey{}, fmt.Errorf("master key file %s: not a regular file", path)
+		return nil, fmt.Errorf("%s %s: not a regular file", what, path)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return MasterKey{}, fmt.Errorf("master key file %s has mode %04o: it must not be readable or writable by group or others (chmod 600 %s)", path, perm, path)
+		return nil, fmt.Errorf("%s %s has mode %04o: it must not be readable or writable by group or others (chmod 600 %s)", what, path, perm, path)
 	}
-	var buf [maxKeyFileSize + 1]byte
-	defer clear(buf[:])
-	n, err := io.ReadFull(f, buf[:])
+	buf := make([]byte, maxSecretFileSize+1)
+	n, err := io.ReadFull(f, buf)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return MasterKey{}, fmt.Errorf("master key file %s: %w", path, err)
+		clear(buf)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	if n > maxKeyFileSize {
-		return MasterKey{}, fmt.Errorf("master key file %s: larger than %d bytes, not a key file", path, maxKeyFileSize)
+	if n > maxSecretFileSize {
+		clear(buf)
+		return nil, fmt.Errorf("%s %s: larger than %d bytes, not a %s", what, path, maxSecretFileSize, what)
 	}
-	m, err := ParseMasterKey(string(buf[:n]))
-	if err != nil {
-		return MasterKey{}, fmt.Errorf("master key file %s: %w", path, err)
-	}
-	return m, nil
+	return buf[:n], nil
 }
 
 // WriteFile writes the key as base64 plus a newline to a new file with mode

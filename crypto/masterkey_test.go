@@ -118,7 +118,7 @@ func TestReadMasterKeyFile(t *testing.T) {
 		{"0620", 0o620, good, []string{"mode 0620"}},
 		{"31 bytes", 0o600, base64.StdEncoding.EncodeToString(rawKey[:31]), []string{"got 31 bytes"}},
 		{"empty", 0o600, "", []string{"empty"}},
-		{"too big", 0o600, strings.Repeat("A", 4096), []string{"not a key file"}},
+		{"too big", 0o600, strings.Repeat("A", 4096), []string{"not a master key file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,4 +193,111 @@ func TestWriteFileZeroKey(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("WriteFile of the zero key left a file: stat error = %v", err)
 	}
+}
+
+func TestReadMasterKeyFileRefusesNonRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := crypto.ReadMasterKeyFile(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("ReadMasterKeyFile(a directory) error = %v, want one saying it is not a regular file", err)
+	}
+}
+
+func TestCheckPassphrase(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr string // substring; "" means accepted
+	}{
+		{"16 ASCII", "correct horse ba", ""},
+		{"long", "correct horse battery staple", ""},
+		{"15 ASCII", "correct horse b", "has 15 characters, it needs at least 16"},
+		{"empty", "", "has 0 characters"},
+		// 8 letters of two bytes each: 16 bytes but 8 characters.
+		{"counts characters, not bytes", "əəəəşşşş", "has 8 characters"},
+		{"16 Azerbaijani letters", "əəəəşşşşğğğğüüüü", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := crypto.CheckPassphrase([]byte(tt.in))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("CheckPassphrase error = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("CheckPassphrase error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if tt.in != "" && strings.Contains(err.Error(), tt.in) {
+				t.Errorf("error %q contains the passphrase", err)
+			}
+		})
+	}
+}
+
+func TestReadPassphraseFile(t *testing.T) {
+	const good = "correct horse battery staple"
+	tests := []struct {
+		name    string
+		mode    os.FileMode
+		content string
+		want    string
+		wantErr []string // substrings; nil means success
+	}{
+		{"0600 with newline", 0o600, good + "\n", good, nil},
+		{"0400 with CRLF", 0o400, good + "\r\n", good, nil},
+		{"no newline", 0o600, good, good, nil},
+		{"inner spaces kept", 0o600, "  " + good + "  \n", "  " + good + "  ", nil},
+		{"0644", 0o644, good, "", []string{"mode 0644", "group or others", "chmod 600"}},
+		{"0640", 0o640, good, "", []string{"mode 0640"}},
+		{"0604", 0o604, good, "", []string{"mode 0604"}},
+		{"short", 0o600, "hunter2hunter2\n", "", []string{"has 14 characters, it needs at least 16"}},
+		{"empty", 0o600, "", "", []string{"has 0 characters"}},
+		{"only a newline", 0o600, "\n", "", []string{"has 0 characters"}},
+		{"too big", 0o600, strings.Repeat("A", 4096), "", []string{"not a master passphrase file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeKeyFile(t, tt.mode, tt.content)
+			got, err := crypto.ReadPassphraseFile(path)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("ReadPassphraseFile error = %v, want nil", err)
+				}
+				if string(got) != tt.want {
+					t.Errorf("ReadPassphraseFile = %q, want %q", got, tt.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("ReadPassphraseFile error = nil, want one containing %q", tt.wantErr)
+			}
+			for _, w := range append(tt.wantErr, "master passphrase file", path) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error = %q, want it to contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q contains the passphrase", err)
+			}
+		})
+	}
+	t.Run("directory", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := crypto.ReadPassphraseFile(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("error = %v, want one saying it is not a regular file", err)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "nope")
+		if _, err := crypto.ReadPassphraseFile(path); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("error = %v, want one naming %s", err, path)
+		}
+	})
 }

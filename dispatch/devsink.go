@@ -28,9 +28,14 @@ func devSID(prefix string) string {
 }
 
 // SendSMS prints the SMS.
-func (s *DevSink) SendSMS(_ context.Context, to, body, _ string) (string, error) {
+func (s *DevSink) SendSMS(ctx context.Context, to, body, _ string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if isReporterReply(ctx) {
+		// An officer's words to a reporter: not even a dev terminal shows them.
+		fmt.Fprintf(s.out, "DEV OUTBOX: SMS to reporter %s: officer's reply (%d characters)\n", maskPhone(to), len([]rune(body)))
+		return devSID("SM"), nil
+	}
 	fmt.Fprintf(s.out, "DEV OUTBOX: SMS to %s: %s\n", maskPhone(to), body)
 	return devSID("SM"), nil
 }

@@ -43,12 +43,16 @@ func (d *Dispatcher) callbackURL(path, jobID string) string {
 func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	var job hotline.Job
 	var alert hotline.Alert
-	var to string
+	var to, replyBody string
 	err := d.st.Update(ctx, func(tx *store.Tx) error {
 		to = ""
 		j, err := tx.Job(jobID)
 		if err != nil || j.State != hotline.JobPending {
 			job = j
+			return err
+		}
+		if j.Kind == hotline.JobReplySMS {
+			job, to, replyBody, err = prepareReply(tx, j)
 			return err
 		}
 		a, err := tx.Alert(j.AlertID)
@@ -88,9 +92,12 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	if job.Unconfirmed && canCheck {
 		// An earlier try got no answer: ask Twilio before sending again.
 		since := job.FirstTryAt.Add(-time.Minute)
-		if job.Kind == hotline.JobAlertCall {
+		switch job.Kind {
+		case hotline.JobAlertCall:
 			sid, found, err = rec.FindCall(sendCtx, to, since)
-		} else {
+		case hotline.JobReplySMS:
+			sid, found, err = rec.FindMessage(sendCtx, to, replyBody, since)
+		default:
 			sid, found, err = rec.FindMessage(sendCtx, to, AlertText(alert), since)
 		}
 		if found {
@@ -101,6 +108,8 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		switch job.Kind {
 		case hotline.JobAlertSMS:
 			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, AlertText(alert), d.callbackURL("/twilio/status", job.ID))
+		case hotline.JobReplySMS:
+			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, replyBody, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobAlertCall:
 			sid, err = d.cfg.Sender.Call(sendCtx, to, d.callbackURL("/twilio/alert-call", job.ID), d.callbackURL("/twilio/status", job.ID))
 		default:
@@ -175,6 +184,9 @@ func mayHaveBeenSent(err error) bool {
 // deliveryFailed moves the job's alert to its next step at once when the
 // job belonged to the latest step run.
 func (d *Dispatcher) deliveryFailed(tx *store.Tx, j hotline.Job) error {
+	if j.AlertID == "" {
+		return nil // a reply to a reporter: nothing escalates
+	}
 	a, err := tx.Alert(j.AlertID)
 	if err != nil || a.State != hotline.AlertOpen || a.Exhausted {
 		return err

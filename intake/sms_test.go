@@ -27,12 +27,12 @@ const (
 	oldToken  = "oldtoken456"
 )
 
-// fixture returns the inbound SMS form from the shared Twilio fixtures.
+// fixture returns one webhook form from testdata/webhooks.json.
 func fixture(tb testing.TB, name string) url.Values {
 	tb.Helper()
-	raw, err := os.ReadFile("../../shared/twilio/webhook-fixtures.json")
+	raw, err := os.ReadFile("testdata/webhooks.json")
 	if err != nil {
-		tb.Fatalf("read shared fixtures: %v", err)
+		tb.Fatalf("read webhook fixtures: %v", err)
 	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &all); err != nil {

@@ -2,19 +2,18 @@
 # prism-contract.sh — check the requests of our Twilio REST client against
 # Twilio's own OpenAPI description, served by a Prism mock on loopback.
 #
-# Installs @stoplight/prism-cli into a cache directory if it is not there yet
-# (npm registry only), starts `prism mock` on 127.0.0.1, waits until it
-# answers, runs TestPrismContract in dispatch/twilioapi against it, and stops
-# Prism on exit. Works unattended (CI=true, no stdin, as root).
+# Installs Prism and Twilio's OpenAPI description (the npm package
+# @twilio-alpha/mcp ships twilio-oai/spec/json/twilio_api_v2010.json) with
+# `npm ci` from the committed package-lock.json into ./node_modules (again
+# only when the lock file changed), starts `prism mock` on 127.0.0.1, waits
+# until it answers, runs TestPrismContract in dispatch/twilioapi against it,
+# and stops Prism on exit. Works unattended (CI=true, no stdin, as root).
 #
 # Usage: scripts/prism-contract.sh [extra go test flags, e.g. -race]
 #
 # Environment (all optional):
-#   PRISM_VERSION        prism-cli version to use            (5.14.2)
-#   PRISM_CACHE          install directory   ($XDG_CACHE_HOME or ~/.cache)/hotline-prism
 #   PRISM_PORT           first port to try on 127.0.0.1      (4010)
 #   PRISM_START_TIMEOUT  seconds to wait for Prism to answer (90)
-#   TWILIO_OPENAPI_SPEC  OpenAPI file  (<repo>/../shared/twilio/twilio_api_v2010.json)
 set -euo pipefail
 
 die() { echo "prism-contract: $*" >&2; exit 1; }
@@ -23,13 +22,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT="$(git rev-parse --show-toplevel 2>/dev/null)" || die "not inside the hotline git repository"
 cd "$ROOT"
 
-PRISM_VERSION="${PRISM_VERSION:-5.14.2}"
-PRISM_CACHE="${PRISM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/hotline-prism}"
 PRISM_PORT="${PRISM_PORT:-4010}"
 PRISM_START_TIMEOUT="${PRISM_START_TIMEOUT:-90}"
-SPEC="${TWILIO_OPENAPI_SPEC:-$ROOT/../shared/twilio/twilio_api_v2010.json}"
+SPEC="$ROOT/node_modules/@twilio-alpha/mcp/twilio-oai/spec/json/twilio_api_v2010.json"
+PRISM="$ROOT/node_modules/.bin/prism"
 
-[ -r "$SPEC" ] || die "Twilio OpenAPI description not found at $SPEC (set TWILIO_OPENAPI_SPEC)"
 command -v node >/dev/null || die "node is not installed (apt-get install -y nodejs npm)"
 command -v npm >/dev/null || die "npm is not installed (apt-get install -y npm)"
 command -v go >/dev/null || die "go is not installed"
@@ -37,27 +34,24 @@ command -v go >/dev/null || die "go is not installed"
 export CI="${CI:-true}"
 export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
-PRISM="$PRISM_CACHE/node_modules/.bin/prism"
-installed_version() {
-	node -p "require('$PRISM_CACHE/node_modules/@stoplight/prism-cli/package.json').version" 2>/dev/null || true
-}
-
-# --- install (once per version; a lock keeps concurrent runs apart) ---------
-mkdir -p "$PRISM_CACHE"
-exec 9>"$PRISM_CACHE/.lock"
+# --- install (npm ci, once per lock file; a lock keeps concurrent runs apart) --
+stamp="$ROOT/node_modules/.hotline-lock.sha256"
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+exec 9>"$ROOT/.npm-install.lock"
 if command -v flock >/dev/null; then
-	flock -w 300 9 || die "timed out waiting for another run's install lock on $PRISM_CACHE"
+	flock -w 300 9 || die "timed out waiting for another run's npm install"
 fi
-if [ ! -x "$PRISM" ] || [ "$(installed_version)" != "$PRISM_VERSION" ]; then
-	echo "prism-contract: installing @stoplight/prism-cli@$PRISM_VERSION into $PRISM_CACHE" >&2
+if [ ! -x "$PRISM" ] || [ ! -r "$SPEC" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	echo "prism-contract: npm ci (Prism and Twilio's OpenAPI description, pinned in package-lock.json)" >&2
 	start=$SECONDS
-	npm install --no-save --no-audit --no-fund --no-package-lock --loglevel=error \
-		--prefix "$PRISM_CACHE" "@stoplight/prism-cli@$PRISM_VERSION" </dev/null >&2 ||
-		die "npm install @stoplight/prism-cli@$PRISM_VERSION failed"
-	[ -x "$PRISM" ] || die "npm install finished but $PRISM is missing"
+	npm ci --no-audit --no-fund --loglevel=error </dev/null >&2 || die "npm ci failed (is the npm registry reachable?)"
+	[ -x "$PRISM" ] || die "npm ci finished but $PRISM is missing"
+	[ -r "$SPEC" ] || die "npm ci finished but $SPEC is missing"
+	echo "$want" >"$stamp"
 	echo "prism-contract: installed in $((SECONDS - start))s" >&2
 fi
 exec 9>&-
+PRISM_VERSION="$(node -p "require('$ROOT/node_modules/@stoplight/prism-cli/package.json').version")"
 
 # --- pick a free port ---------------------------------------------------------
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -13,10 +13,11 @@ import (
 	"github.com/hotline-az/hotline/triage"
 )
 
-// devSet is the shared development set (TRIAGE_DEV_SET overrides the path);
+// devSet is the development set (TRIAGE_DEV_SET overrides the path), kept
+// out of the model's training data in its own folder;
 // labelledSet holds this package's own cases, written differently from it.
 const (
-	devSet      = "../../shared/testdata/triage-dev.jsonl"
+	devSet      = "testdata/devset/triage-dev.jsonl"
 	labelledSet = "testdata/labelled.jsonl"
 )
 

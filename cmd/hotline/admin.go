@@ -47,6 +47,8 @@ Commands:
   add      register an officer
   list     list officers
   remove   remove an officer (not while they are in the rota)
+  passwd   set an officer's console password
+  reset-totp  make an officer enrol a new TOTP authenticator
 
 Run 'hotline officers <command> -h' for its flags.
 ` + adminCommonHelp
@@ -87,13 +89,12 @@ type adminCmd struct {
 
 func newAdminCmd(ctx context.Context, name, usage string, stdout, stderr io.Writer, getenv func(string) string) *adminCmd {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	c := &adminCmd{ctx: ctx, name: name, fs: fs, stdout: stdout, stderr: stderr, getenv: getenv}
 	c.data = fs.String("data", "", "data directory (default $HOTLINE_DATA_DIR)")
 	c.config = fs.String("config", "", "TOML configuration file (as for serve)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fmt.Fprintln(stderr, "\nFlags:")
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
 		fs.PrintDefaults()
 	}
 	return c
@@ -104,11 +105,8 @@ func newAdminCmd(ctx context.Context, name, usage string, stdout, stderr io.Writ
 func (c *adminCmd) parse(args []string) ([]string, int, bool) {
 	var pos []string
 	for {
-		if err := c.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0, false
-			}
-			return nil, 2, false
+		if code, ok := parseFlags(c.fs, args, c.stdout, c.stderr); !ok {
+			return nil, code, false
 		}
 		if c.fs.NArg() == 0 {
 			return pos, 0, true
@@ -385,6 +383,10 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fmt.Fprintf(c.stdout, "Removed %s.\n", strings.Join(strings.Fields(*name), " "))
 			return nil
 		})
+	case "passwd":
+		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
+	case "reset-totp":
+		return runOfficersResetTOTP(ctx, args, stdout, stderr, getenv)
 	}
 	fmt.Fprintf(stderr, "hotline officers: unknown command %q\n\n%s", sub, officersUsage)
 	return 2

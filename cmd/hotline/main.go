@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=...".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X main.Version=...";
+// empty, 'hotline version' prints what Go recorded (see version.go).
+var Version string
 
 const usage = `hotline — confidential hotline and tip intake
 
@@ -22,12 +24,15 @@ Commands:
   serve     run the server (Twilio webhooks, health checks)
   stats     print counts of cases and messages as JSON, without decrypting
   triage    show how a text would be triaged (priority, category, language)
-  officers  add, list or remove officers (add|list|remove)
+  officers  manage officers and their logins (add|list|remove|passwd|reset-totp)
   rota      show or change the duty rota (show|set|override|import)
   alerts    list alerts and their deliveries (list)
+  cases     list cases or open one (list|show), audited
+  audit     print or verify the audit log (list|verify)
   version   print the version
 
-Run 'hotline <command> --help' for a command's flags.
+Run 'hotline help <command>' or 'hotline <command> --help' for a
+command's flags.
 
 Try it locally with no Twilio account:
   hotline serve --dev
@@ -36,7 +41,8 @@ Try it locally with no Twilio account:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	getenv := takeSecretEnv()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, getenv))
 }
 
 // run dispatches a subcommand and returns the process exit code: 0 ok,
@@ -59,10 +65,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRota(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "alerts":
 		return runAlerts(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "cases":
+		return runCases(ctx, args[1:], stdout, stderr, getenv)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "hotline %s\n", Version)
-		return 0
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
+		if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+			// "hotline help rota set" is "hotline rota set --help".
+			return run(ctx, append(args[1:len(args):len(args)], "--help"), stdin, stdout, stderr, getenv)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:

@@ -49,7 +49,9 @@ address, refused otherwise unless --allow-public-internal):
   GET  /metrics             Prometheus counts (no identifying data)
   GET  /debug/pprof/        Go profiling (net/http/pprof)
   GET  /healthz             "ok"
-and later the officer console.
+
+Officer console (--console-addr, default 127.0.0.1:9091; loopback or a
+private address).
 
 Also runs the alert worker (escalation timers, outbox) and the admin socket
 DATA/admin.sock used by 'hotline officers|rota|alerts'.
@@ -83,6 +85,8 @@ type Main struct {
 	PollInterval time.Duration
 	// Stdout receives the dev outbox (zero: os.Stdout).
 	Stdout io.Writer
+	// ConsoleAddr is where the officer console listens ("" : no console).
+	ConsoleAddr string
 
 	store            *store.Store
 	dispatcher       *dispatch.Dispatcher
@@ -94,6 +98,10 @@ type Main struct {
 	done             chan error
 	stopWorker       context.CancelFunc
 	worker           *alertWorker
+
+	// consoleListener and consoleServer serve the officer console.
+	consoleListener net.Listener
+	consoleServer   *http.Server
 }
 
 // Dispatcher gives tests the alert dispatcher.
@@ -249,6 +257,17 @@ func (m *Main) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	go m.adminServer.Serve(adminLn)
+	if m.ConsoleAddr != "" {
+		if err := m.startConsole(loc); err != nil {
+			m.adminServer.Close()
+			ln.Close()
+			internalLn.Close()
+			cancel()
+			<-m.worker.done
+			st.Close()
+			return err
+		}
+	}
 
 	m.done = make(chan error, 2)
 	go func() { m.done <- m.server.Serve(ln) }()
@@ -281,6 +300,11 @@ func (m *Main) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	if m.consoleServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, m.consoleServer.Shutdown(ctx))
+	}
 	if m.adminServer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -307,17 +331,17 @@ func masterKeySource(cfg config.Config) (store.MasterKeySource, error) {
 		}
 		return store.MasterKeySource{Key: &k}, nil
 	case cfg.MasterPassphrase != "":
-		return store.MasterKeySource{Passphrase: []byte(cfg.MasterPassphrase)}, nil
+		p := []byte(cfg.MasterPassphrase)
+		if err := crypto.CheckPassphrase(p); err != nil {
+			return store.MasterKeySource{}, fmt.Errorf("HOTLINE_MASTER_PASSPHRASE: %w", err)
+		}
+		return store.MasterKeySource{Passphrase: p}, nil
 	case cfg.MasterPassphraseFile != "":
-		b, err := os.ReadFile(cfg.MasterPassphraseFile)
+		p, err := crypto.ReadPassphraseFile(cfg.MasterPassphraseFile)
 		if err != nil {
 			return store.MasterKeySource{}, fmt.Errorf("master_passphrase_file: %w", err)
 		}
-		p := strings.TrimRight(string(b), "\r\n")
-		if p == "" {
-			return store.MasterKeySource{}, fmt.Errorf("master_passphrase_file %s is empty", cfg.MasterPassphraseFile)
-		}
-		return store.MasterKeySource{Passphrase: []byte(p)}, nil
+		return store.MasterKeySource{Passphrase: p}, nil
 	}
 	return store.MasterKeySource{}, errors.New("no master key configured")
 }
@@ -372,7 +396,6 @@ func prepareDev(cfg *config.Config, explicitData bool, log zerolog.Logger, stder
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var flags config.Flags
 	fs.StringVar(&flags.ConfigFile, "config", "", "TOML configuration file")
 	fs.StringVar(&flags.DataDir, "data", "", "data directory (overrides data_dir and HOTLINE_DATA_DIR)")
@@ -380,15 +403,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&flags.InternalAddr, "internal-addr", "", "internal listen address host:port for /readyz, /metrics, pprof\n(overrides internal_addr and HOTLINE_INTERNAL_ADDR; default 127.0.0.1:9090)")
 	fs.BoolVar(&flags.AllowPublicInternal, "allow-public-internal", false, "accept an internal address that is neither loopback nor private\n(only behind a firewall: metrics show when a P1 case opens)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
+	consoleAddr := fs.String("console-addr", defaultConsoleAddr, "officer console listen address (loopback or private; \"\" turns it off)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
+		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hotline serve: unexpected argument %q\n", fs.Arg(0))
@@ -422,7 +443,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	m := &Main{Config: cfg, Logger: log}
+	m := &Main{Config: cfg, Logger: log, ConsoleAddr: *consoleAddr}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
 		return 1
