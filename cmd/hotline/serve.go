@@ -62,8 +62,8 @@ the server exits before opening anything.
 
 --dev needs nothing else: it creates ./hotline-dev (or --data), a dev
 master key file in it, a dev Twilio auth token it prints, and listens on
-127.0.0.1:8080 and 127.0.0.1:9090. It is for trying out only: never put
-real tips in it.
+127.0.0.1 only (8080, 9090 and the console's 9091). It is for trying out
+only: never put real tips in it.
 
 Example:
   hotline serve --config /etc/hotline/hotline.toml
