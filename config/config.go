@@ -75,8 +75,16 @@ type Twilio struct {
 
 // Config is the whole of hotline's configuration.
 type Config struct {
-	// Addr is the listen address of the HTTP server.
+	// Addr is the public listen address: Twilio's webhooks and a bare
+	// /healthz, nothing else (put a TLS proxy in front of it).
 	Addr string `toml:"addr"`
+	// InternalAddr is the listen address of /metrics, /readyz, pprof and
+	// (later) the officer console. It must be a loopback or private
+	// address unless AllowPublicInternal is set.
+	InternalAddr string `toml:"internal_addr"`
+	// AllowPublicInternal accepts an InternalAddr that is neither loopback
+	// nor private (set by --allow-public-internal: a firewall must guard it).
+	AllowPublicInternal bool `toml:"-"`
 	// DataDir holds the bbolt file, the admin socket and (in dev) the key.
 	DataDir string `toml:"data_dir"`
 	// PublicURL is the URL Twilio calls, e.g. https://hotline.example.az.
@@ -123,6 +131,7 @@ type Config struct {
 func Default() Config {
 	return Config{
 		Addr:         "127.0.0.1:8080",
+		InternalAddr: "127.0.0.1:9090",
 		DataDir:      "/var/lib/hotline",
 		CaseWindow:   Duration{7 * 24 * time.Hour},
 		LogLevel:     "info",
@@ -134,10 +143,12 @@ func Default() Config {
 // Flags are the command-line values that override file and environment.
 // Empty strings mean "not given".
 type Flags struct {
-	ConfigFile string
-	DataDir    string
-	Addr       string
-	Dev        bool
+	ConfigFile          string
+	DataDir             string
+	Addr                string
+	InternalAddr        string
+	AllowPublicInternal bool
+	Dev                 bool
 }
 
 // Load reads the file named by flags (if any), applies environment
@@ -163,6 +174,7 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 		}
 	}
 	env("HOTLINE_ADDR", &cfg.Addr)
+	env("HOTLINE_INTERNAL_ADDR", &cfg.InternalAddr)
 	env("HOTLINE_DATA_DIR", &cfg.DataDir)
 	env("HOTLINE_PUBLIC_URL", &cfg.PublicURL)
 	env("HOTLINE_MASTER_KEY", &cfg.MasterKey)
@@ -203,6 +215,10 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	if flags.Addr != "" {
 		cfg.Addr = flags.Addr
 	}
+	if flags.InternalAddr != "" {
+		cfg.InternalAddr = flags.InternalAddr
+	}
+	cfg.AllowPublicInternal = flags.AllowPublicInternal
 	cfg.Dev = flags.Dev
 	return cfg, nil
 }
@@ -223,6 +239,7 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr (HOTLINE_ADDR, --addr)", "must be host:port, got %q", c.Addr)
 	}
+	c.validateInternalAddr(bad)
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir (HOTLINE_DATA_DIR, --data)", "is required")
 	}
@@ -352,6 +369,33 @@ func (c Config) WebhookNumbers() []string {
 		main = n
 	}
 	return append([]string{main}, c.Twilio.Numbers...)
+}
+
+// validateInternalAddr keeps /metrics, /readyz and pprof off the
+// internet: they tell a watcher when a P1 case opens and how busy the line
+// is. A host name other than localhost is refused because what it resolves
+// to can change after the check.
+func (c Config) validateInternalAddr(bad func(field, format string, args ...any)) {
+	const field = "internal_addr (HOTLINE_INTERNAL_ADDR, --internal-addr)"
+	host, port, err := net.SplitHostPort(c.InternalAddr)
+	switch {
+	case err != nil:
+		bad(field, "must be host:port, got %q", c.InternalAddr)
+	case c.InternalAddr == c.Addr && port != "0": // port 0: each listener gets its own free port
+		bad(field, "must differ from addr (%s): the public port serves Twilio only", c.Addr)
+	case c.AllowPublicInternal || isLoopback(host) || isPrivate(host):
+	case host == "" || net.ParseIP(host).IsUnspecified():
+		bad(field, "%q listens on every interface; give a loopback or private address such as 127.0.0.1:9090 (metrics and pprof must not face the internet), or pass --allow-public-internal if a firewall guards it", c.InternalAddr)
+	default:
+		bad(field, "%q is not a loopback or private (RFC 1918, fc00::/7) address; metrics and pprof must not face the internet: use 127.0.0.1:9090, or pass --allow-public-internal if a firewall guards it", c.InternalAddr)
+	}
+}
+
+// isPrivate reports whether host is an RFC 1918 or unique local (fc00::/7)
+// IP address.
+func isPrivate(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsPrivate()
 }
 
 func isLoopback(host string) bool {

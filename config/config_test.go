@@ -163,6 +163,58 @@ func TestSenderKey(t *testing.T) {
 	}
 }
 
+func TestInternalAddrMustStayOffTheInternet(t *testing.T) {
+	for _, tc := range []struct {
+		addr      string
+		allow     bool
+		wantError string // "" means accepted
+	}{
+		{"127.0.0.1:9090", false, ""},
+		{"localhost:9090", false, ""},
+		{"[::1]:9090", false, ""},
+		{"10.1.2.3:9090", false, ""},
+		{"192.168.0.7:9090", false, ""},
+		{"[fd00::7]:9090", false, ""},
+		{"0.0.0.0:9090", false, "listens on every interface"},
+		{":9090", false, "listens on every interface"},
+		{"[::]:9090", false, "listens on every interface"},
+		{"203.0.113.5:9090", false, "--allow-public-internal"},
+		{"metrics.example.az:9090", false, "is not a loopback or private"},
+		{"203.0.113.5:9090", true, ""},
+		{"nope", true, "must be host:port"},
+		{"127.0.0.1:8080", false, "must differ from addr"},
+		{"127.0.0.1:0", false, ""}, // tests: addr 127.0.0.1:0 too, each gets a free port
+	} {
+		cfg := config.Default()
+		cfg.Dev = true
+		cfg.InternalAddr = tc.addr
+		cfg.AllowPublicInternal = tc.allow
+		err := cfg.Validate()
+		switch {
+		case tc.wantError == "" && err != nil:
+			t.Errorf("internal_addr %q (allow %v): refused: %v", tc.addr, tc.allow, err)
+		case tc.wantError != "" && (err == nil || !strings.Contains(err.Error(), tc.wantError) ||
+			!strings.Contains(err.Error(), "internal_addr (HOTLINE_INTERNAL_ADDR, --internal-addr)")):
+			t.Errorf("internal_addr %q (allow %v): got %v, want an error naming the field and saying %q", tc.addr, tc.allow, err, tc.wantError)
+		}
+	}
+}
+
+func TestInternalAddrFromEnvAndFlag(t *testing.T) {
+	env := map[string]string{"HOTLINE_INTERNAL_ADDR": "10.0.0.2:9100"}
+	cfg, err := config.Load(config.Flags{}, func(k string) string { return env[k] })
+	if err != nil || cfg.InternalAddr != "10.0.0.2:9100" {
+		t.Fatalf("from env: got %q, %v", cfg.InternalAddr, err)
+	}
+	cfg, err = config.Load(config.Flags{InternalAddr: "127.0.0.1:9999", AllowPublicInternal: true}, func(k string) string { return env[k] })
+	if err != nil || cfg.InternalAddr != "127.0.0.1:9999" || !cfg.AllowPublicInternal {
+		t.Fatalf("flag over env: got %q allow=%v, %v", cfg.InternalAddr, cfg.AllowPublicInternal, err)
+	}
+	if def := config.Default().InternalAddr; def != "127.0.0.1:9090" {
+		t.Fatalf("default internal_addr %q, want 127.0.0.1:9090", def)
+	}
+}
+
 func TestValidateChecksThePassphrase(t *testing.T) {
 	const good = "correct horse battery staple"
 	loose := writeFile(t, "loose", good+"\n")

@@ -76,6 +76,20 @@ func ReadStats(dir string) (Stats, error) {
 	return st, err
 }
 
+// caseCounted and messageCounted are the fields of caseRecord and
+// messageRecord that countStats reads: decoding only them skips decoding
+// the sealed envelopes' base64 and allocating their bytes.
+type (
+	caseCounted struct {
+		Channel  string `json:"channel"`
+		Priority string `json:"priority"`
+		Status   string `json:"status"`
+	}
+	messageCounted struct {
+		Channel string `json:"channel"`
+	}
+)
+
 func countStats(tx *bolt.Tx) (Stats, error) {
 	st := Stats{ByChannel: map[string]ChannelStats{}, Alerts: map[string]int{}, Jobs: map[string]int{}}
 	if meta := tx.Bucket(bucketMeta); meta != nil {
@@ -91,7 +105,7 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		if isIndexKey(k) {
 			return nil
 		}
-		var c caseRecord
+		var c caseCounted
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("case record: %w", err)
 		}
@@ -116,7 +130,7 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		return st, err
 	}
 	err = tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
-		var m messageRecord
+		var m messageCounted
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("message record: %w", err)
 		}

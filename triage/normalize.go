@@ -211,6 +211,7 @@ type scratch struct {
 	// engine only
 	hit   []uint64 // lists matched, by index
 	refs  []uint64 // per token: the @lists that hold it
+	negs  []bool   // per token: a negation word of the language being matched
 	cands []cand   // phrases that may start at a token
 	fired []int32  // rules fired
 	feats []uint32 // the second opinion's features

@@ -23,7 +23,7 @@ func TestMetricsCountAlertsThatFailedToOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	met := newMetrics(st)
+	met := newMetrics(st, time.Now)
 	check := func(wantFailures, wantPending float64) {
 		t.Helper()
 		families, err := met.registry.Gather()

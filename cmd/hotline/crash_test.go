@@ -104,9 +104,9 @@ target = "backup"
 `, backupAfter)), 0o600)
 
 	fake := twiliotest.NewFakeTwilio(t)
-	addr := freeAddr(t)
+	addr, internalAddr := freeAddr(t), freeAddr(t)
 	env := append(os.Environ(),
-		"HOTLINE_DATA_DIR="+dir, "HOTLINE_ADDR="+addr, "HOTLINE_PUBLIC_URL=http://"+addr,
+		"HOTLINE_DATA_DIR="+dir, "HOTLINE_ADDR="+addr, "HOTLINE_INTERNAL_ADDR="+internalAddr, "HOTLINE_PUBLIC_URL=http://"+addr,
 		"HOTLINE_MASTER_KEY="+keyB64, "TWILIO_ACCOUNT_SID="+fake.AccountSID(), "TWILIO_AUTH_TOKEN="+fake.AuthToken(),
 		"TWILIO_PHONE_NUMBER=+994125550000", "HOTLINE_TWILIO_API_URL="+fake.URL())
 	start := func() *exec.Cmd {
@@ -121,7 +121,7 @@ target = "backup"
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
-			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			if resp, err := http.Get("http://" + internalAddr + "/readyz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
 					return cmd
@@ -205,9 +205,9 @@ func TestKilledUnderLoadLosesNoAcknowledgedTip(t *testing.T) {
 	if err := key.WriteFile(keyFile); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr, internalAddr := freeAddr(t), freeAddr(t)
 	const token = "loadtoken123"
-	env := append(os.Environ(), "HOTLINE_DATA_DIR="+dir, "HOTLINE_ADDR="+addr, "HOTLINE_PUBLIC_URL=http://"+addr,
+	env := append(os.Environ(), "HOTLINE_DATA_DIR="+dir, "HOTLINE_ADDR="+addr, "HOTLINE_INTERNAL_ADDR="+internalAddr, "HOTLINE_PUBLIC_URL=http://"+addr,
 		"HOTLINE_MASTER_KEY_FILE="+keyFile, "TWILIO_ACCOUNT_SID=AC"+strings.Repeat("0", 32), "TWILIO_AUTH_TOKEN="+token,
 		"TWILIO_PHONE_NUMBER=+994125550000", "HOTLINE_TWILIO_API_URL=http://127.0.0.1:9")
 	start := func() *exec.Cmd {
@@ -218,7 +218,7 @@ func TestKilledUnderLoadLosesNoAcknowledgedTip(t *testing.T) {
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			if resp, err := http.Get("http://" + internalAddr + "/readyz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
 					return cmd
@@ -290,7 +290,7 @@ func TestKilledUnderLoadLosesNoAcknowledgedTip(t *testing.T) {
 			t.Fatalf("tip %s was answered 200 before the kill but its retry got %d %q (first answer %q)", a.sid, status, reply, a.reply)
 		}
 	}
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get("http://" + internalAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,62 +1,92 @@
 package main
 
 import (
-	"context"
+	"crypto/rand"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/hotline-az/hotline/intake"
-	"github.com/hotline-az/hotline/store"
 )
 
-// newRouter assembles the HTTP routes. Access logs carry the route
-// template, status and duration: never the client address, user agent or
-// full URL.
-func newRouter(log zerolog.Logger, st *store.Store, sms *intake.SMSHandler, alerts *intake.AlertHandlers, extra ...prometheus.Collector) http.Handler {
-	met := newMetrics(st)
-	met.registry.MustRegister(extra...)
+// newPublicRouter is what the internet sees through the TLS proxy: Twilio's
+// webhooks and a bare /healthz, nothing else. Everything that tells volume
+// or timing (metrics, readiness, pprof) is on the internal router: a
+// watcher must not learn from here whether a victim reported.
+func newPublicRouter(log zerolog.Logger, met *metrics, sms *intake.SMSHandler, alerts *intake.AlertHandlers) http.Handler {
 	r := mux.NewRouter()
-	r.Handle("/metrics", met.handler()).Methods(http.MethodGet)
 	r.Handle("/twilio/sms", sms).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/status", alerts.Status).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/alert-call", alerts.AlertCall).Methods(http.MethodPost)
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	}).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		// A failed commit (a full disk) keeps the store unready until a
-		// write succeeds, even if the probe's own small write would fit.
-		if err := st.Healthy(); err != nil {
-			hlog.FromRequest(r).Error().Err(err).Msg("readiness check failed")
-			http.Error(w, "store not writable", http.StatusServiceUnavailable)
-			return
-		}
-		if err := st.Ping(ctx); err != nil {
-			hlog.FromRequest(r).Error().Err(err).Msg("readiness check failed")
-			http.Error(w, "store not writable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	}).Methods(http.MethodGet)
+	r.HandleFunc("/healthz", serveHealthz).Methods(http.MethodGet)
+	// Unknown paths are counted (a scan shows in the metrics) but not
+	// logged, so a flood of them cannot fill the disk.
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		met.count("unmatched", http.StatusNotFound)
+		http.NotFound(w, r)
+	})
 	r.Use(accessLog(met))
+	return withRequestLog(log, r)
+}
 
-	var h http.Handler = r
+// newInternalRouter serves operators on the internal listener (loopback
+// or a private network): /readyz, /metrics and net/http/pprof. The officer
+// console mounts its routes on the returned router (see Main.Internal).
+func newInternalRouter(met *metrics, ready *readiness) *mux.Router {
+	r := mux.NewRouter()
+	r.Handle("/metrics", met.handler()).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", ready.serveHTTP).Methods(http.MethodGet)
+	r.HandleFunc("/healthz", serveHealthz).Methods(http.MethodGet)
+	// pprof registers itself on http.DefaultServeMux too, which no
+	// listener of ours serves: it is reachable here only.
+	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
+	r.Use(accessLog(met))
+	return r
+}
+
+func serveHealthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// withRequestLog gives each request a logger carrying a random request id
+// (log only: it is never sent back) and turns panics into 500s.
+func withRequestLog(log zerolog.Logger, h http.Handler) http.Handler {
 	h = recoverPanics(h)
-	h = hlog.RequestIDHandler("req_id", "X-Request-Id")(h)
+	h = requestID(h)
 	h = hlog.NewHandler(log)(h)
 	return h
 }
 
+// requestID adds a random req_id to the request's logger. It is random
+// rather than hlog's xid, whose counter and timestamp would tell how many
+// requests the server handled, and it stays in the log: no response
+// header carries it.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := rand.Text()
+		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
+			return c.Str("req_id", id)
+		})
+		next.ServeHTTP(w, r)
+	})
+}
+
+// quietRoutes are polled every few seconds by probes and scrapers: counted
+// in the metrics, not logged.
+var quietRoutes = map[string]bool{"/metrics": true, "/healthz": true, "/readyz": true}
+
+// accessLog writes one line per request with the route template, status
+// and duration: never the client address, user agent or full URL.
 func accessLog(met *metrics) mux.MiddlewareFunc {
 	return hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
 		route := "unmatched"
@@ -66,8 +96,8 @@ func accessLog(met *metrics) mux.MiddlewareFunc {
 			}
 		}
 		met.observe(route, status, d)
-		if route == "/metrics" || route == "/healthz" {
-			return // scraped every few seconds: counted, not logged
+		if quietRoutes[route] {
+			return
 		}
 		if strings.HasPrefix(route, "/twilio/") && (status == http.StatusBadRequest || status == http.StatusForbidden || status == http.StatusRequestEntityTooLarge) {
 			return // a refused webhook: intake counts it and logs it, at most once a second per reason

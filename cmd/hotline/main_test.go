@@ -31,7 +31,8 @@ const (
 // testServer is a real server on 127.0.0.1:0 over a real data directory.
 type testServer struct {
 	*Main
-	URL string
+	URL         string // the public listener: Twilio's webhooks
+	InternalURL string // the internal listener: /readyz, /metrics, pprof
 }
 
 // MustRunMain starts the server with a config for dir, logging into logs.
@@ -45,6 +46,7 @@ func MustRunMain(tb testing.TB, dir string, key crypto.MasterKey, logs io.Writer
 	}
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.InternalAddr = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.PublicURL = "https://hotline.example.az"
 	cfg.MasterKeyFile = keyFile
@@ -56,7 +58,7 @@ func MustRunMain(tb testing.TB, dir string, key crypto.MasterKey, logs io.Writer
 	if err := m.Run(context.Background()); err != nil {
 		tb.Fatalf("run: %v", err)
 	}
-	return &testServer{Main: m, URL: "http://" + m.Addr()}
+	return &testServer{Main: m, URL: "http://" + m.Addr(), InternalURL: "http://" + m.InternalAddr()}
 }
 
 func (s *testServer) sendSMS(tb testing.TB, sid, from, body string) (int, string) {
@@ -90,14 +92,14 @@ func TestEndToEndSMSRestartStats(t *testing.T) {
 	key, _ := crypto.GenerateMasterKey()
 	srv := MustRunMain(t, dir, key, io.Discard)
 
-	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(srv.URL + path)
+	for _, u := range []string{srv.URL + "/healthz", srv.InternalURL + "/readyz"} {
+		resp, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s: got %d, want 200", path, resp.StatusCode)
+			t.Fatalf("GET %s: got %d, want 200", u, resp.StatusCode)
 		}
 	}
 	status, reply := srv.sendSMS(t, "SM"+strings.Repeat("1", 32), "+994501234567", "Kömək edin, bizi zirzəmidə saxlayırlar")
@@ -118,7 +120,7 @@ func TestEndToEndSMSRestartStats(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	resp, err := http.Get(srv.URL + "/metrics")
+	resp, err := http.Get(srv.InternalURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,16 +28,32 @@ import (
 	"github.com/hotline-az/hotline/store"
 )
 
-const serveUsage = `Usage: hotline serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--dev]
+const serveUsage = `Usage: hotline serve [--config FILE] [--data DIR] [--addr HOST:PORT]
+                     [--internal-addr HOST:PORT] [--allow-public-internal] [--dev]
 
-Runs the hotline server:
+Runs the hotline server on two listeners.
+
+Public (--addr, default 127.0.0.1:8080; put a TLS proxy in front of it), for
+Twilio and nothing else:
   POST /twilio/sms          inbound SMS (tips, and officers' acknowledgements)
   POST /twilio/status       delivery status of alert SMS and calls
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
-  GET  /healthz /readyz     process up / data file writable
+  GET  /healthz             "ok": the process is up
+Any other path is 404.
+
+Internal (--internal-addr, default 127.0.0.1:9090; loopback or a private
+address, refused otherwise unless --allow-public-internal):
+  GET  /readyz              "ready", or 503 and why: the alert worker stopped,
+                            or the data file took no durable write (checked
+                            at most every 5s)
   GET  /metrics             Prometheus counts (no identifying data)
-and on --console-addr (default 127.0.0.1:9091) the officer console.
-plus the alert worker (escalation timers, outbox) and the admin socket
+  GET  /debug/pprof/        Go profiling (net/http/pprof)
+  GET  /healthz             "ok"
+
+Officer console (--console-addr, default 127.0.0.1:9091; loopback or a
+private address).
+
+Also runs the alert worker (escalation timers, outbox) and the admin socket
 DATA/admin.sock used by 'hotline officers|rota|alerts'.
 
 Configuration comes from the TOML file, then HOTLINE_* and TWILIO_*
@@ -46,7 +62,12 @@ the server exits before opening anything.
 
 --dev needs nothing else: it creates ./hotline-dev (or --data), a dev
 master key file in it, a dev Twilio auth token it prints, and listens on
-127.0.0.1:8080. It is for trying out only: never put real tips in it.
+127.0.0.1 only (8080, 9090 and the console's 9091). It is for trying out
+only: never put real tips in it.
+
+Example:
+  hotline serve --config /etc/hotline/hotline.toml
+  curl -s http://127.0.0.1:9090/readyz
 
 Flags:
 `
@@ -67,14 +88,16 @@ type Main struct {
 	// ConsoleAddr is where the officer console listens ("" : no console).
 	ConsoleAddr string
 
-	store       *store.Store
-	dispatcher  *dispatch.Dispatcher
-	listener    net.Listener
-	server      *http.Server
-	adminServer *http.Server
-	done        chan error
-	stopWorker  context.CancelFunc
-	workerDone  chan struct{}
+	store            *store.Store
+	dispatcher       *dispatch.Dispatcher
+	listener         net.Listener
+	server           *http.Server
+	internalListener net.Listener
+	internalServer   *http.Server
+	adminServer      *http.Server
+	done             chan error
+	stopWorker       context.CancelFunc
+	worker           *alertWorker
 
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
@@ -102,8 +125,17 @@ func (m *Main) sender() (dispatch.Sender, error) {
 	})
 }
 
-// Addr is where the server listens, once Run has returned.
+// Addr is where the public listener (Twilio's webhooks) listens, once Run
+// has returned.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// InternalAddr is where the internal listener (/readyz, /metrics, pprof)
+// listens, once Run has returned.
+func (m *Main) InternalAddr() string { return m.internalListener.Addr().String() }
+
+// WorkerRunning reports whether the alert worker is still working (it is
+// what /readyz checks).
+func (m *Main) WorkerRunning() bool { return m.worker != nil && m.worker.Running() }
 
 // Store gives tests the open store.
 func (m *Main) Store() *store.Store { return m.store }
@@ -180,25 +212,60 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
 
+	now := m.Now
+	if now == nil {
+		now = time.Now
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		st.Close()
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return fmt.Errorf("listen on %s (addr): %w", cfg.Addr, err)
 	}
-	m.listener = ln
+	internalLn, err := net.Listen("tcp", cfg.InternalAddr)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return fmt.Errorf("listen on %s (internal_addr): %w", cfg.InternalAddr, err)
+	}
+	adminLn, err := console.ListenAdminSocket(filepath.Join(cfg.DataDir, console.AdminSocketName))
+	if err != nil {
+		ln.Close()
+		internalLn.Close()
+		st.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	m.listener, m.internalListener = ln, internalLn
+
+	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWorker = cancel
+	m.worker = startAlertWorker(workCtx, disp, m.Logger)
+
+	met := newMetrics(st, now)
+	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
-		Handler:           newRouter(m.Logger, st, sms, alerts, verifier.Metrics()),
+		Handler:           newPublicRouter(m.Logger, met, sms, alerts),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-	adminLn, err := console.ListenAdminSocket(filepath.Join(cfg.DataDir, console.AdminSocketName))
-	if err != nil {
-		ln.Close()
-		st.Close()
-		return fmt.Errorf("admin socket: %w", err)
+	ready := newReadiness(st, m.worker, now, m.Logger)
+	// A failed commit (a full disk) keeps the server unready until a write
+	// succeeds; so does Twilio failing for longer than outage_alarm.
+	ready.also("data file write failed", st.Healthy)
+	ready.also("alerts are not going out", disp.Ready)
+	internal := newInternalRouter(met, ready)
+	// The officer console mounts its routes on internal here, before the
+	// listener starts serving (a mux.Router takes no routes while it serves).
+	m.internalServer = &http.Server{
+		Handler:           withRequestLog(m.Logger.With().Str("listener", "internal").Logger(), internal),
+		ReadHeaderTimeout: 5 * time.Second,
+		// A CPU profile or trace runs for ?seconds= (30 by default) before
+		// it answers; pprof refuses durations beyond the write timeout.
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    90 * time.Second,
+		MaxHeaderBytes: 16 << 10,
 	}
 	loc, _ := time.LoadLocation(cfg.Escalation.TimeZone) // validated with the config
 	m.adminServer = &http.Server{
@@ -210,23 +277,19 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := m.startConsole(loc); err != nil {
 			m.adminServer.Close()
 			ln.Close()
+			internalLn.Close()
+			cancel()
+			<-m.worker.done
 			st.Close()
 			return err
 		}
 	}
 
-	m.done = make(chan error, 1)
+	m.done = make(chan error, 2)
 	go func() { m.done <- m.server.Serve(ln) }()
-	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopWorker = cancel
-	m.workerDone = make(chan struct{})
-	go func() {
-		defer close(m.workerDone)
-		if err := disp.Run(workCtx); err != nil {
-			m.Logger.Error().Err(err).Msg("alert worker stopped")
-		}
-	}()
-	m.Logger.Info().Str("addr", ln.Addr().String()).Bool("dev", cfg.Dev).Msg("listening")
+	go func() { m.done <- m.internalServer.Serve(internalLn) }()
+	m.Logger.Info().Str("addr", ln.Addr().String()).Str("internal_addr", internalLn.Addr().String()).
+		Bool("dev", cfg.Dev).Msg("listening")
 	return nil
 }
 
@@ -236,12 +299,22 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.stopWorker != nil {
 		m.stopWorker()
-		<-m.workerDone
+		<-m.worker.done
 	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		errs = append(errs, m.server.Shutdown(ctx))
+	}
+	if m.internalServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// A running CPU profile would hold Shutdown for its full duration.
+		if err := m.internalServer.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			m.internalServer.Close()
+		} else {
+			errs = append(errs, err)
+		}
 	}
 	if m.consoleServer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -346,7 +419,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	var flags config.Flags
 	fs.StringVar(&flags.ConfigFile, "config", "", "TOML configuration file")
 	fs.StringVar(&flags.DataDir, "data", "", "data directory (overrides data_dir and HOTLINE_DATA_DIR)")
-	fs.StringVar(&flags.Addr, "addr", "", "listen address host:port (overrides addr and HOTLINE_ADDR)")
+	fs.StringVar(&flags.Addr, "addr", "", "public listen address host:port, Twilio's webhooks only (overrides addr and HOTLINE_ADDR)")
+	fs.StringVar(&flags.InternalAddr, "internal-addr", "", "internal listen address host:port for /readyz, /metrics, pprof\n(overrides internal_addr and HOTLINE_INTERNAL_ADDR; default 127.0.0.1:9090)")
+	fs.BoolVar(&flags.AllowPublicInternal, "allow-public-internal", false, "accept an internal address that is neither loopback nor private\n(only behind a firewall: metrics show when a P1 case opens)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
 	consoleAddr := fs.String("console-addr", defaultConsoleAddr, "officer console listen address (loopback or private; \"\" turns it off)")
 	fs.Usage = func() {
@@ -367,9 +442,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	if cfg.Dev {
-		if host, _, err := net.SplitHostPort(cfg.Addr); err == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
-			fmt.Fprintf(stderr, "hotline serve: --dev listens on loopback only; addr %q is not loopback\n", cfg.Addr)
-			return 2
+		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}} {
+			if host, _, err := net.SplitHostPort(a.addr); err == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
+				fmt.Fprintf(stderr, "hotline serve: --dev listens on loopback only; %s %q is not loopback\n", a.name, a.addr)
+				return 2
+			}
 		}
 		explicitData := flags.DataDir != "" || getenv("HOTLINE_DATA_DIR") != ""
 		if err := prepareDev(&cfg, explicitData, log, stderr); err != nil {

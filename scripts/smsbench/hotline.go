@@ -21,11 +21,12 @@ import (
 
 // hotlineProc is a hotline server this benchmark built and started.
 type hotlineProc struct {
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the process has exited
-	waitErr error         // set before exited is closed
-	logPath string
-	baseURL string // http://127.0.0.1:port
+	cmd         *exec.Cmd
+	exited      chan struct{} // closed when the process has exited
+	waitErr     error         // set before exited is closed
+	logPath     string
+	baseURL     string // http://127.0.0.1:port: Twilio's webhooks
+	internalURL string // http://127.0.0.1:port: /readyz, /metrics, pprof
 }
 
 // buildHotline builds ./cmd/hotline from the repository root into dir.
@@ -44,13 +45,18 @@ func buildHotline(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// startHotline starts bin as "hotline serve --dev" on a free loopback port,
-// with a fresh data directory and a fresh master key under dir, and waits
-// until GET /readyz answers 200. The process gets only the environment it
+// startHotline starts bin as "hotline serve --dev" on two free loopback
+// ports (public and internal), with a fresh data directory and a fresh
+// master key under dir, and waits until GET /readyz on the internal port
+// answers 200. The process gets only the environment it
 // needs: no Twilio credentials from the caller's shell can reach it, so a
 // benchmark can never send a real SMS.
 func startHotline(ctx context.Context, bin, dir, token string, readyWithin time.Duration) (*hotlineProc, error) {
 	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	internalPort, err := freePort()
 	if err != nil {
 		return nil, err
 	}
@@ -61,10 +67,12 @@ func startHotline(ctx context.Context, bin, dir, token string, readyWithin time.
 	var key [32]byte
 	rand.Read(key[:])
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	internalAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(internalPort))
 	p := &hotlineProc{
-		logPath: filepath.Join(dir, "hotline.log"),
-		baseURL: "http://" + addr,
-		exited:  make(chan struct{}),
+		logPath:     filepath.Join(dir, "hotline.log"),
+		baseURL:     "http://" + addr,
+		internalURL: "http://" + internalAddr,
+		exited:      make(chan struct{}),
 	}
 	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -79,6 +87,7 @@ func startHotline(ctx context.Context, bin, dir, token string, readyWithin time.
 	p.cmd.Env = append(passEnv(),
 		"HOTLINE_DATA_DIR="+dataDir,
 		"HOTLINE_ADDR="+addr,
+		"HOTLINE_INTERNAL_ADDR="+internalAddr,
 		"HOTLINE_PUBLIC_URL="+p.baseURL,
 		"TWILIO_AUTH_TOKEN="+token,
 		"HOTLINE_MASTER_KEY="+base64.StdEncoding.EncodeToString(key[:]),
@@ -116,7 +125,7 @@ func (p *hotlineProc) waitReady(ctx context.Context, within time.Duration) error
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if ok, _ := getOK(ctx, client, p.baseURL+"/readyz"); ok {
+		if ok, _ := getOK(ctx, client, p.internalURL+"/readyz"); ok {
 			return nil
 		}
 		select {

@@ -26,6 +26,7 @@ type target struct {
 	url     string // where to POST
 	signURL string // the public URL it validates signatures against
 	token   string
+	pid     int // the server's process, when it has one of its own (0: unknown)
 }
 
 // reporter is a fake sender. Numbers are in fictional or unallocated ranges
@@ -172,6 +173,7 @@ type result struct {
 	Elapsed     time.Duration
 	Latencies   []time.Duration // sorted
 	Commits     int64           // baseline only: bbolt transactions
+	CPU         time.Duration   // the server process's CPU time meanwhile (0: unknown)
 }
 
 func (r *result) Throughput() float64 {

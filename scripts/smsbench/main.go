@@ -3,7 +3,8 @@
 // body to bbolt with group commit and answer after the fsync.
 //
 // It builds ./cmd/hotline, starts it on a free loopback port with a fresh
-// data directory, starts the baseline in-process, sends each the same signed
+// data directory, starts the baseline in a process of its own (this program
+// again, see baselineServerEnv), sends each the same signed
 // webhooks at each concurrency level, prints a table and checks the targets.
 // Everything happens on 127.0.0.1; every server it started is stopped when it
 // ends, is interrupted or fails. Run it with -h for the flags.
@@ -15,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,8 +44,8 @@ By default it builds ./cmd/hotline, starts "hotline serve --dev" on a free
 127.0.0.1 port with a fresh data directory, runs --count signed webhooks per
 concurrency level against the baseline and the hotline, prints a table and
 checks the targets:
-  - at concurrency 64, hotline throughput >= 0.5x the baseline's
-  - at concurrency 1, hotline p50 <= 2x the baseline's
+  - at concurrency 64, hotline throughput >= 0.6x the baseline's
+  - at concurrency 1, hotline p50 <= 1.5x the baseline's
   - hotline p99 < 50ms at every level
   - no hotline errors (non-200 answers)
 A missed target prints FAIL; the exit status is 0 anyway unless --strict.
@@ -58,11 +58,16 @@ Examples:
   go run ./scripts/smsbench
   go run ./scripts/smsbench --baseline-only --concurrency 1,8,64 --count 5000
   go run ./scripts/smsbench --json --strict > bench.json
+  # Then a 20 s CPU profile of the hotline under load at the highest level:
+  go run ./scripts/smsbench --cpuprofile hotline.prof && go tool pprof -top hotline.prof
   # A hotline you started yourself (loopback only; it gets --count fake cases per level):
   go run ./scripts/smsbench --addr 127.0.0.1:8080 --token devtoken123
 `
 
 func main() {
+	if path := os.Getenv(baselineServerEnv); path != "" {
+		os.Exit(serveBaseline(path))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -80,6 +85,9 @@ type config struct {
 	bin          string
 	dir          string
 	keep         bool
+	cpuprofile   string
+	profileSecs  int
+	inProcess    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -105,6 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.bin, "bin", "", "start this hotline binary instead of building ./cmd/hotline")
 	fs.StringVar(&c.dir, "dir", "", "parent of the temporary directory for data files and the log;\nput it on the disk you want to measure (default: the system temp dir)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (data files, hotline.log) and print its path")
+	fs.BoolVar(&c.inProcess, "baseline-in-process", false, "serve the baseline from smsbench's own process, sharing its Go runtime with the\nload generator (the default is a process of its own, like the hotline)")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "after the timed runs, write a CPU profile of the hotline under untimed load at the\nhighest --concurrency level to this file (from its internal /debug/pprof/)")
+	fs.IntVar(&c.profileSecs, "profile-seconds", 20, "length of the --cpuprofile profile")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -131,6 +142,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.timeout <= 0 {
 		return fail("--timeout: must be positive")
+	}
+	if c.cpuprofile != "" && (c.addr != "" || c.baselineOnly) {
+		return fail("--cpuprofile profiles a hotline smsbench starts: it does not go with --addr or --baseline-only")
+	}
+	if c.profileSecs < 1 || c.profileSecs > 600 {
+		return fail("--profile-seconds: %d is not from 1 to 600", c.profileSecs)
 	}
 	if c.bin != "" && (c.addr != "" || c.baselineOnly) {
 		return fail("--bin starts a hotline: it does not go with --addr or --baseline-only")
@@ -229,35 +246,32 @@ func (b *bench) run(ctx context.Context) int {
 		os.RemoveAll(dir)
 	}()
 
-	// Baseline, in-process.
-	store, err := openGroupCommitter(filepath.Join(dir, "baseline.db"))
+	// Baseline: in a process of its own unless asked otherwise.
+	var base *baseline
+	if cfg.inProcess {
+		base, err = startBaselineInProcess(filepath.Join(dir, "baseline.db"))
+	} else {
+		base, err = startBaselineProcess(ctx, filepath.Join(dir, "baseline.db"))
+	}
 	if err != nil {
 		b.logf("baseline: %v", err)
 		return 1
 	}
-	defer store.Close()
-	handler, err := newBaselineHandler(store)
-	if err != nil {
-		b.logf("baseline: %v", err)
-		return 1
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.logf("baseline: %v", err)
-		return 1
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	baseURL := "http://" + ln.Addr().String()
-	targets := []target{{name: "baseline", url: baseURL + webhookPath, signURL: baseURL + webhookPath, token: benchToken}}
+	defer func() {
+		if err := base.stop(); err != nil {
+			b.logf("baseline: %v", err)
+		}
+	}()
+	baseURL := base.url
+	targets := []target{{name: "baseline", url: baseURL + webhookPath, signURL: baseURL + webhookPath, token: benchToken, pid: base.pid}}
 
 	// Hotline: ours, someone else's, or none.
+	internalURL := ""
 	switch {
 	case cfg.baselineOnly:
 	case cfg.addr != "":
 		base := "http://" + cfg.addr
-		if ok, err := getOK(ctx, &http.Client{Timeout: 5 * time.Second}, base+"/readyz"); !ok {
+		if ok, err := getOK(ctx, &http.Client{Timeout: 5 * time.Second}, base+"/healthz"); !ok {
 			b.logf("hotline at %s is not ready: %v", cfg.addr, err)
 			return 1
 		}
@@ -285,8 +299,9 @@ func (b *bench) run(ctx context.Context) int {
 				b.logf("%v", err)
 			}
 		}()
-		b.logf("hotline ready at %s (log %s)", p.baseURL, p.logPath)
-		targets = append(targets, target{name: "hotline", url: p.baseURL + webhookPath, signURL: p.baseURL + webhookPath, token: benchToken})
+		b.logf("hotline ready at %s, internal %s (log %s)", p.baseURL, p.internalURL, p.logPath)
+		internalURL = p.internalURL
+		targets = append(targets, target{name: "hotline", url: p.baseURL + webhookPath, signURL: p.baseURL + webhookPath, token: benchToken, pid: p.cmd.Process.Pid})
 	}
 
 	client := newClient(slices.Max(cfg.levels))
@@ -303,10 +318,16 @@ func (b *bench) run(ctx context.Context) int {
 					b.logf("warm-up c=%d %s: %d errors, first: %s", c, t.name, w.Errors, w.FirstError)
 				}
 			}
-			commitsBefore := store.Commits()
+			commitsBefore, _ := base.commits()
+			cpuBefore, cpuKnown := processCPU(t.pid)
 			r := load(ctx, client, msgs, t, c, cfg.count)
+			if cpuAfter, ok := processCPU(t.pid); ok && cpuKnown && t.pid != 0 {
+				r.CPU = cpuAfter - cpuBefore
+			}
 			if t.name == "baseline" {
-				r.Commits = store.Commits() - commitsBefore
+				if commitsAfter, err := base.commits(); err == nil {
+					r.Commits = commitsAfter - commitsBefore
+				}
 			}
 			b.logf("c=%-4d %-8s %8.0f req/s  p50 %-8s p99 %-8s errors %d", c, t.name, r.Throughput(),
 				fmtDur(r.Percentile(50)), fmtDur(r.Percentile(99)), r.Errors)
@@ -314,6 +335,15 @@ func (b *bench) run(ctx context.Context) int {
 				b.logf("c=%d %s: first error: %s", c, t.name, r.FirstError)
 			}
 			results = append(results, r)
+		}
+	}
+	if cfg.cpuprofile != "" && ctx.Err() == nil {
+		c := slices.Max(cfg.levels)
+		b.logf("profiling the hotline for %ds under untimed load at concurrency %d", cfg.profileSecs, c)
+		if n, err := profileHotline(ctx, client, msgs, targets[len(targets)-1], c, internalURL, cfg.profileSecs, cfg.cpuprofile); err != nil {
+			b.logf("--cpuprofile: %v", err)
+		} else {
+			b.logf("wrote %s (%d webhooks answered 200 meanwhile): go tool pprof -top %s", cfg.cpuprofile, n, cfg.cpuprofile)
 		}
 	}
 	client.CloseIdleConnections()

@@ -1,6 +1,7 @@
 // Command stubhotline stands in for cmd/hotline in smsbench's tests: it keeps
 // the contract smsbench relies on ("serve --dev", HOTLINE_* and
-// TWILIO_AUTH_TOKEN from the environment, GET /readyz, POST /twilio/sms
+// TWILIO_AUTH_TOKEN from the environment, GET /readyz on HOTLINE_INTERNAL_ADDR,
+// GET /healthz and POST /twilio/sms on HOTLINE_ADDR
 // checked against HOTLINE_PUBLIC_URL, answer after a synced bbolt write,
 // clean exit on SIGTERM) and nothing else. Each request pays its own commit.
 package main
@@ -35,7 +36,8 @@ func main() {
 		}
 		return v
 	}
-	addr, dataDir, publicURL, token := env("HOTLINE_ADDR"), env("HOTLINE_DATA_DIR"), env("HOTLINE_PUBLIC_URL"), env("TWILIO_AUTH_TOKEN")
+	addr, internalAddr := env("HOTLINE_ADDR"), env("HOTLINE_INTERNAL_ADDR")
+	dataDir, publicURL, token := env("HOTLINE_DATA_DIR"), env("HOTLINE_PUBLIC_URL"), env("TWILIO_AUTH_TOKEN")
 	if key, err := base64.StdEncoding.DecodeString(env("HOTLINE_MASTER_KEY")); err != nil || len(key) != 32 {
 		log.Fatalf("HOTLINE_MASTER_KEY: want base64 of 32 bytes")
 	}
@@ -51,7 +53,7 @@ func main() {
 	validator := client.NewRequestValidator(token)
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /twilio/sms", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err != nil {
@@ -74,10 +76,19 @@ func main() {
 		io.WriteString(w, reply)
 	})
 	srv := &http.Server{Addr: addr, Handler: mux}
+	internalMux := http.NewServeMux()
+	internalMux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
+	internal := &http.Server{Addr: internalAddr, Handler: internalMux}
+	go func() {
+		if err := internal.ListenAndServe(); err != http.ErrServerClosed {
+			log.Fatal(err)
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		internal.Shutdown(context.Background())
 		srv.Shutdown(context.Background())
 	}()
 	fmt.Println("stub hotline: listening on", addr)
