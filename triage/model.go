@@ -166,6 +166,7 @@ func train(exs []example, classes, bits int, tp trainParams) *linear {
 	g2 := make([]float32, len(m.w)) // Adagrad: sums of squared gradients
 	b2 := make([]float32, classes)
 	p := make([]float64, classes)
+	grad := make([]float32, classes)
 	order := make([]int, len(exs))
 	for i := range order {
 		order[i] = i
@@ -177,16 +178,21 @@ func train(exs []example, classes, bits int, tp trainParams) *linear {
 			ex := &exs[i]
 			m.probs(ex.feats, p)
 			for c := range classes {
-				g := float32(p[c])
-				if c == ex.class {
-					g--
-				}
-				for _, f := range ex.feats {
-					k := int(f&m.mask)*classes + c
+				grad[c] = float32(p[c])
+			}
+			grad[ex.class]--
+			// Feature by feature, so that the weights of one feature (one
+			// per class, side by side) are updated together.
+			for _, f := range ex.feats {
+				base := int(f&m.mask) * classes
+				for c, g := range grad {
+					k := base + c
 					gf := g + tp.l2*m.w[k]
 					g2[k] += gf * gf
 					m.w[k] -= tp.rate * gf / (sqrt32(g2[k]) + 1e-6)
 				}
+			}
+			for c, g := range grad {
 				b2[c] += g * g
 				m.bias[c] -= tp.rate * g / (sqrt32(b2[c]) + 1e-6)
 			}
@@ -219,12 +225,21 @@ func (m *linear) probs(feats []uint32, p []float64) {
 	}
 }
 
-// secondOpinion is the pair of models trained from testdata/*.jsonl: one says
-// whether a tip is P1, the other which category a P1 or P2 tip belongs to
-// (used when the model raises a tip the rules gave no category).
+// secondOpinion is the pair of models trained from testdata/*.jsonl: one
+// gives the probabilities of P1, P2 and P3, the other which category a P1 or
+// P2 tip belongs to (used when the model raises a tip the rules gave no
+// category).
 type secondOpinion struct {
-	p1       *linear
+	priority *linear // classes: 0 P1, 1 P2, 2 P3
 	category *linear
+}
+
+// priorityClass numbers the priorities as the priority model's classes.
+func priorityClass(p hotline.Priority) int { return 3 - p.Rank() }
+
+// opinion is what the priority model says of one tip.
+type opinion struct {
+	p1, p2, p3 float64
 }
 
 // categoryBits sizes the category model: it only names the category of a
@@ -279,14 +294,10 @@ func readExamples(fsys fs.FS) ([]labelledTip, error) {
 // trainSecondOpinion trains both models from the labelled tips.
 func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 	s := newScratch()
-	var p1, cat []example
+	var prio, cat []example
 	for _, t := range tips {
 		f := features(s, langIndex(s.readTip(t.Text)), nil)
-		class := 0
-		if t.Priority == hotline.P1 {
-			class = 1
-		}
-		p1 = append(p1, example{feats: f, class: class})
+		prio = append(prio, example{feats: f, class: priorityClass(t.Priority)})
 		if t.Priority != hotline.P3 {
 			if c := categoryClass(t.Category); c >= 0 {
 				cat = append(cat, example{feats: f, class: c})
@@ -294,7 +305,7 @@ func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 		}
 	}
 	return &secondOpinion{
-		p1:       train(p1, 2, modelBits, tp),
+		priority: train(prio, 3, modelBits, tp),
 		category: train(cat, len(modelCategories), categoryBits, tp),
 	}
 }
@@ -318,18 +329,18 @@ var embeddedModel = sync.OnceValue(func() *secondOpinion {
 	return trainSecondOpinion(tips, defaultTrain)
 })
 
-// p1Prob returns the probability the model gives the tip in s, read as
-// language li, of being P1. It leaves the tip's features in s.feats for
-// category.
-func (so *secondOpinion) p1Prob(s *scratch, li int) float64 {
+// judge returns the probabilities the model gives the tip in s, read as
+// language li, of being P1, P2 and P3. It leaves the tip's features in
+// s.feats for likelyCategory.
+func (so *secondOpinion) judge(s *scratch, li int) opinion {
 	s.feats = features(s, li, s.feats[:0])
-	var p [2]float64
-	so.p1.probs(s.feats, p[:])
-	return p[1]
+	var p [3]float64
+	so.priority.probs(s.feats, p[:])
+	return opinion{p1: p[0], p2: p[1], p3: p[2]}
 }
 
 // likelyCategory returns the category the model finds most likely for the
-// tip whose features p1Prob left in s.feats.
+// tip whose features judge left in s.feats.
 func (so *secondOpinion) likelyCategory(s *scratch) hotline.Category {
 	var pcArr [8]float64
 	pc := pcArr[:len(modelCategories)]

@@ -28,11 +28,11 @@ func TestTrainingIsDeterministic(t *testing.T) {
 	}
 	small := tips[:300]
 	a, b := trainSecondOpinion(small, defaultTrain), trainSecondOpinion(small, defaultTrain)
-	if sum(a.p1) != sum(b.p1) || sum(a.category) != sum(b.category) {
+	if sum(a.priority) != sum(b.priority) || sum(a.category) != sum(b.category) {
 		t.Fatal("the same examples gave two different models")
 	}
 	c := trainSecondOpinion(tips[:299], defaultTrain)
-	if sum(a.p1) == sum(c.p1) {
+	if sum(a.priority) == sum(c.priority) {
 		t.Fatal("one example fewer gave the same model: training ignores its input")
 	}
 }

@@ -1,0 +1,97 @@
+package triage
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hotline-az/hotline"
+)
+
+// constantOpinion is a second opinion that gives every tip the same
+// probabilities of P1, P2 and P3, to test the decision table alone.
+func constantOpinion(p1, p2, p3 float64) *secondOpinion {
+	logp := func(p float64) float32 { return float32(math.Log(p)) }
+	return &secondOpinion{
+		priority: &linear{classes: 3, w: make([]float32, 3), bias: []float32{logp(p1), logp(p2), logp(p3)}},
+		category: &linear{classes: len(modelCategories), w: make([]float32, len(modelCategories)), bias: make([]float32, len(modelCategories))},
+	}
+}
+
+const decisionRules = `
+[second_opinion]
+threshold = 0.6
+confirm = 0.3
+
+[words.imminent]
+en = ["tonight", "tomorrow"]
+
+[words.reassured]
+en = ["nobody is hurt"]
+
+[[rule]]
+name = "locked"
+priority = "P1"
+category = "servitude"
+en = ["locked in"]
+
+[[rule]]
+name = "plea_net"
+priority = "P1"
+weak = true
+category = "servitude"
+en = ["help"]
+
+[[rule]]
+name = "married"
+priority = "P2"
+imminent = "P1"
+category = "child"
+en = ["married off"]
+
+[[rule]]
+name = "late"
+priority = "P2"
+category = "labor"
+en = ["late pay"]
+`
+
+func TestDecisionTable(t *testing.T) {
+	e, err := Load(strings.NewReader(decisionRules), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text    string
+		p1      float64 // the second opinion's P(P1); -1 for none
+		want    hotline.Priority
+		matched []string
+	}{
+		{"they locked me in", 0.01, hotline.P1, []string{"locked"}},
+		{"they locked me in", -1, hotline.P1, []string{"locked"}},
+		{"they locked us in, nobody is hurt", 0.1, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
+		{"they locked us in, nobody is hurt", 0.5, hotline.P1, []string{"locked", Reassured, SecondOpinionAgrees}},
+		{"help", 0.1, hotline.P2, []string{"plea_net", SecondOpinionDisagrees}},
+		{"help", 0.31, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
+		{"help", -1, hotline.P1, []string{"plea_net"}},
+		{"help, they locked me in", 0.01, hotline.P1, []string{"locked", "plea_net"}},
+		{"my sister is married off next year", 0.01, hotline.P2, []string{"married", NotImminent}},
+		{"my sister is married off tomorrow", 0.01, hotline.P1, []string{"married", Imminent}},
+		{"late pay again", 0.5, hotline.P2, []string{"late"}},
+		{"late pay again", 0.61, hotline.P1, []string{"late", SecondOpinion}},
+		{"late pay, help", 0.1, hotline.P2, []string{"plea_net", "late", SecondOpinionDisagrees}},
+		{"nothing here", 0.5, hotline.P3, []string{}},
+		{"nothing here", 0.7, hotline.P1, []string{SecondOpinion}},
+	}
+	for _, tc := range tests {
+		e.opinion = nil
+		if tc.p1 >= 0 {
+			e.opinion = constantOpinion(tc.p1, (1-tc.p1)/2, (1-tc.p1)/2)
+		}
+		got := e.Triage(tc.text)
+		if got.Priority != tc.want || !slices.Equal(got.Matched, tc.matched) {
+			t.Errorf("Triage(%q) with P(P1) %.2f = %s %v, want %s %v", tc.text, tc.p1, got.Priority, got.Matched, tc.want, tc.matched)
+		}
+	}
+}
