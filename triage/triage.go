@@ -165,7 +165,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	if notes&noteImminent != 0 {
 		out.Matched = append(out.Matched, Imminent)
 	}
-	if notes&noteNotImminent != 0 && d.priority != hotline.P1 {
+	if notes&noteNotImminent != 0 {
 		out.Matched = append(out.Matched, NotImminent)
 	}
 	if notes&noteReassured != 0 {
