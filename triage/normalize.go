@@ -214,7 +214,9 @@ type scratch struct {
 	negs  []bool   // per token: a negation word of the language being matched
 	cands []cand   // phrases that may start at a token
 	fired []firing // rules fired
-	feats []uint32 // the second opinion's features
+	// tipWords is the number of words in the whole tip.
+	tipWords int
+	feats    []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was

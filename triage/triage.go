@@ -130,6 +130,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	defer e.pool.Put(s)
 	lang := s.readTip(text)
 	li := langIndex(lang)
+	s.tipWords = len(s.toks)
 
 	top := e.evaluate(s, li)
 	if top != hotline.P1 && s.scopedSents != 0 && len(s.toks) > 0 && s.toks[len(s.toks)-1].sent > 0 {
@@ -297,7 +298,9 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 		if r.langs != 0 && r.langs&(1<<li) == 0 {
 			continue
 		}
-		if r.maxWords > 0 && len(s.toks) > r.maxWords {
+		// max_words counts the whole tip, also when a re-read leaves out a
+		// joking sentence: "help! my cat is stuck lol" is not a bare plea.
+		if r.maxWords > 0 && s.tipWords > r.maxWords {
 			continue
 		}
 		if r.own >= 0 && !has(hit, r.own) {
