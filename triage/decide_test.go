@@ -22,6 +22,7 @@ func constantOpinion(p1, p2, p3 float64) *secondOpinion {
 const decisionRules = `
 [second_opinion]
 threshold = 0.6
+threshold_p2 = 0.6
 confirm = 0.3
 
 [words.imminent]
@@ -63,35 +64,38 @@ func TestDecisionTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		text    string
-		p1      float64 // the second opinion's P(P1); -1 for none
-		want    hotline.Priority
-		matched []string
+		text       string
+		p1, p2, p3 float64 // the second opinion's probabilities; p1 -1 for none
+		want       hotline.Priority
+		matched    []string
 	}{
-		{"they locked me in", 0.01, hotline.P1, []string{"locked"}},
-		{"they locked me in", -1, hotline.P1, []string{"locked"}},
-		{"they locked us in, nobody is hurt", 0.1, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
-		{"they locked us in, nobody is hurt", 0.5, hotline.P1, []string{"locked", Reassured, SecondOpinionAgrees}},
-		{"help", 0.1, hotline.P2, []string{"plea_net", SecondOpinionDisagrees}},
-		{"help", 0.31, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
-		{"help", -1, hotline.P1, []string{"plea_net"}},
-		{"help, they locked me in", 0.01, hotline.P1, []string{"locked", "plea_net"}},
-		{"my sister is married off next year", 0.01, hotline.P2, []string{"married", NotImminent}},
-		{"my sister is married off tomorrow", 0.01, hotline.P1, []string{"married", Imminent}},
-		{"late pay again", 0.5, hotline.P2, []string{"late"}},
-		{"late pay again", 0.61, hotline.P1, []string{"late", SecondOpinion}},
-		{"late pay, help", 0.1, hotline.P2, []string{"plea_net", "late", SecondOpinionDisagrees}},
-		{"nothing here", 0.5, hotline.P3, []string{}},
-		{"nothing here", 0.7, hotline.P1, []string{SecondOpinion}},
+		{"they locked me in", 0.01, 0.5, 0.49, hotline.P1, []string{"locked"}},
+		{"they locked me in", -1, 0, 0, hotline.P1, []string{"locked"}},
+		{"they locked us in, nobody is hurt", 0.2, 0.5, 0.3, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
+		{"they locked us in, nobody is hurt", 0.5, 0.3, 0.2, hotline.P1, []string{"locked", Reassured, SecondOpinionAgrees}},
+		{"help", 0.1, 0.5, 0.4, hotline.P2, []string{"plea_net", SecondOpinionDisagrees}},
+		{"help", 0.1, 0.1, 0.8, hotline.P3, []string{"plea_net", SecondOpinionDisagrees}},
+		{"help", 0.31, 0.3, 0.39, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
+		{"help", -1, 0, 0, hotline.P1, []string{"plea_net"}},
+		{"help, they locked me in", 0.01, 0.01, 0.98, hotline.P1, []string{"locked", "plea_net"}},
+		{"my sister is married off next year", 0.01, 0.5, 0.49, hotline.P2, []string{"married", NotImminent}},
+		{"my sister is married off tomorrow", 0.01, 0.5, 0.49, hotline.P1, []string{"married", Imminent}},
+		{"late pay again", 0.5, 0.3, 0.2, hotline.P2, []string{"late"}},
+		{"late pay again", 0.1, 0.1, 0.8, hotline.P2, []string{"late"}},
+		{"late pay again", 0.61, 0.3, 0.09, hotline.P1, []string{"late", SecondOpinion}},
+		{"late pay, help", 0.1, 0.1, 0.8, hotline.P2, []string{"plea_net", "late", SecondOpinionDisagrees}},
+		{"nothing here", 0.5, 0.1, 0.4, hotline.P3, []string{}},
+		{"nothing here", 0.3, 0.61, 0.09, hotline.P2, []string{SecondOpinion}},
+		{"nothing here", 0.7, 0.2, 0.1, hotline.P1, []string{SecondOpinion}},
 	}
 	for _, tc := range tests {
 		e.opinion = nil
 		if tc.p1 >= 0 {
-			e.opinion = constantOpinion(tc.p1, (1-tc.p1)/2, (1-tc.p1)/2)
+			e.opinion = constantOpinion(tc.p1, tc.p2, tc.p3)
 		}
 		got := e.Triage(tc.text)
 		if got.Priority != tc.want || !slices.Equal(got.Matched, tc.matched) {
-			t.Errorf("Triage(%q) with P(P1) %.2f = %s %v, want %s %v", tc.text, tc.p1, got.Priority, got.Matched, tc.want, tc.matched)
+			t.Errorf("Triage(%q) with P1 %.2f, P2 %.2f, P3 %.2f = %s %v, want %s %v", tc.text, tc.p1, tc.p2, tc.p3, got.Priority, got.Matched, tc.want, tc.matched)
 		}
 	}
 }

@@ -82,7 +82,7 @@ treshold = 0.7
 `,
 			want: []string{
 				`test.toml: second_opinion: enabled must be true or false`,
-				`test.toml: second_opinion: unknown field "treshold" (want one of enabled, threshold, confirm)`,
+				`test.toml: second_opinion: unknown field "treshold" (want one of enabled, threshold, threshold_p2, confirm)`,
 			},
 		},
 		{

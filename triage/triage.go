@@ -42,20 +42,21 @@ type Engine struct {
 	phrases []phrase
 	rules   []rule
 
-	exact      map[string]indexEntry // words matched whole
-	prefix     map[string]indexEntry // stems (words ending in *)
-	prefixLens uint64                // lengths of the stems in prefix
-	suffix     map[string]indexEntry // word endings (words starting with *)
-	suffixLens uint64                // lengths of the endings in suffix
-	minor      indexEntry            // #minor
-	negators   [3]map[string]bool    // by language index
-	opinion    *secondOpinion        // nil when [second_opinion] is off
-	threshold  float64               // the model alone raises to P1 at this probability
-	confirm    float64               // a weak rule's P1 stands at this probability
-	imminent   int32                 // the list imminentList, or -1
-	reassured  int32                 // the list reassuredList, or -1
-	catRank    [9]int                // by category index; higher wins
-	words      int                   // uint64 words in a list bitset
+	exact       map[string]indexEntry // words matched whole
+	prefix      map[string]indexEntry // stems (words ending in *)
+	prefixLens  uint64                // lengths of the stems in prefix
+	suffix      map[string]indexEntry // word endings (words starting with *)
+	suffixLens  uint64                // lengths of the endings in suffix
+	minor       indexEntry            // #minor
+	negators    [3]map[string]bool    // by language index
+	opinion     *secondOpinion        // nil when [second_opinion] is off
+	threshold   float64               // the model alone raises to P1 at this probability
+	thresholdP2 float64               // the model alone raises a P3 tip to P2 at this probability
+	confirm     float64               // a weak rule's P1 stands at this probability
+	imminent    int32                 // the list imminentList, or -1
+	reassured   int32                 // the list reassuredList, or -1
+	catRank     [9]int                // by category index; higher wins
+	words       int                   // uint64 words in a list bitset
 
 	pool sync.Pool // *scratch
 }
@@ -151,12 +152,12 @@ func (e *Engine) Triage(text string) hotline.Triage {
 		notes |= f.note
 		prio := f.prio
 		if f.weak && d.priority != hotline.P1 {
-			prio = hotline.P2 // a weak P1 the model did not confirm
+			prio = d.priority // a weak P1 the model did not confirm
 		}
 		// The category comes from the rules that set the priority and, for
 		// P1 and P2, from category hints; the higher in category_order wins.
 		// A tip the model raised also takes the category of its P2 rules.
-		if prio == d.priority || (prio == "" && d.priority != hotline.P3) || (d.says == SecondOpinion && prio == hotline.P2) {
+		if prio == d.priority || (prio == "" && d.priority != hotline.P3) || (d.says == SecondOpinion && prio != "") {
 			if rank := e.catRank[catIndex(r.category)]; rank > best {
 				best = rank
 				out.Category = r.category
@@ -192,20 +193,23 @@ type decision struct {
 	says string
 }
 
-// decide combines the rules that fired (s.fired) with the second opinion:
+// decide combines the rules that fired (s.fired) with the second opinion's
+// probabilities of P1, P2 and P3 (README.md, "The decision table"):
 //
-//	rules                     second opinion P(P1)        priority
-//	a strong rule gives P1    not asked                   P1
-//	only weak rules give P1   at least confirm            P1 (second_opinion_agrees)
-//	only weak rules give P1   below confirm               P2, or the strong rules' (second_opinion_disagrees)
-//	P2, P3 or nothing         at least threshold          P1 (second_opinion)
-//	P2, P3 or nothing         below threshold             the rules' priority (P3 for nothing)
+//	rules give                 second opinion             priority, Matched ends with
+//	P1, by a strong rule       not asked                  P1
+//	P1, by weak rules only     P(P1) at least confirm     P1, second_opinion_agrees
+//	P1, by weak rules only     P(P1) below confirm        P2 if P(P2) >= P(P3), else P3, but never
+//	                                                      below a strong rule's; second_opinion_disagrees
+//	P2, P3 or nothing          P(P1) at least threshold   P1, second_opinion
+//	P3 or nothing              P(P2) at least threshold_p2  P2, second_opinion
+//	anything else                                         the rules' priority (P3 for nothing)
 //
-// A weak rule is one marked weak = true (a lone ambiguous word, a safety
-// net) or any P1 rule in a tip that says nobody is hurt or held. Where the
-// rules saw a negation cancel one of their phrases ("они меня не бьют"), the
+// A weak rule is one marked weak = true (an ambiguous word, a safety net)
+// or any P1 rule in a tip that says nobody is hurt or held. Where the rules
+// saw a negation cancel one of their phrases ("они меня не бьют"), the
 // threshold is at least negatedThreshold. Without a second opinion the rules
-// alone decide and weak rules count as strong.
+// alone decide, and weak rules count as strong.
 func (e *Engine) decide(s *scratch, li int) decision {
 	strong, weakP1 := hotline.Priority(""), false
 	for _, f := range s.fired {
@@ -221,10 +225,15 @@ func (e *Engine) decide(s *scratch, li int) decision {
 	case weakP1 && e.opinion == nil:
 		return decision{priority: hotline.P1}
 	case weakP1:
-		if e.opinion.judge(s, li).p1 >= e.confirm {
+		o := e.opinion.judge(s, li)
+		if o.p1 >= e.confirm {
 			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
 		}
-		return decision{priority: strong.Max(hotline.P2), says: SecondOpinionDisagrees}
+		lower := hotline.P3
+		if o.p2 >= o.p3 {
+			lower = hotline.P2
+		}
+		return decision{priority: strong.Max(lower), says: SecondOpinionDisagrees}
 	}
 	if strong == "" {
 		strong = hotline.P3
@@ -237,8 +246,11 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		// The rules read negation better than the model's bag of words.
 		th = max(th, negatedThreshold)
 	}
-	if e.opinion.judge(s, li).p1 >= th {
+	switch o := e.opinion.judge(s, li); {
+	case o.p1 >= th:
 		return decision{priority: hotline.P1, says: SecondOpinion}
+	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
+		return decision{priority: hotline.P2, says: SecondOpinion}
 	}
 	return decision{priority: strong}
 }
@@ -251,13 +263,13 @@ const negatedThreshold = 0.9
 // opinion reached the priority.
 const (
 	// SecondOpinion: the learned second opinion, not a rule, raised the tip
-	// to P1.
+	// to P1, or a tip the rules found harmless to P2.
 	SecondOpinion = "second_opinion"
 	// SecondOpinionAgrees: only weak rules gave P1, and the second opinion
 	// agreed, so the tip is P1.
 	SecondOpinionAgrees = "second_opinion_agrees"
 	// SecondOpinionDisagrees: only weak rules gave P1, and the second
-	// opinion did not agree, so the tip is P2.
+	// opinion did not agree, so the tip is P2 or P3.
 	SecondOpinionDisagrees = "second_opinion_disagrees"
 	// Imminent: a sign of danger now or within days (the word list
 	// imminent) raised a rule to its imminent priority.

@@ -214,9 +214,10 @@ func TestConcurrent(t *testing.T) {
 
 // TestSecondOpinionFollowsTheTable compares the default engine with the same
 // rules without the second opinion on every labelled tip: the model may
-// raise a tip to P1 (second_opinion) or lower a P1 of weak rules to P2
-// (second_opinion_disagrees), and says so in Matched, but changes nothing
-// else; a P1 that stands because the model agreed is named too.
+// raise a tip to P1, or a P3 tip to P2 (second_opinion), or lower a P1 of
+// weak rules to P2 or P3 (second_opinion_disagrees), and says so in Matched,
+// but changes nothing else; a P1 that stands because the model agreed is
+// named too.
 func TestSecondOpinionFollowsTheTable(t *testing.T) {
 	rulesOnly := rulesOnlyEngine(t)
 	files, err := filepath.Glob("testdata/*.jsonl")
@@ -247,7 +248,7 @@ func TestSecondOpinionFollowsTheTable(t *testing.T) {
 				}
 			case triage.SecondOpinion:
 				raised++
-				if with.Priority != hotline.P1 || without.Priority == hotline.P1 {
+				if with.Priority.Rank() <= without.Priority.Rank() || (with.Priority == hotline.P2 && without.Priority != hotline.P3) {
 					t.Errorf("%q: %s with the model, %s without, named %s", r.Text, with.Priority, without.Priority, said)
 				}
 			case triage.SecondOpinionAgrees:
@@ -257,11 +258,11 @@ func TestSecondOpinionFollowsTheTable(t *testing.T) {
 				}
 			case triage.SecondOpinionDisagrees:
 				lowered++
-				if with.Priority != hotline.P2 || without.Priority != hotline.P1 {
+				if with.Priority == hotline.P1 || without.Priority != hotline.P1 {
 					t.Errorf("%q: %s with the model, %s without, named %s", r.Text, with.Priority, without.Priority, said)
 				}
 			}
 		}
 	}
-	t.Logf("the second opinion raised %d labelled tips to P1, lowered %d weak P1 to P2 and confirmed %d", raised, lowered, agreed)
+	t.Logf("the second opinion raised %d labelled tips, lowered %d weak P1 and confirmed %d", raised, lowered, agreed)
 }
