@@ -242,6 +242,13 @@ type opinion struct {
 	p1, p2, p3 float64
 }
 
+// categoryEpochs is the category model's number of passes: it only names the
+// category of a tip the model raised with no rule to name it, and with 7
+// classes it cost as much to train as the priority model at 25 passes; 10
+// passes keep the start-up time of the hotline near what it was with a
+// two-class model (BenchmarkTrainSecondOpinion).
+const categoryEpochs = 10
+
 // categoryBits sizes the category model: it only names the category of a
 // raised tip, so 2^16 weights per category (1.8 MB in all) are enough.
 const categoryBits = 16
@@ -306,7 +313,7 @@ func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 	}
 	return &secondOpinion{
 		priority: train(prio, 3, modelBits, tp),
-		category: train(cat, len(modelCategories), categoryBits, tp),
+		category: train(cat, len(modelCategories), categoryBits, trainParams{epochs: categoryEpochs, rate: tp.rate, l2: tp.l2}),
 	}
 }
 
