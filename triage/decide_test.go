@@ -73,6 +73,7 @@ func TestDecisionTable(t *testing.T) {
 		{"they locked me in", -1, 0, 0, hotline.P1, []string{"locked"}},
 		{"they locked us in, nobody is hurt", 0.2, 0.5, 0.3, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
 		{"they locked us in, nobody is hurt", 0.5, 0.3, 0.2, hotline.P1, []string{"locked", Reassured, SecondOpinionAgrees}},
+		{"they locked us in, nobody is hurt", 0.05, 0.05, 0.9, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
 		{"help", 0.1, 0.5, 0.4, hotline.P2, []string{"plea_net", SecondOpinionDisagrees}},
 		{"help", 0.1, 0.1, 0.8, hotline.P3, []string{"plea_net", SecondOpinionDisagrees}},
 		{"help", 0.31, 0.3, 0.39, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},

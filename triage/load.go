@@ -70,8 +70,13 @@ const imminentList = "imminent"
 
 // reassuredList is the word list of statements that nobody is hurt or held
 // ("не бьют", "amma vurmur"); when it is found, every P1 rule of the tip is
-// weak.
+// weak, and still says P2 if the second opinion disagrees.
 const reassuredList = "reassured"
+
+// retractedList is the word list of statements that take an alarm back
+// ("it turned out", "оказалось"); when it is found, every P1 rule of the
+// tip is weak, and the second opinion may make the tip P3.
+const retractedList = "retracted"
 
 var (
 	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -618,12 +623,15 @@ func (c *compiler) engine() *Engine {
 		e.exact[k] = en
 	}
 	e.minor.phrases = dedupe(e.minor.phrases)
-	e.imminent, e.reassured = -1, -1
+	e.imminent, e.reassured, e.retracted = -1, -1, -1
 	if i, ok := c.listIdx[imminentList]; ok {
 		e.imminent = i
 	}
 	if i, ok := c.listIdx[reassuredList]; ok {
 		e.reassured = i
+	}
+	if i, ok := c.listIdx[retractedList]; ok {
+		e.retracted = i
 	}
 	e.words = (len(e.lists) + 63) / 64
 	e.pool.New = func() any {

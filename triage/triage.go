@@ -55,6 +55,7 @@ type Engine struct {
 	confirm     float64               // a weak rule's P1 stands at this probability
 	imminent    int32                 // the list imminentList, or -1
 	reassured   int32                 // the list reassuredList, or -1
+	retracted   int32                 // the list retractedList, or -1
 	catRank     [9]int                // by category index; higher wins
 	words       int                   // uint64 words in a list bitset
 
@@ -119,6 +120,7 @@ const (
 	noteImminent    uint8 = 1 << iota // imminence raised the rule
 	noteNotImminent                   // the rule has an imminent form, but no sign of imminence was found
 	noteReassured                     // a statement that nobody is hurt or held made its P1 weak
+	noteRetracted                     // the tip takes the alarm back, which made its P1 weak
 )
 
 // Triage reads one tip. The result always has a valid priority, category and
@@ -173,6 +175,9 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	if notes&noteReassured != 0 {
 		out.Matched = append(out.Matched, Reassured)
 	}
+	if notes&noteRetracted != 0 {
+		out.Matched = append(out.Matched, Retracted)
+	}
 	if d.says != "" {
 		out.Matched = append(out.Matched, d.says)
 		// A raised tip keeps the category its rules or hints found; the
@@ -200,22 +205,29 @@ type decision struct {
 //	P1, by a strong rule       not asked                  P1
 //	P1, by weak rules only     P(P1) at least confirm     P1, second_opinion_agrees
 //	P1, by weak rules only     P(P1) below confirm        P2 if P(P2) >= P(P3), else P3, but never
-//	                                                      below a strong rule's; second_opinion_disagrees
+//	                                                      below a strong rule's, and P2 at least when
+//	                                                      the weak rule was strong but for reassurance;
+//	                                                      second_opinion_disagrees
 //	P2, P3 or nothing          P(P1) at least threshold   P1, second_opinion
 //	P3 or nothing              P(P2) at least threshold_p2  P2, second_opinion
 //	anything else                                         the rules' priority (P3 for nothing)
 //
 // A weak rule is one marked weak = true (an ambiguous word, a safety net)
-// or any P1 rule in a tip that says nobody is hurt or held. Where the rules
+// or any P1 rule in a tip that says nobody is hurt or held (reassured) or
+// takes the alarm back (retracted). Where the rules
 // saw a negation cancel one of their phrases ("они меня не бьют"), the
 // threshold is at least negatedThreshold. Without a second opinion the rules
 // alone decide, and weak rules count as strong.
 func (e *Engine) decide(s *scratch, li int) decision {
 	strong, weakP1 := hotline.Priority(""), false
 	for _, f := range s.fired {
-		if f.weak {
+		switch {
+		case f.note&noteReassured != 0:
+			// A strong rule made weak by reassurance still says P2.
+			weakP1, strong = true, strong.Max(hotline.P2)
+		case f.weak:
 			weakP1 = true
-		} else {
+		default:
 			strong = strong.Max(f.prio)
 		}
 	}
@@ -280,6 +292,9 @@ const (
 	// Reassured: the tip says nobody is hurt or held (the word list
 	// reassured), so its P1 rules were weak.
 	Reassured = "reassured"
+	// Retracted: the tip takes an alarm back (the word list retracted), so
+	// its P1 rules were weak.
+	Retracted = "retracted"
 )
 
 // evaluate matches the tip's tokens against the word lists and fires the
@@ -305,6 +320,7 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 	top := hotline.Priority("")
 	imminent := e.imminent >= 0 && has(hit, e.imminent)
 	reassured := e.reassured >= 0 && has(hit, e.reassured)
+	retracted := e.retracted >= 0 && has(hit, e.retracted)
 	for ri := range e.rules {
 		r := &e.rules[ri]
 		if r.langs != 0 && r.langs&(1<<li) == 0 {
@@ -329,9 +345,12 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 				f.note = noteNotImminent
 			}
 		}
-		if f.prio != hotline.P1 {
+		switch {
+		case f.prio != hotline.P1:
 			f.weak = false
-		} else if reassured && !f.weak {
+		case retracted:
+			f.weak, f.note = true, f.note|noteRetracted
+		case reassured && !f.weak:
 			f.weak, f.note = true, f.note|noteReassured
 		}
 		s.fired = append(s.fired, f)
