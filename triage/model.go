@@ -163,7 +163,11 @@ const trainSeed = 20261127
 // per class (bits at most modelBits) to the examples.
 func train(exs []example, classes, bits int, tp trainParams) *linear {
 	m := &linear{classes: classes, mask: 1<<bits - 1, w: make([]float32, classes<<bits), bias: make([]float32, classes)}
-	g2 := make([]float32, len(m.w)) // Adagrad: sums of squared gradients
+	// During training each feature's weights (one per class) and their
+	// Adagrad sums of squared gradients lie side by side, so an update
+	// touches one cache line instead of two; m.w gets the weights at the end.
+	stride := 2 * classes
+	st := make([]float32, stride<<bits)
 	b2 := make([]float32, classes)
 	p := make([]float64, classes)
 	grad := make([]float32, classes)
@@ -176,20 +180,25 @@ func train(exs []example, classes, bits int, tp trainParams) *linear {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			ex := &exs[i]
-			m.probs(ex.feats, p)
+			for c := range classes {
+				z := m.bias[c]
+				for _, f := range ex.feats {
+					z += st[int(f&m.mask)*stride+c]
+				}
+				p[c] = float64(z)
+			}
+			softmax(p)
 			for c := range classes {
 				grad[c] = float32(p[c])
 			}
 			grad[ex.class]--
-			// Feature by feature, so that the weights of one feature (one
-			// per class, side by side) are updated together.
 			for _, f := range ex.feats {
-				base := int(f&m.mask) * classes
+				base := int(f&m.mask) * stride
 				for c, g := range grad {
-					k := base + c
-					gf := g + tp.l2*m.w[k]
-					g2[k] += gf * gf
-					m.w[k] -= tp.rate * gf / (sqrt32(g2[k]) + 1e-6)
+					w, g2 := &st[base+c], &st[base+classes+c]
+					gf := g + tp.l2**w
+					*g2 += gf * gf
+					*w -= tp.rate * gf / (sqrt32(*g2) + 1e-6)
 				}
 			}
 			for c, g := range grad {
@@ -197,6 +206,9 @@ func train(exs []example, classes, bits int, tp trainParams) *linear {
 				m.bias[c] -= tp.rate * g / (sqrt32(b2[c]) + 1e-6)
 			}
 		}
+	}
+	for k := 0; k < 1<<bits; k++ {
+		copy(m.w[k*classes:(k+1)*classes], st[k*stride:k*stride+classes])
 	}
 	return m
 }
@@ -206,14 +218,21 @@ func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 // probs fills p (one entry per class) with the model's probabilities for a
 // tip with these features.
 func (m *linear) probs(feats []uint32, p []float64) {
-	top := math.Inf(-1)
 	for c := range m.classes {
 		z := m.bias[c]
 		for _, f := range feats {
 			z += m.w[int(f&m.mask)*m.classes+c]
 		}
 		p[c] = float64(z)
-		top = max(top, p[c])
+	}
+	softmax(p)
+}
+
+// softmax turns the scores in p into probabilities.
+func softmax(p []float64) {
+	top := math.Inf(-1)
+	for _, z := range p {
+		top = max(top, z)
 	}
 	var sum float64
 	for c := range p {
