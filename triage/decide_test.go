@@ -31,6 +31,9 @@ en = ["tonight", "tomorrow"]
 [words.reassured]
 en = ["nobody is hurt"]
 
+[words.retracted]
+en = ["it turned out"]
+
 [[rule]]
 name = "locked"
 priority = "P1"
@@ -72,8 +75,15 @@ func TestDecisionTable(t *testing.T) {
 		{"they locked me in", 0.01, 0.5, 0.49, hotline.P1, []string{"locked"}},
 		{"they locked me in", -1, 0, 0, hotline.P1, []string{"locked"}},
 		{"they locked us in, nobody is hurt", 0.2, 0.5, 0.3, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
-		{"they locked us in, nobody is hurt", 0.5, 0.3, 0.2, hotline.P1, []string{"locked", Reassured, SecondOpinionAgrees}},
+		{"they locked us in, nobody is hurt", 0.5, 0.3, 0.2, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
+		{"they locked us in, nobody is hurt", 0.61, 0.3, 0.09, hotline.P1, []string{"locked", Reassured, SecondOpinionAgrees}},
 		{"they locked us in, nobody is hurt", 0.05, 0.05, 0.9, hotline.P2, []string{"locked", Reassured, SecondOpinionDisagrees}},
+		{"they locked us in, nobody is hurt", -1, 0, 0, hotline.P1, []string{"locked", Reassured}},
+		{"help, nobody is hurt", 0.5, 0.3, 0.2, hotline.P2, []string{"plea_net", Reassured, SecondOpinionDisagrees}},
+		{"they locked us in, it turned out it was a game", 0.05, 0.05, 0.9, hotline.P3, []string{"locked", Retracted, SecondOpinionDisagrees}},
+		{"they locked us in, it turned out it was a game", 0.05, 0.7, 0.25, hotline.P2, []string{"locked", Retracted, SecondOpinionDisagrees}},
+		{"they locked us in, it turned out it was a game", 0.7, 0.2, 0.1, hotline.P1, []string{"locked", Retracted, SecondOpinionAgrees}},
+		{"late pay, it turned out", 0.7, 0.2, 0.1, hotline.P2, []string{"late"}},
 		{"help", 0.1, 0.5, 0.4, hotline.P2, []string{"plea_net", SecondOpinionDisagrees}},
 		{"help", 0.1, 0.1, 0.8, hotline.P3, []string{"plea_net", SecondOpinionDisagrees}},
 		{"help", 0.31, 0.3, 0.39, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},

@@ -216,7 +216,9 @@ type scratch struct {
 	fired []firing // rules fired
 	// tipWords is the number of words in the whole tip.
 	tipWords int
-	feats    []uint32 // the second opinion's features
+	// retracted: the tip takes an alarm back (the word list retracted).
+	retracted bool
+	feats     []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was

@@ -119,8 +119,8 @@ type firing struct {
 const (
 	noteImminent    uint8 = 1 << iota // imminence raised the rule
 	noteNotImminent                   // the rule has an imminent form, but no sign of imminence was found
-	noteReassured                     // a statement that nobody is hurt or held made its P1 weak
-	noteRetracted                     // the tip takes the alarm back, which made its P1 weak
+	noteReassured                     // the tip says nobody is hurt or held, which puts its P1 in doubt
+	noteRetracted                     // the tip takes the alarm back, which puts its P1 in doubt
 )
 
 // Triage reads one tip. The result always has a valid priority, category and
@@ -134,6 +134,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	lang := s.readTip(text)
 	li := langIndex(lang)
 	s.tipWords = len(s.toks)
+	s.retracted = false
 
 	top := e.evaluate(s, li)
 	if top != hotline.P1 && s.scopedSents != 0 && len(s.toks) > 0 && s.toks[len(s.toks)-1].sent > 0 {
@@ -153,8 +154,8 @@ func (e *Engine) Triage(text string) hotline.Triage {
 		out.Matched = append(out.Matched, r.name)
 		notes |= f.note
 		prio := f.prio
-		if f.weak && d.priority != hotline.P1 {
-			prio = d.priority // a weak P1 the model did not confirm
+		if (f.weak || f.note&(noteReassured|noteRetracted) != 0) && prio == hotline.P1 && d.priority != hotline.P1 {
+			prio = d.priority // a P1 the model did not confirm
 		}
 		// The category comes from the rules that set the priority and, for
 		// P1 and P2, from category hints; the higher in category_order wins.
@@ -201,30 +202,35 @@ type decision struct {
 // decide combines the rules that fired (s.fired) with the second opinion's
 // probabilities of P1, P2 and P3 (README.md, "The decision table"):
 //
-//	rules give                 second opinion             priority, Matched ends with
-//	P1, by a strong rule       not asked                  P1
-//	P1, by weak rules only     P(P1) at least confirm     P1, second_opinion_agrees
-//	P1, by weak rules only     P(P1) below confirm        P2 if P(P2) >= P(P3), else P3, but never
-//	                                                      below a strong rule's, and P2 at least when
-//	                                                      the weak rule was strong but for reassurance;
-//	                                                      second_opinion_disagrees
-//	P2, P3 or nothing          P(P1) at least threshold   P1, second_opinion
-//	P3 or nothing              P(P2) at least threshold_p2  P2, second_opinion
-//	anything else                                         the rules' priority (P3 for nothing)
+//	rules give                      second opinion                priority, Matched ends with
+//	P1, by a strong rule            not asked                     P1
+//	P1, by weak rules only          P(P1) at least confirm        P1, second_opinion_agrees
+//	P1, by weak rules only          P(P1) below confirm           P2 if P(P2) >= P(P3), else P3 (never below
+//	                                                              another rule's); second_opinion_disagrees
+//	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
+//	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
+//	the alarm back (retracted)                                    as below; second_opinion_disagrees
+//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted)
+//	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
+//	anything else                                                 the rules' priority (P3 for nothing)
 //
-// A weak rule is one marked weak = true (an ambiguous word, a safety net)
-// or any P1 rule in a tip that says nobody is hurt or held (reassured) or
-// takes the alarm back (retracted). Where the rules
-// saw a negation cancel one of their phrases ("они меня не бьют"), the
-// threshold is at least negatedThreshold. Without a second opinion the rules
-// alone decide, and weak rules count as strong.
+// A weak rule is one marked weak = true: an ambiguous word, a safety net.
+// Where the rules saw a negation cancel one of their phrases ("они меня не
+// бьют"), the threshold is at least negatedThreshold. Without a second
+// opinion the rules alone decide: every P1 rule counts.
 func (e *Engine) decide(s *scratch, li int) decision {
-	strong, weakP1 := hotline.Priority(""), false
+	var (
+		strong  hotline.Priority // the highest priority of the rules that are sure of it
+		weakP1  bool             // a weak rule gave P1
+		doubted bool             // a P1 rule in a reassured or retracted tip
+	)
 	for _, f := range s.fired {
 		switch {
+		case f.note&noteRetracted != 0:
+			doubted = true
 		case f.note&noteReassured != 0:
-			// A strong rule made weak by reassurance still says P2.
-			weakP1, strong = true, strong.Max(hotline.P2)
+			// A rule whose P1 the tip doubts still says P2.
+			doubted, strong = true, strong.Max(hotline.P2)
 		case f.weak:
 			weakP1 = true
 		default:
@@ -234,37 +240,61 @@ func (e *Engine) decide(s *scratch, li int) decision {
 	switch {
 	case strong == hotline.P1:
 		return decision{priority: hotline.P1}
-	case weakP1 && e.opinion == nil:
+	case e.opinion == nil && (weakP1 || doubted):
 		return decision{priority: hotline.P1}
-	case weakP1:
-		o := e.opinion.judge(s, li)
-		if o.p1 >= e.confirm {
-			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
-		}
-		lower := hotline.P3
-		if o.p2 >= o.p3 {
-			lower = hotline.P2
-		}
-		return decision{priority: strong.Max(lower), says: SecondOpinionDisagrees}
-	}
-	if strong == "" {
-		strong = hotline.P3
-	}
-	if e.opinion == nil {
+	case e.opinion == nil && strong == "":
+		return decision{priority: hotline.P3}
+	case e.opinion == nil:
 		return decision{priority: strong}
 	}
+	o := e.opinion.judge(s, li)
 	th := e.threshold
 	if s.negated {
 		// The rules read negation better than the model's bag of words.
 		th = max(th, negatedThreshold)
 	}
-	switch o := e.opinion.judge(s, li); {
-	case o.p1 >= th:
+	if doubted {
+		if o.p1 >= th {
+			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
+		}
+		if !weakP1 {
+			if strong == "" {
+				strong = hotline.P3
+			}
+			if strong == hotline.P3 && o.p2 >= e.thresholdP2 {
+				strong = hotline.P2
+			}
+			return decision{priority: strong, says: SecondOpinionDisagrees}
+		}
+		// A weak rule fired too: it needs threshold, like the doubted ones.
+		return e.lowered(strong, o)
+	}
+	if weakP1 {
+		if o.p1 >= e.confirm {
+			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
+		}
+		return e.lowered(strong, o)
+	}
+	if strong == "" {
+		strong = hotline.P3
+	}
+	switch {
+	case o.p1 >= th && !s.retracted:
 		return decision{priority: hotline.P1, says: SecondOpinion}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
 	}
 	return decision{priority: strong}
+}
+
+// lowered is the decision for a tip whose P1 the second opinion did not
+// confirm: P2 or P3 as the model leans, but not below strong.
+func (e *Engine) lowered(strong hotline.Priority, o opinion) decision {
+	lower := hotline.P3
+	if o.p2 >= o.p3 {
+		lower = hotline.P2
+	}
+	return decision{priority: strong.Max(lower), says: SecondOpinionDisagrees}
 }
 
 // negatedThreshold is the second opinion's threshold in tips where a
@@ -290,10 +320,10 @@ const (
 	// days, and the tip has none.
 	NotImminent = "not_imminent"
 	// Reassured: the tip says nobody is hurt or held (the word list
-	// reassured), so its P1 rules were weak.
+	// reassured), so its P1 rules needed the second opinion to be sure.
 	Reassured = "reassured"
 	// Retracted: the tip takes an alarm back (the word list retracted), so
-	// its P1 rules were weak.
+	// its P1 rules needed the second opinion to be sure.
 	Retracted = "retracted"
 )
 
@@ -321,6 +351,7 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 	imminent := e.imminent >= 0 && has(hit, e.imminent)
 	reassured := e.reassured >= 0 && has(hit, e.reassured)
 	retracted := e.retracted >= 0 && has(hit, e.retracted)
+	s.retracted = s.retracted || retracted
 	for ri := range e.rules {
 		r := &e.rules[ri]
 		if r.langs != 0 && r.langs&(1<<li) == 0 {
@@ -349,9 +380,9 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 		case f.prio != hotline.P1:
 			f.weak = false
 		case retracted:
-			f.weak, f.note = true, f.note|noteRetracted
-		case reassured && !f.weak:
-			f.weak, f.note = true, f.note|noteReassured
+			f.note |= noteRetracted
+		case reassured:
+			f.note |= noteReassured
 		}
 		s.fired = append(s.fired, f)
 		top = top.Max(f.prio)
