@@ -218,7 +218,9 @@ type scratch struct {
 	tipWords int
 	// retracted: the tip takes an alarm back (the word list retracted).
 	retracted bool
-	feats     []uint32 // the second opinion's features
+	// joked: a sentence of the tip jokes (a sentence-scoped list, joke).
+	joked bool
+	feats []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was

@@ -137,6 +137,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	s.retracted = false
 
 	top := e.evaluate(s, li)
+	s.joked = s.scopedSents != 0
 	if top != hotline.P1 && s.scopedSents != 0 && len(s.toks) > 0 && s.toks[len(s.toks)-1].sent > 0 {
 		top = e.reread(s, li, top)
 	}
@@ -210,7 +211,7 @@ type decision struct {
 //	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
-//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted)
+//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted or joking)
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
 //
@@ -279,7 +280,7 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		strong = hotline.P3
 	}
 	switch {
-	case o.p1 >= th && !s.retracted:
+	case o.p1 >= th && !s.retracted && !s.joked:
 		return decision{priority: hotline.P1, says: SecondOpinion}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
