@@ -41,7 +41,7 @@ var rulesAloneFloors = map[string][2]float64{
 	"heldout29.jsonl":  {0.868, 0.92},
 	"heldout3.jsonl":   {1, 0.981},
 	"heldout30.jsonl":  {0.811, 0.728},
-	"heldout31.jsonl":  {0.884, 0.807},
+	"heldout31.jsonl":  {0.884, 0.793}, // 0.807 came from "шутк*" matching "сутки" (ш reads as s); a retraction now settles that tip, with the model
 	"heldout32.jsonl":  {0.862, 0.862},
 	"heldout33.jsonl":  {0.943, 0.925},
 	"heldout4.jsonl":   {1, 1},
