@@ -16,16 +16,18 @@ import (
 )
 
 // The second opinion is a small learned model that estimates how likely a tip
-// is to be P1 (danger now) from the words it uses, not from the rules. It is
+// is to be P1, P2 or P3 from the words it uses, not from the rules. It is
 // trained from the labelled tips in testdata/*.jsonl when the program
 // starts, so the examples are the model: adding a labelled tip teaches it.
 //
-// It can only raise a tip to P1, never lower one. A missed "they locked me in"
-// is the worst failure this product can have; the rules miss wordings nobody
-// wrote down yet, while the model generalises from words and parts of words
-// it has seen in other tips. On sixteen batches of tips scored before the
-// rules or the model had seen them, the rules alone missed 81 of 800 P1 tips;
-// with the second opinion, 10 (heldout_test.go has the figures).
+// The engine combines it with the rules by one decision table (decide in
+// triage.go): a strong rule's P1 stands; a weak rule's P1 needs the model to
+// agree; the model alone raises a tip only above thresholds chosen on tips
+// it was not trained on (load.go). A missed "they locked me in" is the worst
+// failure this product can have, and the rules miss wordings nobody wrote
+// down yet, while the model generalises from words and parts of words it
+// has seen in other tips; but the rules also fire on words used in a
+// harmless sense, which the model can tell apart when it has seen such tips.
 //
 // The model is multinomial logistic regression over hashed features, trained
 // with Adagrad. No maintained Go library does this without cgo at this size (a
