@@ -322,7 +322,8 @@ import (
 //     0.774, P1 precision 0.787 / 0.672, priority accuracy 0.780 / 0.735;
 //     rules and model P1 recall 0.849 / 0.868, P1 precision 0.789 / 0.667,
 //     priority accuracy 0.820 / 0.762; language accuracy 1.000. Batches 31
-//     to 33 with commit 01e55c4 (imminence, weak rules, reassurance, theft
+//     to 33 with b0a4703, "triage: imminence (word list imminent, ...)"
+//     (imminence, weak rules, reassurance, theft
 //     fixed for 29 and 30; model not trained on 29 to 33): rules alone P1
 //     recall 0.808 / 0.725 / 0.887, P1 precision 0.764 / 0.822 / 0.855,
 //     priority accuracy 0.762 / 0.750 / 0.836; rules and model P1 recall
