@@ -110,7 +110,8 @@ target = "backup"
 		"HOTLINE_MASTER_KEY="+keyB64, "TWILIO_ACCOUNT_SID="+fake.AccountSID(), "TWILIO_AUTH_TOKEN="+fake.AuthToken(),
 		"TWILIO_PHONE_NUMBER=+994125550000", "HOTLINE_TWILIO_API_URL="+fake.URL())
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--config", cfgFile)
+		// No console: its fixed default port may be taken on a shared machine.
+		cmd := exec.Command(bin, "serve", "--config", cfgFile, "--console-addr=")
 		cmd.Env = env
 		logPath := filepath.Join(t.TempDir(), "server.log")
 		logFile, _ := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o600)
@@ -211,7 +212,7 @@ func TestKilledUnderLoadLosesNoAcknowledgedTip(t *testing.T) {
 		"HOTLINE_MASTER_KEY_FILE="+keyFile, "TWILIO_ACCOUNT_SID=AC"+strings.Repeat("0", 32), "TWILIO_AUTH_TOKEN="+token,
 		"TWILIO_PHONE_NUMBER=+994125550000", "HOTLINE_TWILIO_API_URL=http://127.0.0.1:9")
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve")
+		cmd := exec.Command(bin, "serve", "--console-addr=")
 		cmd.Env = env
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
