@@ -24,6 +24,13 @@ type Officer struct {
 	Role      Role      `json:"role"`
 	Phone     string    `json:"phone,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// PendingPhone is a new number waiting for the officer to text back
+	// VerifyCode from it (before VerifyExpires); alerts keep going to
+	// Phone until then, so a mistyped number never silences anyone.
+	PendingPhone  string    `json:"pending_phone,omitempty"`
+	VerifyCode    string    `json:"verify_code,omitempty"`
+	VerifyExpires time.Time `json:"verify_expires,omitzero"`
 }
 
 // AlertState is where an alert is in its life.
@@ -76,9 +83,14 @@ type JobKind string
 const (
 	JobAlertSMS  JobKind = "alert_sms"
 	JobAlertCall JobKind = "alert_call"
+	// JobNoticeSMS tells an officer who was paged that the alert was
+	// acknowledged or closed, and by whom. It never escalates.
+	JobNoticeSMS JobKind = "notice_sms"
 	// JobReplySMS is an officer's reply to a reporter, sent from the
 	// hotline number; the worker opens the number and text when it runs.
 	JobReplySMS JobKind = "reply_sms"
+	// JobVerifySMS sends an officer's new number its verification code.
+	JobVerifySMS JobKind = "verify_sms"
 )
 
 // JobState is where an outbox job is.
@@ -126,6 +138,25 @@ type Job struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 	// FirstTryAt is when the first try started (the reconciliation window).
 	FirstTryAt time.Time `json:"first_try_at,omitzero"`
+
+	// SharedCall, on a call job, is the call job whose call announces this
+	// job's alert too: an officer gets one alert call at a time, which
+	// names every open alert paged to them. Riders are the reverse: the
+	// jobs a call job's call carries, settled with it.
+	SharedCall string   `json:"shared_call,omitempty"`
+	Riders     []string `json:"riders,omitempty"`
+	// Announced are the alerts the call's prompt named; a keypress
+	// acknowledges exactly these.
+	Announced []string `json:"announced,omitempty"`
+	// Pressed is set when the officer pressed the acknowledgement key on
+	// this call: a call that ends without it was not answered (voicemail).
+	Pressed bool `json:"pressed,omitempty"`
+
+	// Event and By are what a notice reports: the alert's new state and
+	// the id of the officer who changed it.
+	Event AlertState `json:"event,omitempty"`
+	By    string     `json:"by,omitempty"`
+
 	// CaseID and MessageID name the case and the sealed outbound message
 	// of a reply (JobReplySMS); empty for alerts.
 	CaseID    string `json:"case_id,omitempty"`

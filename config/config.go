@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/dustin/go-humanize"
 	"github.com/hotline-az/hotline/crypto"
 	"github.com/nyaruka/phonenumbers"
 )
@@ -33,6 +34,24 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration as a Go duration string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// ByteSize is a size in bytes written as "1GiB", "500MB" or "1073741824"
+// in the file.
+type ByteSize uint64
+
+// UnmarshalText parses a size with an optional unit (KB, MB, GB are powers
+// of 1000; KiB, MiB, GiB powers of 1024).
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	v, err := humanize.ParseBytes(strings.TrimSpace(string(text)))
+	if err != nil {
+		return fmt.Errorf("not a size like \"1GiB\" or \"500MB\": %q", text)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// MarshalText writes the size in IEC units ("1.0 GiB").
+func (b ByteSize) MarshalText() ([]byte, error) { return []byte(humanize.IBytes(uint64(b))), nil }
+
 // Twilio holds the account the hotline number belongs to.
 type Twilio struct {
 	AccountSID string `toml:"account_sid"`
@@ -42,7 +61,13 @@ type Twilio struct {
 	// SecondaryAuthToken is accepted on webhooks too, so the token can be
 	// rotated in Twilio's console without dropping tips.
 	SecondaryAuthToken string `toml:"secondary_auth_token"`
-	PhoneNumber        string `toml:"phone_number"`
+	// PhoneNumber is the hotline number: the sender of alerts, and a
+	// number inbound SMS may be addressed to.
+	PhoneNumber string `toml:"phone_number"`
+	// Numbers are further numbers of the account that route SMS to the
+	// hotline (E.164). An inbound SMS addressed To any other number is
+	// refused: it was not sent to this hotline.
+	Numbers []string `toml:"numbers"`
 	// APIURL points the REST client somewhere other than api.twilio.com
 	// (tests, Prism). Empty means real Twilio.
 	APIURL string `toml:"api_url"`
@@ -85,11 +110,18 @@ type Config struct {
 	Replies map[string]string `toml:"replies"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `toml:"log_level"`
+	// MinFreeSpace is the free space in data_dir's file system below which
+	// the server warns (log and metric); 0 turns the warning off.
+	MinFreeSpace ByteSize `toml:"min_free_space"`
 
 	Twilio Twilio `toml:"twilio"`
 
 	// Escalation is the rota time zone and alert policies.
 	Escalation Escalation `toml:"escalation"`
+
+	// BackupRecipients are the age public keys (age1...) `hotline backup`
+	// encrypts to; HOTLINE_BACKUP_RECIPIENTS holds them comma-separated.
+	BackupRecipients []string `toml:"backup_recipients"`
 
 	// Dev is set by `serve --dev`: generated keys, no Twilio account.
 	Dev bool `toml:"-"`
@@ -103,6 +135,7 @@ func Default() Config {
 		DataDir:      "/var/lib/hotline",
 		CaseWindow:   Duration{7 * 24 * time.Hour},
 		LogLevel:     "info",
+		MinFreeSpace: 1 << 30,
 		Escalation:   DefaultEscalation(),
 	}
 }
@@ -150,14 +183,30 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	env("HOTLINE_MASTER_PASSPHRASE_FILE", &cfg.MasterPassphraseFile)
 	env("HOTLINE_TRIAGE_RULES", &cfg.TriageRules)
 	env("HOTLINE_LOG_LEVEL", &cfg.LogLevel)
+	if v := getenv("HOTLINE_BACKUP_RECIPIENTS"); v != "" {
+		cfg.BackupRecipients = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	}
 	env("TWILIO_ACCOUNT_SID", &cfg.Twilio.AccountSID)
 	env("TWILIO_AUTH_TOKEN", &cfg.Twilio.AuthToken)
 	env("TWILIO_SECONDARY_AUTH_TOKEN", &cfg.Twilio.SecondaryAuthToken)
 	env("TWILIO_PHONE_NUMBER", &cfg.Twilio.PhoneNumber)
 	env("HOTLINE_TWILIO_API_URL", &cfg.Twilio.APIURL)
+	if v := getenv("HOTLINE_TWILIO_NUMBERS"); v != "" {
+		cfg.Twilio.Numbers = nil
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				cfg.Twilio.Numbers = append(cfg.Twilio.Numbers, n)
+			}
+		}
+	}
 	if v := getenv("HOTLINE_CASE_WINDOW"); v != "" {
 		if err := cfg.CaseWindow.UnmarshalText([]byte(v)); err != nil {
 			return cfg, fmt.Errorf("HOTLINE_CASE_WINDOW: %w", err)
+		}
+	}
+	if v := getenv("HOTLINE_MIN_FREE_SPACE"); v != "" {
+		if err := cfg.MinFreeSpace.UnmarshalText([]byte(v)); err != nil {
+			return cfg, fmt.Errorf("HOTLINE_MIN_FREE_SPACE: %w", err)
 		}
 	}
 	if flags.DataDir != "" {
@@ -200,6 +249,9 @@ func (c Config) Validate() error {
 		}
 	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("public_url (HOTLINE_PUBLIC_URL)", "must be an absolute http(s) URL, got %q", c.PublicURL)
+	} else if origin := u.Scheme + "://" + u.Host; c.PublicURL != origin {
+		bad("public_url (HOTLINE_PUBLIC_URL)", "must be only scheme and host (and port), without a path, query or trailing slash, got %q: "+
+			"signatures are checked against public_url + /twilio/sms, so set public_url = %q and point Twilio at %s/twilio/sms", c.PublicURL, origin, origin)
 	} else if u.Scheme != "https" && !c.Dev && !isLoopback(u.Hostname()) {
 		bad("public_url (HOTLINE_PUBLIC_URL)", "must use https outside --dev (Twilio would send tips in clear)")
 	}
@@ -274,6 +326,11 @@ func (c Config) Validate() error {
 			bad("twilio.phone_number (TWILIO_PHONE_NUMBER)", "must be the hotline number in E.164 form like +994125551234")
 		}
 	}
+	for i, n := range c.Twilio.Numbers {
+		if e, err := NormalizePhone(n); err != nil || e != n {
+			bad(fmt.Sprintf("twilio.numbers[%d] (HOTLINE_TWILIO_NUMBERS)", i), "must be a number in E.164 form like +994125551234, as Twilio sends it in To")
+		}
+	}
 	if c.Twilio.APIURL != "" {
 		if u, err := url.Parse(c.Twilio.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
 			bad("twilio.api_url (HOTLINE_TWILIO_API_URL)", "must be an absolute URL, got %q", c.Twilio.APIURL)
@@ -281,6 +338,37 @@ func (c Config) Validate() error {
 	}
 	c.Escalation.validate(bad)
 	return errors.Join(errs...)
+}
+
+// DevAccountSID and DevPhoneNumber are the account and number a --dev
+// server without a Twilio account accepts webhooks for: the fake values of
+// Twilio's documentation, which scripts/twilio-sim sends by default.
+const (
+	DevAccountSID  = "AC00000000000000000000000000000000"
+	DevPhoneNumber = "+15017122661"
+)
+
+// WebhookAccountSID is the only AccountSid webhooks may carry: the
+// configured account, or in --dev without one DevAccountSID.
+func (c Config) WebhookAccountSID() string {
+	if c.Twilio.AccountSID == "" && c.Dev {
+		return DevAccountSID
+	}
+	return c.Twilio.AccountSID
+}
+
+// WebhookNumbers are the numbers an inbound SMS may be addressed To: the
+// hotline number (in --dev without one, DevPhoneNumber) and
+// twilio.numbers.
+func (c Config) WebhookNumbers() []string {
+	main := c.Twilio.PhoneNumber
+	if main == "" && c.Dev {
+		main = DevPhoneNumber
+	}
+	if n, err := NormalizePhone(main); err == nil {
+		main = n
+	}
+	return append([]string{main}, c.Twilio.Numbers...)
 }
 
 // validateInternalAddr keeps /metrics, /readyz and pprof off the

@@ -28,6 +28,7 @@ public_url = "https://file.example.az"
 case_window = "72h"
 [twilio]
 phone_number = "+994125550000"
+numbers = ["+994125550001"]
 `)
 	env := map[string]string{"HOTLINE_DATA_DIR": "/from/env", "TWILIO_AUTH_TOKEN": "tok"}
 	cfg, err := config.Load(config.Flags{ConfigFile: file, Addr: "127.0.0.1:9999"}, func(k string) string { return env[k] })
@@ -35,7 +36,8 @@ phone_number = "+994125550000"
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/from/env" || cfg.PublicURL != "https://file.example.az" ||
-		cfg.CaseWindow.Duration != 72*time.Hour || cfg.Twilio.AuthToken != "tok" || cfg.Twilio.PhoneNumber != "+994125550000" {
+		cfg.CaseWindow.Duration != 72*time.Hour || cfg.Twilio.AuthToken != "tok" || cfg.Twilio.PhoneNumber != "+994125550000" ||
+		len(cfg.Twilio.Numbers) != 1 || cfg.Twilio.Numbers[0] != "+994125550001" {
 		t.Fatalf("got %+v", cfg)
 	}
 }
@@ -268,5 +270,66 @@ func TestValidateRefusesAnAuthTokenTwilioWouldRefuse(t *testing.T) {
 	cfg.Twilio.AuthToken = "0123456789abcdef0123456789abcdef"
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("a token like Twilio's: %v", err)
+	}
+}
+
+func TestPublicURLWithPathQueryOrSlashIsRefused(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://hotline.example.az/":           `set public_url = "https://hotline.example.az" and point Twilio at https://hotline.example.az/twilio/sms`,
+		"https://hotline.example.az/twilio/sms": `set public_url = "https://hotline.example.az"`,
+		"https://hotline.example.az/hotline":    "without a path, query or trailing slash",
+		"https://hotline.example.az?x=1":        "without a path, query or trailing slash",
+		"https://hotline.example.az:8443/":      `set public_url = "https://hotline.example.az:8443"`,
+		"https://hotline.example.az#frag":       "without a path",
+		"https://user@hotline.example.az":       "without a path",
+	} {
+		cfg := config.Default()
+		cfg.Dev = true
+		cfg.PublicURL = raw
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), "public_url (HOTLINE_PUBLIC_URL)") || !strings.Contains(err.Error(), want) {
+			t.Errorf("public_url %q: got %v, want an error saying %q", raw, err, want)
+		}
+	}
+	cfg := config.Default()
+	cfg.Dev = true
+	for _, ok := range []string{"https://hotline.example.az", "https://hotline.example.az:8443", "http://127.0.0.1:8080"} {
+		cfg.PublicURL = ok
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("public_url %q refused: %v", ok, err)
+		}
+	}
+}
+
+func TestWebhookAccountAndNumbers(t *testing.T) {
+	env := map[string]string{"HOTLINE_TWILIO_NUMBERS": "+994125550001, +994125550002"}
+	cfg, err := config.Load(config.Flags{Dev: true}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// --dev without an account: the fake account and number twilio-sim sends.
+	if got := cfg.WebhookAccountSID(); got != config.DevAccountSID {
+		t.Errorf("dev account: got %q, want %q", got, config.DevAccountSID)
+	}
+	if got := strings.Join(cfg.WebhookNumbers(), " "); got != config.DevPhoneNumber+" +994125550001 +994125550002" {
+		t.Errorf("dev numbers: got %q", got)
+	}
+	// With an account, only the account and its numbers.
+	cfg.Twilio.AccountSID = "AC" + strings.Repeat("1", 32)
+	cfg.Twilio.PhoneNumber = "+994 12 555 00 00"
+	cfg.Twilio.Numbers = nil
+	if got := cfg.WebhookAccountSID(); got != cfg.Twilio.AccountSID {
+		t.Errorf("account: got %q", got)
+	}
+	if got := strings.Join(cfg.WebhookNumbers(), " "); got != "+994125550000" {
+		t.Errorf("numbers: got %q, want the hotline number in E.164", got)
+	}
+	cfg.Twilio.Numbers = []string{"0125550001", "+994125550002"}
+	err = cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "twilio.numbers[0] (HOTLINE_TWILIO_NUMBERS)") || strings.Contains(err.Error(), "twilio.numbers[1]") {
+		t.Fatalf("got %v, want an error naming twilio.numbers[0] only", err)
 	}
 }

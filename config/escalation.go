@@ -36,9 +36,14 @@ type Escalation struct {
 	TimeZone string           `toml:"time_zone"`
 	P1       EscalationPolicy `toml:"p1"`
 	P2       EscalationPolicy `toml:"p2"`
-	// MaxTries bounds how often the outbox retries one SMS or call before
-	// it is dead-lettered (and the alert moves on).
+	// MaxTries is kept so older config files still load. Alert SMS and
+	// calls no longer give up after a count: they retry with capped
+	// backoff for as long as their alert is open.
 	MaxTries int `toml:"max_tries"`
+	// OutageAlarm is how long Twilio may keep failing (or the alert
+	// worker stay stopped) before the dispatcher reports itself unhealthy:
+	// /readyz fails, a metric shows it and an error is logged every minute.
+	OutageAlarm Duration `toml:"outage_alarm"`
 }
 
 func step(after time.Duration, target string, channels ...string) EscalationStep {
@@ -50,8 +55,9 @@ func step(after time.Duration, target string, channels ...string) EscalationStep
 // on-duty officer, calls after 10 minutes, and reaches the backup after 20.
 func DefaultEscalation() Escalation {
 	return Escalation{
-		TimeZone: "Asia/Baku",
-		MaxTries: 6,
+		TimeZone:    "Asia/Baku",
+		MaxTries:    6,
+		OutageAlarm: Duration{2 * time.Minute},
 		P1: EscalationPolicy{Repeat: 3, RoundGap: Duration{5 * time.Minute}, Steps: []EscalationStep{
 			step(0, TargetOnDuty, "sms", "call"),
 			step(5*time.Minute, TargetBackup, "sms", "call"),
@@ -72,6 +78,9 @@ func (e Escalation) validate(bad func(field, format string, args ...any)) {
 	}
 	if e.MaxTries < 1 || e.MaxTries > 50 {
 		bad("escalation.max_tries", "must be between 1 and 50, got %d", e.MaxTries)
+	}
+	if e.OutageAlarm.Duration < 10*time.Second || e.OutageAlarm.Duration > 24*time.Hour {
+		bad("escalation.outage_alarm", "must be between 10s and 24h, got %s", e.OutageAlarm.Duration)
 	}
 	for name, p := range map[string]EscalationPolicy{"p1": e.P1, "p2": e.P2} {
 		field := "escalation." + name

@@ -48,13 +48,25 @@ type AdminService interface {
 	// RemoveOfficer removes an officer, refusing while they are in a shift
 	// or in an override that has not ended.
 	RemoveOfficer(ctx context.Context, name string) error
+	// UpdateOfficer changes an officer's name, role or number; the rota
+	// follows the officer. A new number gets a verification code by SMS
+	// and takes alerts only once the officer texts it back, unless
+	// u.NoVerify (audited).
+	UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView, error)
 	// RotaZone names the rota's time zone (an IANA name like Asia/Baku).
 	RotaZone(ctx context.Context) (string, error)
 	// RotaShow lays out the rota and says who is on duty at at (the zero
 	// time means now).
 	RotaShow(ctx context.Context, at time.Time) (RotaView, error)
-	// RotaSet adds a shift, replacing any shift on the same day and start.
+	// RotaSet adds a shift, or changes the shift on the same day and
+	// start: fields left empty keep their value, and "none" clears a
+	// backup or supervisor.
 	RotaSet(ctx context.Context, shift ShiftSpec) (RotaView, error)
+	// RotaRemoveShift removes the weekly shift on day starting at start.
+	RotaRemoveShift(ctx context.Context, day, start string) (RotaView, error)
+	// RotaCancelOverride removes an override by id, ended or not, and
+	// returns it.
+	RotaCancelOverride(ctx context.Context, id string) (OverrideView, error)
 	// RotaOverride puts an officer (and optionally a backup) on duty from
 	// from to to, whatever the shifts say.
 	RotaOverride(ctx context.Context, officer, backup string, from, to time.Time) (OverrideView, error)
@@ -64,6 +76,10 @@ type AdminService interface {
 	RotaImport(ctx context.Context, name string, file io.Reader) (RotaView, error)
 	// Alerts lists every alert, newest first, with its delivery attempts.
 	Alerts(ctx context.Context) ([]AlertView, error)
+	// AlertAction acknowledges or closes alert number as officer "as", or
+	// reopens or escalates it, and returns the alert afterwards. action is
+	// ack, close, reopen or escalate.
+	AlertAction(ctx context.Context, number int, action, as string) (AlertView, error)
 	// Stats counts cases, messages, alerts and outbox jobs from plaintext
 	// metadata only.
 	Stats(ctx context.Context) (store.Stats, error)
@@ -96,6 +112,10 @@ type OfficerView struct {
 	// Phone is E.164, masked (+99450*****01) unless full numbers were asked for.
 	Phone     string    `json:"phone"`
 	CreatedAt time.Time `json:"created_at"`
+	// PendingPhone is a new number waiting for the officer to text back
+	// its code (masked like Phone), until VerifyExpires.
+	PendingPhone  string     `json:"pending_phone,omitempty"`
+	VerifyExpires *time.Time `json:"verify_expires,omitempty"`
 }
 
 // ShiftSpec is a weekly shift with officers by name.
@@ -291,8 +311,14 @@ func (a *Admin) AddOfficer(ctx context.Context, name, phone, role string) (Offic
 
 func (a *Admin) officerView(o hotline.Officer, withPhone bool) OfficerView {
 	v := OfficerView{ID: o.ID, Name: o.Name, Role: o.Role, Phone: o.Phone, CreatedAt: o.CreatedAt.In(a.loc)}
+	if o.PendingPhone != "" {
+		v.PendingPhone = o.PendingPhone
+		exp := o.VerifyExpires.In(a.loc)
+		v.VerifyExpires = &exp
+	}
 	if !withPhone {
 		v.Phone = MaskPhone(o.Phone)
+		v.PendingPhone = MaskPhone(v.PendingPhone)
 	}
 	return v
 }
@@ -619,48 +645,6 @@ func shiftFlagErrors(sh dispatch.Shift) error {
 	return invalid("%s", strings.Join(out, "\n"))
 }
 
-// RotaSet implements AdminService. The whole rota is validated with the
-// new shift in it; ended overrides are dropped.
-func (a *Admin) RotaSet(ctx context.Context, spec ShiftSpec) (RotaView, error) {
-	sh := dispatch.Shift{Day: strings.TrimSpace(spec.Day), Start: strings.TrimSpace(spec.Start), End: strings.TrimSpace(spec.End)}
-	var v RotaView
-	err := a.st.Update(ctx, func(tx *store.Tx) error {
-		ids, err := resolve(tx,
-			nameRef{"--officer", spec.Officer, true}, nameRef{"--backup", spec.Backup, false}, nameRef{"--supervisor", spec.Supervisor, false})
-		if err != nil {
-			return err
-		}
-		sh.Officer, sh.Backup, sh.Supervisor = ids[0], ids[1], ids[2]
-		if err := shiftFlagErrors(sh); err != nil {
-			return err
-		}
-		sh = canonical(sh)
-		names, err := officerNames(tx)
-		if err != nil {
-			return err
-		}
-		now := tx.Now()
-		r, err := a.loadRota(tx)
-		if err != nil {
-			return err
-		}
-		r = r.PruneOverrides(now)
-		key := slot(sh)
-		r.Shifts = slices.DeleteFunc(slices.Clone(r.Shifts), func(old dispatch.Shift) bool { return slot(old) == key })
-		r.Shifts = append(r.Shifts, sh)
-		if err := r.Validate(known(names)); err != nil {
-			return rotaError(err, names)
-		}
-		r.Shifts = sortedShifts(r.Shifts)
-		if err := dispatch.SaveRota(tx, r); err != nil {
-			return err
-		}
-		v = rotaView(r, names, now)
-		return nil
-	})
-	return v, err
-}
-
 // newOverrideID returns a short id unused in r: admins type it.
 func newOverrideID(r dispatch.Rota) string {
 	for {
@@ -842,6 +826,63 @@ func (a *Admin) Alerts(ctx context.Context) ([]AlertView, error) {
 		return nil
 	})
 	return out, err
+}
+
+// AlertAction implements AdminService.
+func (a *Admin) AlertAction(ctx context.Context, number int, action, as string) (AlertView, error) {
+	if a.disp == nil {
+		return AlertView{}, hotline.Errorf(hotline.EINTERNAL, "alert actions need the alert dispatcher")
+	}
+	var al hotline.Alert
+	var officerID string
+	err := a.st.View(func(tx *store.Tx) error {
+		found := false
+		var err error
+		if al, found, err = tx.AlertByNumber(number); err != nil {
+			return err
+		} else if !found {
+			return hotline.Errorf(hotline.ENOTFOUND, "no alert %d", number)
+		}
+		if action != "ack" && action != "close" {
+			return nil
+		}
+		if strings.TrimSpace(as) == "" {
+			return invalid("--as: name the officer who takes the alert")
+		}
+		o, found, err := tx.OfficerByName(as)
+		if err != nil {
+			return err
+		} else if !found {
+			return hotline.Errorf(hotline.ENOTFOUND, "no officer named %q", cleanName(as))
+		}
+		officerID = o.ID
+		return nil
+	})
+	if err != nil {
+		return AlertView{}, err
+	}
+	switch action {
+	case "ack":
+		_, err = a.disp.Acknowledge(ctx, al.ID, officerID, "cli")
+	case "close":
+		_, err = a.disp.CloseAlert(ctx, al.ID, officerID, "cli")
+	case "reopen":
+		_, err = a.disp.Reopen(ctx, al.ID, "cli")
+	case "escalate":
+		_, err = a.disp.Escalate(ctx, al.ID, "cli")
+	default:
+		err = invalid("unknown alert action %q (use ack, close, reopen or escalate)", action)
+	}
+	if err != nil {
+		return AlertView{}, err
+	}
+	list, err := a.Alerts(ctx)
+	for _, v := range list {
+		if v.Number == number {
+			return v, err
+		}
+	}
+	return AlertView{}, err
 }
 
 func kindOrder(k hotline.JobKind) int {

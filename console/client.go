@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/hotline-az/hotline/store"
@@ -170,6 +171,13 @@ func (c *AdminClient) RotaImport(ctx context.Context, name string, file io.Reade
 func (c *AdminClient) Alerts(ctx context.Context) ([]AlertView, error) {
 	var v []AlertView
 	err := c.do(ctx, http.MethodGet, "/alerts", nil, nil, "", &v)
+	return v, err
+}
+
+// AlertAction implements AdminService.
+func (c *AdminClient) AlertAction(ctx context.Context, number int, action, as string) (AlertView, error) {
+	var v AlertView
+	err := c.doJSON(ctx, http.MethodPost, "/alerts/"+strconv.Itoa(number)+"/"+url.PathEscape(action), alertActionRequest{As: as}, &v)
 	return v, err
 }
 

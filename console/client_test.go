@@ -138,8 +138,8 @@ func TestAdminHandlerRejectsBadRequests(t *testing.T) {
 		{"not JSON", "POST", "/rota/shifts", `day=mon`, 400, hotline.EINVALID},
 		{"too big", "POST", "/officers", `{"name":"` + strings.Repeat("a", 70<<10) + `"}`, 413, hotline.ETOOLARGE},
 		{"bad at", "GET", "/rota?at=tomorrow", ``, 400, hotline.EINVALID},
-		{"no route", "GET", "/keys", ``, 404, hotline.ENOTFOUND},
-		{"wrong method", "PATCH", "/officers", ``, 405, hotline.EINVALID},
+		{"no route", "GET", "/no-such-route", ``, 404, hotline.ENOTFOUND},
+		{"wrong method", "PUT", "/officers", ``, 405, hotline.EINVALID},
 		{"ok", "GET", "/alerts", ``, 200, ""},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -59,6 +60,7 @@ type zoneBody struct {
 //	POST   /rota/overrides      {officer, backup, from, to} → OverrideView
 //	PUT    /rota[?name=FILE]    TOML rota file → RotaView
 //	GET    /alerts              → []AlertView
+//	POST   /alerts/N/ACTION     {"as"} → AlertView (ack, close, reopen, escalate)
 //
 // Errors are {"error": {"code", "message"}} with a status from the code.
 // Log lines carry the route, status, error code and duration: never a
@@ -75,8 +77,11 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	r.HandleFunc("/rota/shifts", h.rotaSet).Methods(http.MethodPost)
 	r.HandleFunc("/rota/overrides", h.rotaOverride).Methods(http.MethodPost)
 	r.HandleFunc("/alerts", h.alerts).Methods(http.MethodGet)
+	r.HandleFunc("/alerts/{number:[0-9]{1,9}}/{action}", h.alertAction).Methods(http.MethodPost)
 	r.HandleFunc("/stats", h.stats).Methods(http.MethodGet)
 	h.consoleRoutes(r)
+	h.rotaRoutes(r)
+	h.keyRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))
 	})
@@ -219,6 +224,22 @@ func (h *adminHandler) rotaImport(w http.ResponseWriter, r *http.Request) {
 func (h *adminHandler) alerts(w http.ResponseWriter, r *http.Request) {
 	list, err := h.a.Alerts(r.Context())
 	writeResult(w, r, http.StatusOK, list, err)
+}
+
+// alertActionRequest names the officer acting, for ack and close.
+type alertActionRequest struct {
+	As string `json:"as,omitempty"`
+}
+
+func (h *adminHandler) alertAction(w http.ResponseWriter, r *http.Request) {
+	var req alertActionRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	vars := mux.Vars(r)
+	n, _ := strconv.Atoi(vars["number"])
+	v, err := h.a.AlertAction(r.Context(), n, vars["action"], req.As)
+	writeResult(w, r, http.StatusOK, v, err)
 }
 
 func (h *adminHandler) stats(w http.ResponseWriter, r *http.Request) {

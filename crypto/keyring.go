@@ -34,6 +34,9 @@ var (
 const (
 	// keyringFormat is the first byte of a marshalled keyring.
 	keyringFormat = 1
+	// keyringFormatMinDecrypt is the first byte of a keyring that has a
+	// minimum decryption version (4 bytes before the primary).
+	keyringFormatMinDecrypt = 2
 	// keyringAD is the additional data of the keyring seal. It separates
 	// the keyring from every other use of the master key.
 	keyringAD = "hotline keyring v1"
@@ -68,6 +71,9 @@ type Keyring struct {
 	mu      sync.RWMutex
 	primary uint32
 	keks    map[uint32]*kek
+	// minDecrypt is the lowest version that still opens envelopes (see
+	// SetMinDecrypt); 0 or 1 means every version.
+	minDecrypt uint32
 
 	// index is the HMAC key of Index. It is separate from the KEKs so
 	// lookups never depend on (or weaken) encryption keys, and it never
@@ -79,6 +85,8 @@ type Keyring struct {
 	// scratch pools per-call buffers (additional data, unwrapped DEK)
 	// so that Seal and Open on the hot path allocate only their output.
 	scratch sync.Pool
+	// tags pools HMAC states keyed with index, for Tag.
+	tags sync.Pool
 }
 
 // NewKeyring returns a keyring with a random KEK version 1 as primary and
@@ -170,10 +178,13 @@ func (k *Keyring) Rotate() (uint32, error) {
 // kekFor returns the KEK of version v.
 func (k *Keyring) kekFor(v uint32) (*kek, error) {
 	k.mu.RLock()
-	e := k.keks[v]
+	e, archived := k.keks[v], v < k.minDecrypt
 	k.mu.RUnlock()
 	if e == nil {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownVersion, v)
+	}
+	if archived {
+		return nil, fmt.Errorf("%w: %d is below the minimum decryption version", ErrArchivedVersion, v)
 	}
 	return e, nil
 }
@@ -193,9 +204,11 @@ func (k *Keyring) primaryKEK() (uint32, *kek, error) {
 //
 //	[4 primary][32 index key][4 count] count × ([4 version][32 KEK])
 //
+// Format 2 puts [4 minimum decryption version] before the primary.
+//
 // Sealed blob:
 //
-//	[1 format=1][24 nonce][XChaCha20-Poly1305(master, serialised, AD keyringAD)]
+//	[1 format=1|2][24 nonce][XChaCha20-Poly1305(master, serialised, AD keyringAD)]
 const (
 	keyringHeader  = 4 + keySize + 4
 	keyringEntry   = 4 + keySize
@@ -216,7 +229,14 @@ func (k *Keyring) Marshal(master MasterKey) ([]byte, error) {
 		k.mu.RUnlock()
 		return nil, errors.New("keyring: no keys (use NewKeyring)")
 	}
-	plain := make([]byte, 0, keyringHeader+len(vs)*keyringEntry)
+	format := byte(keyringFormat)
+	plain := make([]byte, 0, 4+keyringHeader+len(vs)*keyringEntry)
+	if k.minDecrypt > 1 {
+		// Format 2 adds the minimum decryption version; a keyring that
+		// never set one stays format 1, readable by older binaries.
+		format = keyringFormatMinDecrypt
+		plain = binary.BigEndian.AppendUint32(plain, k.minDecrypt)
+	}
 	plain = binary.BigEndian.AppendUint32(plain, k.primary)
 	plain = append(plain, k.index[:]...)
 	plain = binary.BigEndian.AppendUint32(plain, uint32(len(vs)))
@@ -232,7 +252,7 @@ func (k *Keyring) Marshal(master MasterKey) ([]byte, error) {
 		return nil, err
 	}
 	out := make([]byte, 1+nonceSize, 1+nonceSize+len(plain)+tagSize)
-	out[0] = keyringFormat
+	out[0] = format
 	if _, err := rand.Read(out[1:]); err != nil {
 		return nil, fmt.Errorf("keyring: generate nonce: %w", err)
 	}
@@ -249,7 +269,7 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 	if len(blob) < keyringMinBlob {
 		return nil, fmt.Errorf("keyring: %w: %d bytes is too short", ErrMalformed, len(blob))
 	}
-	if blob[0] != keyringFormat {
+	if blob[0] != keyringFormat && blob[0] != keyringFormatMinDecrypt {
 		return nil, fmt.Errorf("keyring: %w: unknown format %d", ErrMalformed, blob[0])
 	}
 	aead, err := chacha20poly1305.NewX(master.bytes())
@@ -261,6 +281,13 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: %w", ErrWrongMasterKey)
 	}
 	defer clear(plain)
+	var minDecrypt uint32
+	if blob[0] == keyringFormatMinDecrypt {
+		if len(plain) < 4 {
+			return nil, fmt.Errorf("keyring: %w: short header", ErrMalformed)
+		}
+		minDecrypt, plain = binary.BigEndian.Uint32(plain), plain[4:]
+	}
 
 	// The blob authenticated, so a bad layout here is a bug in Marshal or
 	// a future format, not an attack; still check every length.
@@ -291,6 +318,10 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w: %w", ErrMalformed, err)
 	}
+	if minDecrypt > primary {
+		return nil, fmt.Errorf("keyring: %w: minimum decryption version %d above the primary %d", ErrMalformed, minDecrypt, primary)
+	}
+	k.minDecrypt = minDecrypt
 	return k, nil
 }
 

@@ -20,6 +20,9 @@ type AckResult struct {
 	Changed bool
 	// ByName is who acknowledged first (opened from the sealed officer).
 	ByName string
+	// Count is how many alerts changed: one, or for a keypress on a call
+	// that named several alerts, all it acknowledged.
+	Count int
 }
 
 // Acknowledge records that officerID has the alert (via "sms", "call" or
@@ -38,43 +41,115 @@ func (d *Dispatcher) CloseAlert(ctx context.Context, alertID, officerID, via str
 func (d *Dispatcher) settle(ctx context.Context, alertID, officerID, via string, to hotline.AlertState) (AckResult, error) {
 	var res AckResult
 	err := d.st.Update(ctx, func(tx *store.Tx) error {
-		res = AckResult{}
-		a, err := tx.Alert(alertID)
-		if err != nil {
-			return err
-		}
-		o, err := tx.Officer(officerID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case a.State == hotline.AlertOpen:
-			a.AckedBy, a.AckedAt, a.AckedVia = officerID, tx.Now(), via
-		case a.State == hotline.AlertAcknowledged && to == hotline.AlertClosed:
-		default:
-			res.Alert = a
-			if a.AckedBy != "" {
-				if by, err := tx.Officer(a.AckedBy); err == nil {
-					res.ByName = by.Name
-				}
-			}
-			return nil
-		}
-		a.State = to
-		if err := tx.PutAlert(&a); err != nil {
-			return err
-		}
-		if err := cancelPending(tx, a.ID); err != nil {
-			return err
-		}
-		res = AckResult{Alert: a, Changed: true, ByName: o.Name}
-		return nil
+		var err error
+		res, err = d.settleTx(tx, alertID, officerID, via, to)
+		return err
 	})
 	if err == nil && res.Changed {
-		d.log.Info().Str("alert", res.Alert.ID).Int("number", res.Alert.Number).Str("officer", officerID).
-			Str("via", via).Str("state", string(res.Alert.State)).Msg("alert settled")
+		d.logSettled(res.Alert, via)
 	}
 	return res, err
+}
+
+func (d *Dispatcher) logSettled(a hotline.Alert, via string) {
+	d.log.Info().Str("alert", a.ID).Int("number", a.Number).Str("officer", a.AckedBy).
+		Str("via", via).Str("state", string(a.State)).Msg("alert settled")
+}
+
+// settleTx acknowledges or closes an alert inside tx: the timer goes and
+// pending jobs are cancelled in the same transaction.
+func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to hotline.AlertState) (AckResult, error) {
+	a, err := tx.Alert(alertID)
+	if err != nil {
+		return AckResult{}, err
+	}
+	o, err := tx.Officer(officerID)
+	if err != nil {
+		return AckResult{}, err
+	}
+	switch {
+	case a.State == hotline.AlertOpen:
+		a.AckedBy, a.AckedAt, a.AckedVia = officerID, tx.Now(), via
+	case a.State == hotline.AlertAcknowledged && to == hotline.AlertClosed:
+	default:
+		res := AckResult{Alert: a}
+		if a.AckedBy != "" {
+			if by, err := tx.Officer(a.AckedBy); err == nil {
+				res.ByName = by.Name
+			}
+		}
+		return res, nil
+	}
+	a.State = to
+	if err := tx.PutAlert(&a); err != nil {
+		return AckResult{}, err
+	}
+	if err := d.cancelPending(tx, a.ID); err != nil {
+		return AckResult{}, err
+	}
+	if err := queueNotices(tx, a, to, officerID); err != nil {
+		return AckResult{}, err
+	}
+	d.Wake()
+	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
+}
+
+// Escalate runs an open alert's next step now instead of at its time.
+// via says who asked, for the log.
+func (d *Dispatcher) Escalate(ctx context.Context, alertID, via string) (hotline.Alert, error) {
+	var a hotline.Alert
+	err := d.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if a, err = tx.Alert(alertID); err != nil {
+			return err
+		}
+		if a.State != hotline.AlertOpen {
+			return hotline.Errorf(hotline.ECONFLICT, "alert %d is %s; only an open alert escalates", a.Number, a.State)
+		}
+		if err := d.advance(tx, &a, tx.Now(), true); err != nil {
+			return err
+		}
+		return tx.PutAlert(&a)
+	})
+	if err == nil {
+		d.log.Warn().Str("alert", a.ID).Int("number", a.Number).Int("step", a.Step).Str("via", via).Msg("alert escalated by hand")
+		d.Wake()
+	}
+	return a, err
+}
+
+// Reopen puts an acknowledged or closed alert back to open and starts its
+// escalation again from the first step, as if it had just come in. via
+// says who asked ("cli", "console") for the log. A case with another open
+// alert is refused.
+func (d *Dispatcher) Reopen(ctx context.Context, alertID, via string) (hotline.Alert, error) {
+	var a hotline.Alert
+	err := d.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if a, err = tx.Alert(alertID); err != nil {
+			return err
+		}
+		if a.State != hotline.AlertAcknowledged && a.State != hotline.AlertClosed {
+			return hotline.Errorf(hotline.ECONFLICT, "alert %d is %s; only an acknowledged or closed alert can be reopened", a.Number, a.State)
+		}
+		if other, open, err := tx.OpenAlertForCase(a.CaseID); err != nil {
+			return err
+		} else if open {
+			return hotline.Errorf(hotline.ECONFLICT, "case %s already has open alert %d", a.CaseCode, other.Number)
+		}
+		now := tx.Now()
+		a.State, a.AckedBy, a.AckedAt, a.AckedVia = hotline.AlertOpen, "", time.Time{}, ""
+		a.Round, a.Step, a.RoundStart, a.Exhausted = 0, 0, now, false
+		if err := d.advance(tx, &a, now, false); err != nil {
+			return err
+		}
+		return tx.PutAlert(&a)
+	})
+	if err == nil {
+		d.log.Warn().Str("alert", a.ID).Int("number", a.Number).Str("via", via).Msg("alert reopened: escalation starts again")
+		d.Wake()
+	}
+	return a, err
 }
 
 var (
@@ -86,78 +161,165 @@ var (
 // learn the syntax, too few to run up a bill in a loop with an autoresponder.
 const helpLimit = 3
 
-const helpText = "Hotline: reply with the alert number and a to acknowledge (12a), or c to close (12c). Reply a alone for your latest alert."
+const helpText = "Hotline: reply with the alert number and a to acknowledge (12a) or c to close (12c); a alone for your newest open alert, aa for all of yours."
+
+// confirmWindow is how long a request to close a P1 by SMS waits for YES.
+const confirmWindow = 5 * time.Minute
+
+// pendingClose is a P1 close waiting for the officer's YES.
+type pendingClose struct {
+	alertID string
+	at      time.Time
+}
+
+// command is one parsed officer text.
+type command struct {
+	action byte // 'a' acknowledge, 'c' close, 'y' confirm a close
+	number int  // 0: the officer's newest alert
+	all    bool // aa: every open alert of theirs
+}
+
+func parseCommand(body string) (command, bool) {
+	cmd := strings.ToLower(strings.Join(strings.Fields(body), " "))
+	switch cmd {
+	case "a", "ack", "ok":
+		return command{action: 'a'}, true
+	case "aa", "ack all", "a all":
+		return command{action: 'a', all: true}, true
+	case "c", "close":
+		return command{action: 'c'}, true
+	case "yes", "y":
+		return command{action: 'y'}, true
+	}
+	if m := ackNumberFirst.FindStringSubmatch(cmd); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return command{action: m[2][0], number: n}, true
+	}
+	if m := ackWordFirst.FindStringSubmatch(cmd); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		action := m[1][0]
+		if m[1] == "ok" {
+			action = 'a'
+		}
+		return command{action: action, number: n}, true
+	}
+	return command{}, false
+}
 
 // Handle implements intake.OfficerCommands: a text from a registered
-// officer's number is a command, never a tip.
+// officer's number is a command, never a tip. An officer's commands act
+// only on alerts that were paged to them; a supervisor's on any alert.
 func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, bool, error) {
-	officerID, ok := d.st.IsOfficerPhone(from)
+	officerID, ok, err := d.st.IsOfficerPhone(from)
+	if err != nil {
+		return "", true, err
+	}
 	if !ok {
 		return "", false, nil
 	}
-	cmd := strings.ToLower(strings.Join(strings.Fields(body), " "))
-	number, action := 0, byte(0)
-	switch {
-	case cmd == "a" || cmd == "ack" || cmd == "ok":
-		action = 'a'
-	case cmd == "c" || cmd == "close":
-		action = 'c'
-	default:
-		if m := ackNumberFirst.FindStringSubmatch(cmd); m != nil {
-			number, _ = strconv.Atoi(m[1])
-			action = m[2][0]
-		} else if m := ackWordFirst.FindStringSubmatch(cmd); m != nil {
-			number, _ = strconv.Atoi(m[2])
-			action = m[1][0]
-			if m[1] == "ok" {
-				action = 'a'
-			}
-		}
+	// A number waiting for verification takes its code and nothing else;
+	// other texts from it are received like anyone's.
+	if reply, pendingNumber, err := d.handleVerification(ctx, officerID, from, body); pendingNumber || err != nil {
+		return reply, reply != "", err
 	}
-	if action == 0 {
+	cmd, ok := parseCommand(body)
+	if !ok {
 		return d.help(officerID, ""), true, nil
 	}
-	var alertID string
-	err := d.st.View(func(tx *store.Tx) error {
-		if number > 0 {
-			a, found, err := tx.AlertByNumber(number)
-			if found {
-				alertID = a.ID
-			}
-			return err
-		}
-		alerts, err := tx.Alerts()
+	if cmd.action == 'y' {
+		return d.confirmClose(ctx, officerID)
+	}
+	var targets []hotline.Alert
+	var refusal string
+	err = d.st.View(func(tx *store.Tx) error {
+		targets, refusal = nil, ""
+		o, err := tx.Officer(officerID)
 		if err != nil {
 			return err
 		}
-		for _, a := range alerts { // newest first
-			if a.State != hotline.AlertOpen && a.State != hotline.AlertAcknowledged {
+		if cmd.number > 0 {
+			a, found, err := tx.AlertByNumber(cmd.number)
+			switch {
+			case err != nil:
+				return err
+			case !found:
+				refusal = fmt.Sprintf("Hotline: no alert %d. ", cmd.number)
+			case o.Role != hotline.RoleSupervisor && !pagedTo(a, officerID):
+				refusal = fmt.Sprintf("Hotline: alert %d was not sent to you. ", cmd.number)
+			default:
+				targets = []hotline.Alert{a}
+			}
+			return nil
+		}
+		alerts, err := tx.Alerts() // newest first
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			wanted := a.State == hotline.AlertOpen || (cmd.action == 'c' && a.State == hotline.AlertAcknowledged)
+			if !wanted || !pagedTo(a, officerID) {
 				continue
 			}
-			for _, r := range a.Recipients {
-				if r == officerID {
-					alertID = a.ID
-					return nil
-				}
+			targets = append(targets, a)
+			if !cmd.all {
+				break
 			}
+		}
+		if len(targets) == 0 {
+			refusal = "Hotline: you have no open alert. "
 		}
 		return nil
 	})
 	if err != nil {
 		return "", true, err
 	}
-	if alertID == "" {
-		if number > 0 {
-			return d.help(officerID, fmt.Sprintf("Hotline: no alert %d. ", number)), true, nil
+	if refusal != "" {
+		return d.help(officerID, refusal), true, nil
+	}
+	if cmd.action == 'c' {
+		a := targets[0]
+		if a.Priority == hotline.P1 && a.State != hotline.AlertClosed {
+			d.mu.Lock()
+			d.closes[officerID] = pendingClose{alertID: a.ID, at: d.st.Now()}
+			d.mu.Unlock()
+			return fmt.Sprintf("Hotline: closing P1 alert %d (case %s) needs a second reply: YES within 5 minutes closes it.", a.Number, a.CaseCode), true, nil
 		}
-		return d.help(officerID, "Hotline: you have no open alert. "), true, nil
+		res, err := d.CloseAlert(ctx, a.ID, officerID, "sms")
+		if err != nil {
+			return "", true, err
+		}
+		return ackReply(res), true, nil
 	}
-	var res AckResult
-	if action == 'c' {
-		res, err = d.CloseAlert(ctx, alertID, officerID, "sms")
-	} else {
-		res, err = d.Acknowledge(ctx, alertID, officerID, "sms")
+	var replies []string
+	for _, a := range targets {
+		res, err := d.Acknowledge(ctx, a.ID, officerID, "sms")
+		if err != nil {
+			return "", true, err
+		}
+		replies = append(replies, ackReply(res))
 	}
+	if len(replies) == 1 {
+		return replies[0], true, nil
+	}
+	numbers := make([]string, len(targets))
+	for i, a := range targets {
+		numbers[i] = strconv.Itoa(a.Number)
+	}
+	return fmt.Sprintf("Hotline: alerts %s acknowledged. Open them in the console.", strings.Join(numbers, ", ")), true, nil
+}
+
+// confirmClose closes the P1 alert the officer asked to close within the
+// last confirmWindow.
+func (d *Dispatcher) confirmClose(ctx context.Context, officerID string) (string, bool, error) {
+	now := d.st.Now()
+	d.mu.Lock()
+	p, ok := d.closes[officerID]
+	delete(d.closes, officerID)
+	d.mu.Unlock()
+	if !ok || now.Sub(p.at) > confirmWindow {
+		return d.help(officerID, "Hotline: nothing to confirm. "), true, nil
+	}
+	res, err := d.CloseAlert(ctx, p.alertID, officerID, "sms")
 	if err != nil {
 		return "", true, err
 	}
@@ -196,52 +358,4 @@ func (d *Dispatcher) help(officerID, prefix string) string {
 	}
 	d.helpReplies[officerID] = append(recent, now)
 	return prefix + helpText
-}
-
-// CallPrompt is what the alert call says, looked up by the job that placed it.
-type CallPrompt struct {
-	AlertNumber int
-	CaseCode    string
-	Priority    hotline.Priority
-	// Open is false when the alert no longer needs acknowledging.
-	Open bool
-}
-
-// CallPrompt returns the alert a call job is about.
-func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
-	var p CallPrompt
-	err := d.st.View(func(tx *store.Tx) error {
-		j, err := tx.Job(jobID)
-		if err != nil {
-			return err
-		}
-		if j.Kind != hotline.JobAlertCall {
-			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")
-		}
-		a, err := tx.Alert(j.AlertID)
-		if err != nil {
-			return err
-		}
-		p = CallPrompt{AlertNumber: a.Number, CaseCode: a.CaseCode, Priority: a.Priority, Open: a.State == hotline.AlertOpen}
-		return nil
-	})
-	return p, err
-}
-
-// AcknowledgeByCall acknowledges the alert a call job is about, as the
-// officer the call went to.
-func (d *Dispatcher) AcknowledgeByCall(ctx context.Context, jobID string) (AckResult, error) {
-	var j hotline.Job
-	err := d.st.View(func(tx *store.Tx) error {
-		var err error
-		j, err = tx.Job(jobID)
-		return err
-	})
-	if err != nil {
-		return AckResult{}, err
-	}
-	if j.Kind != hotline.JobAlertCall {
-		return AckResult{}, hotline.Errorf(hotline.ENOTFOUND, "not a call job")
-	}
-	return d.Acknowledge(ctx, j.AlertID, j.OfficerID, "call")
 }

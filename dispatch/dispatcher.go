@@ -34,8 +34,12 @@ type Sender interface {
 // listing recent messages and calls). Without it such a job is left
 // "uncertain" and never resent.
 type Reconciler interface {
-	FindMessage(ctx context.Context, to, body string, since time.Time) (sid string, found bool, err error)
-	FindCall(ctx context.Context, to string, since time.Time) (sid string, found bool, err error)
+	// FindMessage finds a message to to with exactly body created since
+	// about since, whose SID skip does not refuse.
+	FindMessage(ctx context.Context, to, body string, since time.Time, skip func(sid string) bool) (sid string, found bool, err error)
+	// FindCall finds a call to to created since about since, whose SID
+	// skip does not refuse.
+	FindCall(ctx context.Context, to string, since time.Time, skip func(sid string) bool) (sid string, found bool, err error)
 }
 
 // Config wires a Dispatcher.
@@ -61,7 +65,10 @@ type Dispatcher struct {
 	wake chan struct{}
 
 	mu          sync.Mutex
-	helpReplies map[string][]time.Time // officer id → recent help replies
+	helpReplies map[string][]time.Time  // officer id → recent help replies
+	closes      map[string]pendingClose // officer id → P1 close awaiting YES
+
+	health health
 }
 
 // rotaSetting is where the rota lives in the store (ids and times only).
@@ -78,8 +85,8 @@ func New(cfg Config) (*Dispatcher, error) {
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 20 * time.Second
 	}
-	if cfg.Escalation.MaxTries <= 0 {
-		cfg.Escalation.MaxTries = config.DefaultEscalation().MaxTries
+	if cfg.Escalation.OutageAlarm.Duration <= 0 {
+		cfg.Escalation.OutageAlarm = config.DefaultEscalation().OutageAlarm
 	}
 	if _, err := time.LoadLocation(cfg.Escalation.TimeZone); err != nil {
 		return nil, fmt.Errorf("escalation.time_zone: %w", err)
@@ -89,6 +96,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		cfg: cfg, st: cfg.Store, wake: make(chan struct{}, 1),
 		log:         cfg.Logger.With().Str("component", "dispatch").Logger(),
 		helpReplies: map[string][]time.Time{},
+		closes:      map[string]pendingClose{},
 	}, nil
 }
 
@@ -102,17 +110,33 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run works until ctx ends: first it settles jobs a crash left in flight,
-// then it runs due escalation steps and outbox jobs as they fall due.
+// then it runs due escalation steps and outbox jobs as they fall due. It
+// does not give up on an error (a failed Recover is tried again each
+// poll); while it is not running, Health reports so.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	if err := d.Recover(ctx); err != nil {
-		return err
-	}
+	d.health.setRunning(true, d.st.Now())
+	defer d.health.setRunning(false, d.st.Now())
 	ticker := time.NewTicker(d.cfg.PollInterval)
 	defer ticker.Stop()
+	recovered := false
 	for {
-		if err := d.RunDue(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error().Err(err).Msg("run due work")
+		if !recovered {
+			if err := d.Recover(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				d.health.workerFailed(d.st.Now(), "settling jobs left in flight: "+err.Error())
+			} else {
+				recovered = true
+				d.health.workerOK()
+			}
 		}
+		if recovered {
+			if err := d.RunDue(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error().Err(err).Msg("run due work")
+			}
+		}
+		d.alarm(d.st.Now())
 		select {
 		case <-ctx.Done():
 			return nil
@@ -131,7 +155,8 @@ func (d *Dispatcher) Recover(ctx context.Context) error {
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		jobs, err := tx.JobsInState(hotline.JobSending)
 		if err != nil {
-			return err
+			// The worker must start even if a job record is bad.
+			d.log.Error().Err(err).Msg("jobs that cannot be trusted were left as they are")
 		}
 		for i := range jobs {
 			j := jobs[i]
@@ -155,6 +180,12 @@ func (d *Dispatcher) Recover(ctx context.Context) error {
 // fake clock call it directly.
 func (d *Dispatcher) RunDue(ctx context.Context) error {
 	now := d.st.Now()
+	// One bad record (damaged, or changed outside hotline) is reported but
+	// never holds up the other alerts and jobs.
+	var errs []error
+	if err := d.retryPendingAlerts(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
 	var due []string
 	if err := d.st.View(func(tx *store.Tx) error { due = tx.DueAlerts(now, 256); return nil }); err != nil {
 		return err
@@ -171,14 +202,20 @@ func (d *Dispatcher) RunDue(ctx context.Context) error {
 			return tx.PutAlert(&a)
 		})
 		if err != nil {
-			return fmt.Errorf("escalate alert %s: %w", id, err)
+			if ctx.Err() != nil {
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("escalate alert %s: %w", id, err))
 		}
 	}
 	var jobs []hotline.Job
 	if err := d.st.View(func(tx *store.Tx) error {
 		var err error
 		jobs, err = tx.DueJobs(now, 64)
-		return err
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -195,7 +232,7 @@ func (d *Dispatcher) RunDue(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 func (d *Dispatcher) policy(p hotline.Priority) config.EscalationPolicy {
@@ -207,16 +244,24 @@ func (d *Dispatcher) policy(p hotline.Priority) config.EscalationPolicy {
 
 // OnInbound is the store hook run inside the transaction that records a
 // tip: a new P1/P2 case, or a case whose priority rose, opens an alert and
-// runs its first step, so tip, alert and outbox rows commit together.
+// runs its first step, so tip, alert and outbox rows commit together. If
+// it fails, the store keeps the tip with an alert-pending mark and the
+// worker retries (RunDue).
 func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 	c := res.Case
 	if c.Priority != hotline.P1 && c.Priority != hotline.P2 {
 		return nil
 	}
 	if !res.NewCase && c.Priority.Rank() <= res.PreviousPriority.Rank() {
-		return nil // same urgency as before: an alert already went out
+		return nil // same urgency as before: an alert already went out (or is pending)
 	}
-	now := tx.Now()
+	return d.openAlert(tx, c, res.Lang, !res.NewCase, tx.Now())
+}
+
+// openAlert supersedes the case's open alert, if any, opens a new one at
+// the case's priority and runs its first step. The case's pending mark,
+// if any, is cleared: this alert covers it.
+func (d *Dispatcher) openAlert(tx *store.Tx, c hotline.Case, lang hotline.Lang, raised bool, now time.Time) error {
 	if old, ok, err := tx.OpenAlertForCase(c.ID); err != nil {
 		return err
 	} else if ok {
@@ -224,13 +269,13 @@ func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 		if err := tx.PutAlert(&old); err != nil {
 			return err
 		}
-		if err := cancelPending(tx, old.ID); err != nil {
+		if err := d.cancelPending(tx, old.ID); err != nil {
 			return err
 		}
 	}
 	a := hotline.Alert{
-		CaseID: c.ID, CaseCode: c.Code, Priority: c.Priority, Channel: c.Channel, Lang: res.Lang,
-		Raised: !res.NewCase, State: hotline.AlertOpen, OpenedAt: now, RoundStart: now,
+		CaseID: c.ID, CaseCode: c.Code, Priority: c.Priority, Channel: c.Channel, Lang: lang,
+		Raised: raised, State: hotline.AlertOpen, OpenedAt: now, RoundStart: now,
 	}
 	// PutAlert first to get the number the alert text quotes.
 	if err := tx.PutAlert(&a); err != nil {
@@ -239,7 +284,10 @@ func (d *Dispatcher) OnInbound(tx *store.Tx, res *store.InboundResult) error {
 	if err := d.advance(tx, &a, now, false); err != nil {
 		return err
 	}
-	return tx.PutAlert(&a)
+	if err := tx.PutAlert(&a); err != nil {
+		return err
+	}
+	return tx.ClearAlertPending(c.ID)
 }
 
 // advance runs the alert's steps that are due at now (or, with force, the
@@ -312,10 +360,17 @@ func (d *Dispatcher) runStep(tx *store.Tx, a *hotline.Alert, st config.Escalatio
 }
 
 func (d *Dispatcher) queue(tx *store.Tx, a *hotline.Alert, officerID string, channels []string) error {
+	jobs, err := tx.Jobs(a.ID)
+	if err != nil {
+		return err
+	}
 	for _, ch := range channels {
 		kind := hotline.JobAlertSMS
 		if ch == "call" {
 			kind = hotline.JobAlertCall
+		}
+		if stillTrying(jobs, officerID, kind) {
+			continue // an earlier step's send to them is still retrying: it is the same news
 		}
 		j := hotline.Job{Kind: kind, AlertID: a.ID, OfficerID: officerID, Round: a.Round, Step: a.Step, State: hotline.JobPending}
 		if err := tx.PutJob(&j); err != nil {
@@ -386,7 +441,10 @@ func (d *Dispatcher) resolveTarget(tx *store.Tx, target string, now time.Time) (
 
 // LoadRota reads the rota from the store (an empty rota if none is set).
 func LoadRota(tx *store.Tx) (Rota, error) {
-	raw := tx.Setting(rotaSetting)
+	raw, err := tx.Setting(rotaSetting)
+	if err != nil {
+		return Rota{}, fmt.Errorf("stored rota: %w", err)
+	}
 	if raw == nil {
 		return Rota{TimeZone: DefaultTimeZone}, nil
 	}
@@ -406,7 +464,9 @@ func SaveRota(tx *store.Tx, r Rota) error {
 	return tx.PutSetting(rotaSetting, raw)
 }
 
-func cancelPending(tx *store.Tx, alertID string) error {
+// cancelPending cancels the alert's queued jobs; a cancelled call that
+// others were riding on sends them back to the queue.
+func (d *Dispatcher) cancelPending(tx *store.Tx, alertID string) error {
 	jobs, err := tx.Jobs(alertID)
 	if err != nil {
 		return err
@@ -417,15 +477,34 @@ func cancelPending(tx *store.Tx, alertID string) error {
 			if err := tx.PutJob(&jobs[i]); err != nil {
 				return err
 			}
+			if err := d.settleRiders(tx, jobs[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// backoff is exponential with full jitter: 2s, 4s, 8s ... capped at 5 min.
+// stillTrying reports whether a job of this kind to this officer is still
+// queued for the alert (retrying through an outage).
+func stillTrying(jobs []hotline.Job, officerID string, kind hotline.JobKind) bool {
+	for _, j := range jobs {
+		if j.OfficerID == officerID && j.Kind == kind && j.State == hotline.JobPending && j.SharedCall == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// maxBackoff caps the wait between tries of one send: an alert keeps
+// trying for as long as it is open, and must go out within this long of
+// Twilio coming back.
+const maxBackoff = time.Minute
+
+// backoff is exponential with jitter: about 2s, 4s, 8s ... capped at a minute.
 func backoff(tries int) time.Duration {
-	base := 2 * time.Second << min(tries-1, 8)
-	base = min(base, 5*time.Minute)
+	base := 2 * time.Second << min(max(tries-1, 0), 8)
+	base = min(base, maxBackoff)
 	return base/2 + rand.N(base/2+1)
 }
 

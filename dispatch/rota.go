@@ -380,8 +380,41 @@ func formatSpan(start, end int) string {
 	return from + "-" + dayNames[(end/minutesPerDay)%7] + " " + formatClock(end%minutesPerDay)
 }
 
+// formatGap says when a gap of the week starts and ends, and how long it
+// is: "nobody on duty from Mon 20:00 to Sun 08:00, 6 days 12 hours". The
+// length is spelt out because "mon 20:00-sun 08:00" reads as a few hours.
+func formatGap(start, end int) string {
+	at := func(m int) string {
+		m %= minutesPerWeek
+		day := dayNames[m/minutesPerDay]
+		return strings.ToUpper(day[:1]) + day[1:] + " " + formatClock(m%minutesPerDay)
+	}
+	return fmt.Sprintf("nobody on duty from %s to %s, %s", at(start), at(end), formatLength(end-start))
+}
+
+// formatLength writes a number of minutes as "6 days 12 hours 30 minutes",
+// leaving out the parts that are zero.
+func formatLength(minutes int) string {
+	var parts []string
+	for _, u := range []struct {
+		size int
+		name string
+	}{{minutesPerDay, "day"}, {60, "hour"}, {1, "minute"}} {
+		n := minutes / u.size
+		minutes %= u.size
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+u.name)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
 // Gaps describes the stretches of the week that no shift covers, e.g.
-// "sat 08:00-20:00 has nobody on duty", in order from Monday 00:00. A gap
+// "nobody on duty from Sat 08:00 to Sat 20:00, 12 hours", in order from
+// Monday 00:00. A gap
 // over the end of the week is one gap, listed where it starts. Malformed
 // shifts count for nothing; overrides are not considered.
 func (r Rota) Gaps() []string {
@@ -390,7 +423,7 @@ func (r Rota) Gaps() []string {
 		segs = append(segs, s.segments()...)
 	}
 	if len(segs) == 0 {
-		return []string{"the whole week has nobody on duty (no shifts)"}
+		return []string{"nobody on duty all week (no shifts)"}
 	}
 	slices.SortFunc(segs, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
 	var gaps [][2]int
@@ -411,7 +444,7 @@ func (r Rota) Gaps() []string {
 	}
 	out := make([]string, 0, len(gaps))
 	for _, g := range gaps {
-		out = append(out, formatSpan(g[0], g[1])+" has nobody on duty")
+		out = append(out, formatGap(g[0], g[1]))
 	}
 	return out
 }

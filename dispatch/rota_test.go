@@ -443,6 +443,10 @@ func TestGaps(t *testing.T) {
 		}
 		return r
 	}
+	plus := func(r dispatch.Rota, day, start, end string) dispatch.Rota {
+		r.Shifts = append(slices.Clone(r.Shifts), dispatch.Shift{Day: day, Start: start, End: end, Officer: "x"})
+		return r
+	}
 	week := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	tests := []struct {
 		label string
@@ -450,31 +454,40 @@ func TestGaps(t *testing.T) {
 		want  []string
 	}{
 		{"example covers the week", example, nil},
-		{"no saturday day shift", without("sat", "08:00"), []string{"sat 08:00-20:00 has nobody on duty"}},
-		{"no sunday night shift", without("sun", "20:00"), []string{"sun 20:00-mon 08:00 has nobody on duty"}},
-		{"no monday night shift", without("mon", "20:00"), []string{"mon 20:00-tue 08:00 has nobody on duty"}},
+		{"no saturday day shift", without("sat", "08:00"), []string{"nobody on duty from Sat 08:00 to Sat 20:00, 12 hours"}},
+		{"no sunday night shift", without("sun", "20:00"), []string{"nobody on duty from Sun 20:00 to Mon 08:00, 12 hours"}},
+		{"no monday night shift", without("mon", "20:00"), []string{"nobody on duty from Mon 20:00 to Tue 08:00, 12 hours"}},
+		// The case (its "6 days" was off by one: Mon 20:00 to Sun
+		// 20:00 is 6 days): read as "mon 20:00-sun 08:00" it looked like
+		// one night; it is most of the week.
+		{"only monday and sunday days", shifts([]string{"mon", "sun"}, "08:00", "20:00"), []string{
+			"nobody on duty from Mon 20:00 to Sun 08:00, 5 days 12 hours",
+			"nobody on duty from Sun 20:00 to Mon 08:00, 12 hours",
+		}},
 		{"days only", shifts(week, "08:00", "20:00"), []string{
-			"mon 20:00-tue 08:00 has nobody on duty",
-			"tue 20:00-wed 08:00 has nobody on duty",
-			"wed 20:00-thu 08:00 has nobody on duty",
-			"thu 20:00-fri 08:00 has nobody on duty",
-			"fri 20:00-sat 08:00 has nobody on duty",
-			"sat 20:00-sun 08:00 has nobody on duty",
-			"sun 20:00-mon 08:00 has nobody on duty",
+			"nobody on duty from Mon 20:00 to Tue 08:00, 12 hours",
+			"nobody on duty from Tue 20:00 to Wed 08:00, 12 hours",
+			"nobody on duty from Wed 20:00 to Thu 08:00, 12 hours",
+			"nobody on duty from Thu 20:00 to Fri 08:00, 12 hours",
+			"nobody on duty from Fri 20:00 to Sat 08:00, 12 hours",
+			"nobody on duty from Sat 20:00 to Sun 08:00, 12 hours",
+			"nobody on duty from Sun 20:00 to Mon 08:00, 12 hours",
 		}},
-		{"weekend off", shifts(week[:5], "00:00", "24:00"), []string{"sat 00:00-mon 00:00 has nobody on duty"}},
-		{"only wednesday", shifts([]string{"wed"}, "00:00", "24:00"), []string{"thu 00:00-wed 00:00 has nobody on duty"}},
-		{"evening off", shifts(week, "00:00", "18:00"), []string{
-			"mon 18:00-24:00 has nobody on duty",
-			"tue 18:00-24:00 has nobody on duty",
-			"wed 18:00-24:00 has nobody on duty",
-			"thu 18:00-24:00 has nobody on duty",
-			"fri 18:00-24:00 has nobody on duty",
-			"sat 18:00-24:00 has nobody on duty",
-			"sun 18:00-24:00 has nobody on duty",
+		{"weekend off", shifts(week[:5], "00:00", "24:00"), []string{"nobody on duty from Sat 00:00 to Mon 00:00, 2 days"}},
+		{"only wednesday", shifts([]string{"wed"}, "00:00", "24:00"), []string{"nobody on duty from Thu 00:00 to Wed 00:00, 6 days"}},
+		{"half an hour short", shifts(week, "00:00", "23:30"), []string{
+			"nobody on duty from Mon 23:30 to Tue 00:00, 30 minutes",
+			"nobody on duty from Tue 23:30 to Wed 00:00, 30 minutes",
+			"nobody on duty from Wed 23:30 to Thu 00:00, 30 minutes",
+			"nobody on duty from Thu 23:30 to Fri 00:00, 30 minutes",
+			"nobody on duty from Fri 23:30 to Sat 00:00, 30 minutes",
+			"nobody on duty from Sat 23:30 to Sun 00:00, 30 minutes",
+			"nobody on duty from Sun 23:30 to Mon 00:00, 30 minutes",
 		}},
-		{"no shifts", dispatch.Rota{}, []string{"the whole week has nobody on duty (no shifts)"}},
-		{"malformed shifts cover nothing", shifts([]string{"someday"}, "00:00", "24:00"), []string{"the whole week has nobody on duty (no shifts)"}},
+		{"one day and an hour and a half", plus(shifts(week[:5], "00:00", "24:00"), "sat", "00:00", "22:30"),
+			[]string{"nobody on duty from Sat 22:30 to Mon 00:00, 1 day 1 hour 30 minutes"}},
+		{"no shifts", dispatch.Rota{}, []string{"nobody on duty all week (no shifts)"}},
+		{"malformed shifts cover nothing", shifts([]string{"someday"}, "00:00", "24:00"), []string{"nobody on duty all week (no shifts)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.label, func(t *testing.T) {

@@ -10,10 +10,12 @@ import (
 // deliveryRank orders Twilio's message and call statuses so a late
 // "sent" cannot overwrite an earlier "delivered". Final statuses share
 // the top rank; anything not listed is unknown and rejected.
+// It lists every status Twilio documents for messages and calls.
 var deliveryRank = map[string]int{
 	// messages
-	"accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
-	"delivered": 9, "read": 9, "undelivered": 9, "failed": 9, "canceled": 9,
+	"accepted": 1, "scheduled": 1, "queued": 1, "receiving": 1, "sending": 2, "sent": 3,
+	"delivered": 9, "partially_delivered": 9, "read": 9, "received": 9,
+	"undelivered": 9, "failed": 9, "canceled": 9,
 	// calls
 	"initiated": 2, "ringing": 3, "in-progress": 4, "completed": 9, "busy": 9, "no-answer": 9,
 }
@@ -55,6 +57,12 @@ func (d *Dispatcher) Status(ctx context.Context, jobID, sid, status string, erro
 			j.ErrorCode = errorCode
 		}
 		failed := failedStatuses[status]
+		if status == "completed" && j.Kind == hotline.JobAlertCall && !j.Pressed {
+			// Answered by a mailbox, or hung up before the key: nobody
+			// took the alert.
+			failed = true
+			j.LastError = "call ended without the acknowledgement key (voicemail or hung up)"
+		}
 		switch {
 		case failed:
 			j.State = hotline.JobFailed
@@ -66,6 +74,11 @@ func (d *Dispatcher) Status(ctx context.Context, jobID, sid, status string, erro
 		}
 		if !j.HasSID && sid != "" {
 			if err := tx.SetJobSID(&j, sid); err != nil {
+				return err
+			}
+		}
+		if deliveryRank[status] == 9 {
+			if err := d.settleRiders(tx, j); err != nil {
 				return err
 			}
 		}

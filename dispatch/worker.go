@@ -24,6 +24,17 @@ func AlertText(a hotline.Alert) string {
 		what, a.Priority, a.CaseCode, channelLabel(a.Channel), a.Lang, a.Number)
 }
 
+// NoticeText tells an officer who was paged that someone else took the
+// alert, so they can stand down.
+func NoticeText(a hotline.Alert, event hotline.AlertState, byName string) string {
+	return fmt.Sprintf("Hotline: alert %d (%s case %s) %s by %s. No action needed from you.",
+		a.Number, a.Priority, a.CaseCode, event, byName)
+}
+
+// noticeMaxAge is how long a notice keeps being retried: after that it
+// is news nobody needs.
+const noticeMaxAge = time.Hour
+
 func channelLabel(c hotline.Channel) string {
 	if c == hotline.ChannelVoice {
 		return "call"
@@ -42,27 +53,35 @@ func (d *Dispatcher) callbackURL(path, jobID string) string {
 // which Recover turns into "uncertain" rather than a second alert.
 func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	var job hotline.Job
-	var alert hotline.Alert
-	var to, replyBody string
+	var to, body string
 	err := d.st.Update(ctx, func(tx *store.Tx) error {
-		to = ""
+		to, body = "", ""
 		j, err := tx.Job(jobID)
 		if err != nil || j.State != hotline.JobPending {
 			job = j
 			return err
 		}
 		if j.Kind == hotline.JobReplySMS {
-			job, to, replyBody, err = prepareReply(tx, j)
+			job, to, body, err = prepareReply(tx, j)
 			return err
+		}
+		if j.Kind == hotline.JobVerifySMS {
+			return startVerify(tx, j, &job, &to, &body)
 		}
 		a, err := tx.Alert(j.AlertID)
 		if err != nil {
 			return err
 		}
+		if j.Kind == hotline.JobNoticeSMS {
+			return d.startNotice(tx, &j, a, &job, &to, &body)
+		}
 		if a.State != hotline.AlertOpen {
 			j.State = hotline.JobCancelled
 			job = j
-			return tx.PutJob(&j)
+			if err := tx.PutJob(&j); err != nil {
+				return err
+			}
+			return d.settleRiders(tx, j)
 		}
 		o, err := tx.Officer(j.OfficerID)
 		if err != nil {
@@ -71,14 +90,34 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 			if err := tx.PutJob(&j); err != nil {
 				return err
 			}
+			if err := d.settleRiders(tx, j); err != nil {
+				return err
+			}
 			return d.deliveryFailed(tx, j)
+		}
+		if j.Kind == hotline.JobAlertCall {
+			carrier, busy, err := carrierFor(tx, j.OfficerID, j.ID, tx.Now())
+			if err != nil {
+				return err
+			}
+			if busy {
+				job = j
+				return rideOn(tx, &carrier, &j)
+			}
+			if err := tx.PutSetting(callSetting(j.OfficerID), []byte(j.ID)); err != nil {
+				return err
+			}
+			j.SharedCall = "" // it places its own call now
 		}
 		j.State = hotline.JobSending
 		j.Tries++
 		if j.FirstTryAt.IsZero() {
 			j.FirstTryAt = tx.Now()
 		}
-		job, alert, to = j, a, o.Phone
+		job, to = j, o.Phone
+		if j.Kind == hotline.JobAlertSMS {
+			body = AlertText(a)
+		}
 		return tx.PutJob(&j)
 	})
 	if err != nil || to == "" {
@@ -90,15 +129,14 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	sid, found := "", false
 	rec, canCheck := d.cfg.Sender.(Reconciler)
 	if job.Unconfirmed && canCheck {
-		// An earlier try got no answer: ask Twilio before sending again.
+		// An earlier try got no answer: ask Twilio before sending again,
+		// never adopting a message or call another job already owns.
 		since := job.FirstTryAt.Add(-time.Minute)
-		switch job.Kind {
-		case hotline.JobAlertCall:
-			sid, found, err = rec.FindCall(sendCtx, to, since)
-		case hotline.JobReplySMS:
-			sid, found, err = rec.FindMessage(sendCtx, to, replyBody, since)
-		default:
-			sid, found, err = rec.FindMessage(sendCtx, to, AlertText(alert), since)
+		skip := func(sid string) bool { return d.ownedByOther(sid, job.ID) }
+		if job.Kind == hotline.JobAlertCall {
+			sid, found, err = rec.FindCall(sendCtx, to, since, skip)
+		} else {
+			sid, found, err = rec.FindMessage(sendCtx, to, body, since, skip)
 		}
 		if found {
 			d.log.Info().Str("job", job.ID).Msg("earlier try had reached Twilio; not resending")
@@ -106,15 +144,21 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	}
 	if err == nil && !found {
 		switch job.Kind {
-		case hotline.JobAlertSMS:
-			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, AlertText(alert), d.callbackURL("/twilio/status", job.ID))
+		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS:
+			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobReplySMS:
-			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, replyBody, d.callbackURL("/twilio/status", job.ID))
+			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobAlertCall:
 			sid, err = d.cfg.Sender.Call(sendCtx, to, d.callbackURL("/twilio/alert-call", job.ID), d.callbackURL("/twilio/status", job.ID))
 		default:
 			err = fmt.Errorf("unknown job kind %q", job.Kind)
 		}
+	}
+	switch {
+	case err == nil:
+		d.health.twilioOK()
+	case twilioapi.IsRetryable(err) && !errors.Is(err, context.Canceled):
+		d.health.twilioFailed(d.st.Now(), err.Error())
 	}
 	// Record the outcome even if ctx ended: the attempt happened.
 	recordCtx := context.WithoutCancel(ctx)
@@ -144,11 +188,22 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if unsure {
 			j.Unconfirmed = true
 		}
+		// Notices and replies to reporters have no alert to keep them
+		// going: they retry for a bounded time, then dead-letter.
+		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS
 		switch {
+		case notice && twilioapi.IsRetryable(err) && tx.Now().Sub(j.CreatedAt) < noticeMaxAge:
+			j.State = hotline.JobPending
+			j.NextTryAt = tx.Now().Add(backoff(j.Tries))
+		case notice:
+			j.State = hotline.JobDead
+			d.log.Warn().Str("job", j.ID).Int("code", j.ErrorCode).Str("error", err.Error()).Msg("notice not sent")
 		case unsure && !canCheck:
 			j.State = hotline.JobUncertain
 			d.log.Warn().Str("job", j.ID).Str("error", err.Error()).Msg("no answer from Twilio: the alert may have gone out; not resending")
-		case twilioapi.IsRetryable(err) && j.Tries < d.cfg.Escalation.MaxTries:
+		case twilioapi.IsRetryable(err):
+			// Retried for as long as the alert is open; the step timers
+			// move the escalation on meanwhile.
 			j.State = hotline.JobPending
 			j.NextTryAt = tx.Now().Add(backoff(j.Tries))
 			d.log.Warn().Str("job", j.ID).Int("tries", j.Tries).Str("error", err.Error()).Msg("outbox send failed; will retry")
@@ -159,11 +214,27 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if err := tx.PutJob(&j); err != nil {
 			return err
 		}
-		if j.State == hotline.JobDead || j.State == hotline.JobUncertain {
+		if !notice && (j.State == hotline.JobDead || j.State == hotline.JobUncertain) {
+			if err := d.settleRiders(tx, j); err != nil {
+				return err
+			}
 			return d.deliveryFailed(tx, j)
 		}
 		return nil
 	})
+}
+
+// ownedByOther reports whether a Twilio SID is recorded for a job other
+// than jobID (an error counts as owned: better a second alert than a
+// stolen one).
+func (d *Dispatcher) ownedByOther(sid, jobID string) bool {
+	owned := true
+	d.st.View(func(tx *store.Tx) error {
+		j, found, err := tx.JobBySID(sid)
+		owned = err != nil || (found && j.ID != jobID)
+		return nil
+	})
+	return owned
 }
 
 // mayHaveBeenSent reports whether a failed request could still have
@@ -184,8 +255,8 @@ func mayHaveBeenSent(err error) bool {
 // deliveryFailed moves the job's alert to its next step at once when the
 // job belonged to the latest step run.
 func (d *Dispatcher) deliveryFailed(tx *store.Tx, j hotline.Job) error {
-	if j.AlertID == "" {
-		return nil // a reply to a reporter: nothing escalates
+	if j.Kind != hotline.JobAlertSMS && j.Kind != hotline.JobAlertCall {
+		return nil // a notice or a reply to a reporter failing changes nothing
 	}
 	a, err := tx.Alert(j.AlertID)
 	if err != nil || a.State != hotline.AlertOpen || a.Exhausted {
@@ -202,5 +273,54 @@ func (d *Dispatcher) deliveryFailed(tx *store.Tx, j hotline.Job) error {
 		return err
 	}
 	d.Wake()
+	return nil
+}
+
+// startNotice marks a notice job sending and fills in its number and text;
+// an officer removed since is skipped.
+func (d *Dispatcher) startNotice(tx *store.Tx, j *hotline.Job, a hotline.Alert, job *hotline.Job, to, body *string) error {
+	o, err := tx.Officer(j.OfficerID)
+	if err != nil {
+		j.State, j.LastError = hotline.JobCancelled, "officer no longer registered"
+		*job = *j
+		return tx.PutJob(j)
+	}
+	byName := "an administrator"
+	if by, err := tx.Officer(j.By); err == nil {
+		byName = by.Name
+	}
+	j.State = hotline.JobSending
+	j.Tries++
+	if j.FirstTryAt.IsZero() {
+		j.FirstTryAt = tx.Now()
+	}
+	*job, *to, *body = *j, o.Phone, NoticeText(a, j.Event, byName)
+	return tx.PutJob(j)
+}
+
+// queueNotices queues a notice of event to every officer the alert reached
+// (or may have reached), but the one who caused it.
+func queueNotices(tx *store.Tx, a hotline.Alert, event hotline.AlertState, by string) error {
+	jobs, err := tx.Jobs(a.ID)
+	if err != nil {
+		return err
+	}
+	told := map[string]bool{by: true}
+	for _, j := range jobs {
+		if j.Kind == hotline.JobNoticeSMS || told[j.OfficerID] {
+			continue
+		}
+		reached := j.State == hotline.JobSent || j.State == hotline.JobDelivered || j.State == hotline.JobFailed ||
+			j.State == hotline.JobSending || j.State == hotline.JobUncertain || j.Unconfirmed
+		if !reached {
+			continue
+		}
+		told[j.OfficerID] = true
+		n := hotline.Job{Kind: hotline.JobNoticeSMS, AlertID: a.ID, OfficerID: j.OfficerID, Round: a.Round,
+			State: hotline.JobPending, Event: event, By: by}
+		if err := tx.PutJob(&n); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -34,45 +34,35 @@ type AlertHandlers struct {
 
 // readJobCallback reads a signed callback about one of our outbox jobs,
 // named by the opaque job id in the URL.
-func (h *AlertHandlers) readJobCallback(w http.ResponseWriter, r *http.Request) (url.Values, string, error) {
-	form, err := h.Verifier.readSignedForm(w, r)
-	if err != nil {
-		return nil, "", err
+func (h *AlertHandlers) readJobCallback(w http.ResponseWriter, r *http.Request) (url.Values, string, *rejection) {
+	form, rej := h.Verifier.readSignedForm(w, r)
+	if rej != nil {
+		return nil, "", rej
 	}
 	jobID := r.URL.Query().Get("job")
 	if jobID == "" || len(jobID) > maxFieldLen {
-		return nil, "", &fieldError{"job", "query parameter is required"}
+		return nil, "", badField("job", "query parameter is required")
 	}
 	return form, jobID, nil
 }
 
 // Status handles message and call status callbacks.
 func (h *AlertHandlers) Status(w http.ResponseWriter, r *http.Request) {
-	form, jobID, err := h.readJobCallback(w, r)
-	if err != nil {
-		writeRejection(w, r, err)
+	form, jobID, rej := h.readJobCallback(w, r)
+	if rej != nil {
+		h.Verifier.reject(w, r, rej)
 		return
 	}
-	sid, status := form.Get("MessageSid"), form.Get("MessageStatus")
-	if status == "" {
-		sid, status = form.Get("CallSid"), form.Get("CallStatus")
-	}
-	if status == "" {
-		writeRejection(w, r, &fieldError{"MessageStatus or CallStatus", "is required"})
-		return
-	}
-	if sid == "" {
-		writeRejection(w, r, &fieldError{"MessageSid or CallSid", "is required"})
-		return
-	}
-	if !dispatch.KnownStatus(status) {
-		writeRejection(w, r, &fieldError{"status", "is not a known Twilio status"})
+	sid, status, rej := deliveryStatus(form)
+	if rej != nil {
+		h.Verifier.reject(w, r, rej)
 		return
 	}
 	code := 0
 	if v := form.Get("ErrorCode"); v != "" {
+		var err error
 		if code, err = strconv.Atoi(v); err != nil {
-			writeRejection(w, r, &fieldError{"ErrorCode", "is not a number"})
+			h.Verifier.reject(w, r, badField("ErrorCode", "is not a number"))
 			return
 		}
 	}
@@ -88,9 +78,12 @@ func (h *AlertHandlers) Status(w http.ResponseWriter, r *http.Request) {
 // and gathers one key; 1 acknowledges.
 func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	log := hlog.FromRequest(r)
-	form, jobID, err := h.readJobCallback(w, r)
-	if err != nil {
-		writeRejection(w, r, err)
+	form, jobID, rej := h.readJobCallback(w, r)
+	if rej == nil {
+		rej = callSID(form)
+	}
+	if rej != nil {
+		h.Verifier.reject(w, r, rej)
 		return
 	}
 	prompt, err := h.Alerts.CallPrompt(jobID)
@@ -100,7 +93,12 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	}
 	say := func(text string) twiml.Element { return &twiml.VoiceSay{Message: text, Language: "en-US"} }
 	var verbs []twiml.Element
+	answeredBy := form.Get("AnsweredBy")
 	switch digits := form.Get("Digits"); {
+	case strings.HasPrefix(answeredBy, "machine") || answeredBy == "fax":
+		// A mailbox is not an answer: hang up, and the call's
+		// "completed" without a keypress moves the alert on at once.
+		verbs = append(verbs, &twiml.VoiceHangup{})
 	case digits == "1":
 		res, err := h.Alerts.AcknowledgeByCall(r.Context(), jobID)
 		if err != nil {
@@ -108,7 +106,9 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		msg := fmt.Sprintf("Alert %d acknowledged. Thank you. Open case %s in the console.", res.Alert.Number, spell(res.Alert.CaseCode))
-		if !res.Changed {
+		if res.Count > 1 {
+			msg = fmt.Sprintf("%d alerts acknowledged. Thank you. Open them in the console.", res.Count)
+		} else if !res.Changed {
 			msg = fmt.Sprintf("Alert %d was already %s.", res.Alert.Number, res.Alert.State)
 		}
 		verbs = append(verbs, say(msg), &twiml.VoiceHangup{})
@@ -117,6 +117,10 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	default:
 		text := fmt.Sprintf("Hotline alert. Priority %s case %s. Press 1 to acknowledge.",
 			strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+		if prompt.Count > 1 {
+			text = fmt.Sprintf("%d new hotline alerts, the most urgent priority %s, case %s. Press 1 to acknowledge all of them.",
+				prompt.Count, strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+		}
 		gather := &twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
 			Action:        r.URL.Path + "?job=" + jobID,
@@ -131,6 +135,44 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeTwiML(w, log, doc)
+}
+
+// deliveryStatus returns the SID and status of a message or call status
+// callback, each checked: a MessageSid with a MessageStatus, or a CallSid
+// with a CallStatus.
+func deliveryStatus(form url.Values) (sid, status string, rej *rejection) {
+	if status = form.Get("MessageStatus"); status != "" {
+		sid = form.Get("MessageSid")
+		if sid == "" {
+			return "", "", badField("MessageSid", "is required")
+		}
+		if !messageSIDPattern.MatchString(sid) {
+			return "", "", badSID("MessageSid", "SM or MM followed by 32 hex digits")
+		}
+	} else if status = form.Get("CallStatus"); status != "" {
+		if rej = callSID(form); rej != nil {
+			return "", "", rej
+		}
+		sid = form.Get("CallSid")
+	} else {
+		return "", "", badField("MessageStatus or CallStatus", "is required")
+	}
+	if !dispatch.KnownStatus(status) {
+		return "", "", badField("status", "is not a known Twilio status")
+	}
+	return sid, status, nil
+}
+
+// callSID checks the CallSid every voice request carries.
+func callSID(form url.Values) *rejection {
+	sid := form.Get("CallSid")
+	if sid == "" {
+		return badField("CallSid", "is required")
+	}
+	if !callSIDPattern.MatchString(sid) {
+		return badSID("CallSid", "CA followed by 32 hex digits")
+	}
+	return nil
 }
 
 // spell separates characters so text-to-speech reads a code letter by letter.

@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,7 +43,9 @@ type SMSConfig struct {
 	Replies map[hotline.Lang]string
 	// Officers may be nil until alerting is wired.
 	Officers OfficerCommands
-	// OnInbound runs inside the transaction that stores the tip.
+	// OnInbound runs inside the transaction that stores the tip; if it
+	// fails the tip is still stored and answered, marked for the alert
+	// worker to retry.
 	OnInbound store.InboundHook
 	// AfterStore runs once a new tip is durable (wakes the alert worker).
 	AfterStore func()
@@ -84,25 +87,18 @@ func NewSMSHandler(cfg SMSConfig) *SMSHandler {
 // after the tip is fsynced, so a 200 always means the tip is safe.
 func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := hlog.FromRequest(r)
-	form, err := h.cfg.Verifier.readSignedForm(w, r)
-	if err != nil {
-		writeRejection(w, r, err)
+	v := h.cfg.Verifier
+	form, rej := v.readSignedForm(w, r)
+	if rej != nil {
+		v.reject(w, r, rej)
 		return
 	}
-	sid, err := requireField(form, "MessageSid")
-	if err != nil {
-		writeRejection(w, r, err)
+	rawFrom, rej := inboundSMSFields(v, form)
+	if rej != nil {
+		v.reject(w, r, rej)
 		return
 	}
-	rawFrom, err := requireField(form, "From")
-	if err != nil {
-		writeRejection(w, r, err)
-		return
-	}
-	if _, err := requireField(form, "To"); err != nil {
-		writeRejection(w, r, err)
-		return
-	}
+	sid := form.Get("MessageSid")
 	from := config.SenderKey(rawFrom)
 	body := form.Get("Body")
 	if !utf8.ValidString(body) {
@@ -135,6 +131,12 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !res.Duplicate && h.cfg.AfterStore != nil {
 		h.cfg.AfterStore()
 	}
+	if res.AlertPending {
+		// The tip is safe; only its alert is late. The error names what
+		// failed (rota, officer record), never tip content.
+		log.Error().Err(res.AlertError).Str("case", res.Case.Code).
+			Msg("could not open the alert: the tip is stored and the alert worker retries until it opens")
+	}
 	if res.Duplicate {
 		log.Info().Str("case", res.Case.Code).Msg("retried sms answered from the first delivery")
 	} else {
@@ -146,6 +148,32 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.writeMessage(w, log, h.Reply(res.Lang, res.Case.Code))
+}
+
+// inboundSMSFields checks the fields of an inbound SMS the hotline relies
+// on and returns the sender. A MessageSid of any other shape than Twilio's
+// is refused: it is how a signed request re-split between two parameters
+// (the signature joins names and values without a separator) would pass
+// dedup as a new tip.
+func inboundSMSFields(v *Verifier, form url.Values) (from string, rej *rejection) {
+	sid, rej := requireField(form, "MessageSid")
+	if rej != nil {
+		return "", rej
+	}
+	if !messageSIDPattern.MatchString(sid) {
+		return "", badSID("MessageSid", "SM or MM followed by 32 hex digits")
+	}
+	if from, rej = requireField(form, "From"); rej != nil {
+		return "", rej
+	}
+	to, rej := requireField(form, "To")
+	if rej != nil {
+		return "", rej
+	}
+	if !v.ourNumber(to) {
+		return "", errWrongNumber
+	}
+	return from, nil
 }
 
 // Reply is the text a reporter gets back for a case code in a language.

@@ -1,14 +1,14 @@
 package intake_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
@@ -22,38 +22,53 @@ import (
 )
 
 const (
-	publicURL = "https://hotline.example.az"
-	token     = "testtoken123"
-	oldToken  = "oldtoken456"
+	publicURL  = "https://hotline.example.az"
+	token      = "testtoken123"
+	oldToken   = "oldtoken456"
+	accountSID = "AC0123456789abcdef0123456789abcdef" // the fixtures' account
+	hotlineNum = "+994125550000"                      // the fixtures' To
+	otherNum   = "+994125550009"                      // a second number of the account
 )
 
-// fixture returns one webhook form from testdata/webhooks.json.
-func fixture(tb testing.TB, name string) url.Values {
+// mustVerifier is the verifier of the fixtures' account and numbers, on
+// clock now (nil: time.Now).
+func mustVerifier(tb testing.TB, now func() time.Time) *intake.Verifier {
 	tb.Helper()
-	raw, err := os.ReadFile("testdata/webhooks.json")
+	v, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL: publicURL, AuthTokens: []string{token, oldToken},
+		AccountSID: accountSID, Numbers: []string{hotlineNum, otherNum}, Now: now,
+	})
 	if err != nil {
-		tb.Fatalf("read webhook fixtures: %v", err)
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &all); err != nil {
 		tb.Fatal(err)
 	}
-	var fields map[string]string
-	if err := json.Unmarshal(all[name], &fields); err != nil {
-		tb.Fatalf("fixture %s: %v", name, err)
-	}
-	form := url.Values{}
-	for k, v := range fields {
-		form.Set(k, v)
-	}
-	return form
+	return v
 }
 
 type env struct {
-	store   *store.Store
-	handler http.Handler
-	logs    *leaktest.Buffer
-	dir     string
+	store    *store.Store
+	handler  http.Handler
+	verifier *intake.Verifier
+	clock    *clock
+	logs     *leaktest.Buffer
+	dir      string
+}
+
+// clock is a settable time for the rejection log's rate limit.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func newEnv(tb testing.TB) *env {
@@ -70,12 +85,14 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	clk := &clock{t: time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC)}
+	v := mustVerifier(tb, clk.Now)
 	h := intake.NewSMSHandler(intake.SMSConfig{
-		Verifier: intake.NewVerifier(publicURL, token, oldToken),
+		Verifier: v,
 		Store:    st,
 		Triager:  triage.Default(),
 	})
-	return &env{store: st, handler: hlog.NewHandler(log)(h), logs: logs, dir: dir}
+	return &env{store: st, handler: hlog.NewHandler(log)(h), verifier: v, clock: clk, logs: logs, dir: dir}
 }
 
 func (e *env) post(tb testing.TB, req *http.Request) (int, string) {
@@ -114,7 +131,7 @@ func TestSMSWebhook(t *testing.T) {
 		{"valid fixture", func(t *testing.T) *http.Request { return signed(t, token, smsURL, fixture(t, "sms_inbound")) },
 			200, []string{"<Response><Message>Your message was received. Reference: "}, 1},
 		{"old auth token during rotation", func(t *testing.T) *http.Request {
-			return signed(t, oldToken, smsURL, withBody(t, "hello", "SMold"))
+			return signed(t, oldToken, smsURL, withBody(t, "hello", twiliotest.NewSID("SM")))
 		}, 200, []string{"<Message>"}, 1},
 		{"missing signature", func(t *testing.T) *http.Request {
 			r := signed(t, token, smsURL, fixture(t, "sms_inbound"))
@@ -158,13 +175,13 @@ func TestSMSWebhook(t *testing.T) {
 			return signed(t, token, smsURL, f)
 		}, 400, []string{"To is required"}, 0},
 		{"Azerbaijani body gets an Azerbaijani reply", func(t *testing.T) *http.Request {
-			return signed(t, token, smsURL, withBody(t, "Kömək edin, bizi zirzəmidə saxlayırlar", "SMaz"))
+			return signed(t, token, smsURL, withBody(t, "Kömək edin, bizi zirzəmidə saxlayırlar", twiliotest.NewSID("SM")))
 		}, 200, []string{"Mesajınız alındı. Müraciət nömrəsi: "}, 1},
 		{"Russian body gets a Russian reply", func(t *testing.T) *http.Request {
-			return signed(t, token, smsURL, withBody(t, "Помогите, нас держат на складе", "SMru"))
+			return signed(t, token, smsURL, withBody(t, "Помогите, нас держат на складе", twiliotest.NewSID("SM")))
 		}, 200, []string{"Ваше сообщение получено"}, 1},
 		{"emoji and a 2,000-character body are kept whole", func(t *testing.T) *http.Request {
-			return signed(t, token, smsURL, withBody(t, "🙏🆘 help "+strings.Repeat("x", 2000), "SMemoji"))
+			return signed(t, token, smsURL, withBody(t, "🙏🆘 help "+strings.Repeat("x", 2000), twiliotest.NewSID("SM")))
 		}, 200, []string{"<Message>"}, 1},
 	}
 	for _, tc := range tests {
@@ -192,7 +209,7 @@ func TestSMSWebhook(t *testing.T) {
 
 func TestRetriedMessageSidGetsSameReplyAndWritesNothing(t *testing.T) {
 	e := newEnv(t)
-	form := withBody(t, "Müdir pasportumu saxlayıb", "SMretry")
+	form := withBody(t, "Müdir pasportumu saxlayıb", twiliotest.NewSID("SM"))
 	status1, body1 := e.post(t, signed(t, token, publicURL+"/twilio/sms", form))
 	status2, body2 := e.post(t, signed(t, token, publicURL+"/twilio/sms", form))
 	if status1 != 200 || status2 != 200 || body1 != body2 {
@@ -207,7 +224,7 @@ func TestRetriedMessageSidGetsSameReplyAndWritesNothing(t *testing.T) {
 func TestLongBodyKeptWhole(t *testing.T) {
 	e := newEnv(t)
 	long := strings.Repeat("Ə", 1700) + " son"
-	if status, body := e.post(t, signed(t, token, publicURL+"/twilio/sms", withBody(t, long, "SMlong"))); status != 200 {
+	if status, body := e.post(t, signed(t, token, publicURL+"/twilio/sms", withBody(t, long, twiliotest.NewSID("SM")))); status != 200 {
 		t.Fatalf("got %d %q", status, body)
 	}
 	c := onlyCase(t, e)

@@ -1,136 +1,224 @@
 // Package intake receives Twilio's webhooks: inbound SMS now, voice and
-// status callbacks as they come. Every request is size-bounded, parsed,
-// and its X-Twilio-Signature checked with twilio-go's validator against
-// the configured public URL before anything is stored.
+// status callbacks as they come. Every request is bounded and checked
+// before anything is stored: a well-formed X-Twilio-Signature header
+// before the body is read, the body's size and field count before it is
+// parsed, the signature against the configured public URL, then the
+// account, the number and the SIDs.
 package intake
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
-	"github.com/twilio/twilio-go/client"
 )
 
 // MaxBodyBytes bounds a webhook's body. Twilio's SMS webhooks are a few
 // KiB even for a 1,600-character concatenated message.
 const MaxBodyBytes = 64 << 10
 
+// MaxFormFields bounds the number of parameters in a webhook. The largest
+// inbound message Twilio documents (a WhatsApp message with 10 media,
+// geography, profile, location and referral fields) has 64
+// (testdata/webhooks.json); SMS has about 20, status callbacks about
+// 15, voice requests about 30. 100 leaves room for the parameters Twilio
+// adds without notice while a forged 10,000-field form is refused
+// before it is parsed or its signature computed.
+const MaxFormFields = 100
+
+// smallBodyBytes is the size under which a body is checked at once. Real
+// webhooks are smaller: an SMS of 1,600 Cyrillic letters is about 11 KB
+// form-encoded, the largest documented WhatsApp form about 4 KB. Larger
+// bodies take turns (Verifier.largeBodies).
+const smallBodyBytes = 16 << 10
+
 // maxFieldLen bounds any single form field but Body.
 const maxFieldLen = 256
 
-// Verifier checks that a webhook really comes from Twilio.
-type Verifier struct {
-	publicURL  string
-	validators []client.RequestValidator
-}
-
-// NewVerifier checks signatures against publicURL (scheme and host Twilio
-// was configured with, no trailing slash needed). Several auth tokens may
-// be given so the token can be rotated without dropping webhooks; empty
-// tokens are ignored.
-func NewVerifier(publicURL string, authTokens ...string) *Verifier {
-	v := &Verifier{publicURL: strings.TrimRight(publicURL, "/")}
-	for _, t := range authTokens {
-		if t != "" {
-			v.validators = append(v.validators, client.NewRequestValidator(t))
-		}
-	}
-	return v
-}
-
-// Valid reports whether signature is Twilio's for a POST of form to the
-// request URI (path and query) under the public URL.
-func (v *Verifier) Valid(requestURI string, form url.Values, signature string) bool {
-	if signature == "" || len(v.validators) == 0 {
-		return false
-	}
-	params := make(map[string]string, len(form))
-	for k, vs := range form {
-		if len(vs) != 1 {
-			// Twilio never repeats a parameter; the validator could not
-			// sign a repeated one faithfully, so refuse it.
-			return false
-		}
-		params[k] = vs[0]
-	}
-	full := v.publicURL + requestURI
-	for i := range v.validators {
-		if v.validators[i].Validate(full, params, signature) {
-			return true
-		}
-	}
-	return false
-}
-
-// errTooLarge and errMalformed map to 413 and 400.
+// SID shapes: two letters and 32 lowercase hex digits.
 var (
-	errTooLarge  = errors.New("request body too large")
-	errMalformed = errors.New("malformed form body")
-	errForbidden = errors.New("invalid or missing X-Twilio-Signature")
+	messageSIDPattern = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
+	callSIDPattern    = regexp.MustCompile(`^CA[0-9a-f]{32}$`)
 )
 
-// readSignedForm reads a bounded form body and checks its signature.
-func (v *Verifier) readSignedForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, errTooLarge
+// VerifierConfig says what a webhook must carry to be accepted.
+type VerifierConfig struct {
+	// PublicURL is the scheme and host (and port) Twilio calls, with no
+	// path, query or trailing slash. Signatures are checked against it
+	// plus the request's path and query, never against the request's Host.
+	PublicURL string
+	// AuthTokens sign webhooks. Several may be given so the token can be
+	// rotated without dropping tips; empty ones are ignored.
+	AuthTokens []string
+	// AccountSID is the only Twilio account whose webhooks are accepted.
+	AccountSID string
+	// Numbers are the hotline's numbers in E.164: an inbound SMS must be
+	// addressed To one of them.
+	Numbers []string
+	// Now is the clock of the rejection log's rate limit (nil: time.Now).
+	Now func() time.Time
+}
+
+// Verifier checks that a webhook really comes from Twilio, for this
+// hotline's account and numbers, and counts and logs what it refuses.
+type Verifier struct {
+	publicURL  string
+	keys       []signingKey
+	accountSID string
+	numbers    map[string]bool
+	rejections *Rejections
+	// largeBodies holds the one large body being parsed and checked.
+	largeBodies chan struct{}
+}
+
+// NewVerifier checks cfg and returns its Verifier.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || cfg.PublicURL != u.Scheme+"://"+u.Host {
+		return nil, fmt.Errorf("intake: public URL must be scheme://host[:port] without a path, query or trailing slash, got %q", cfg.PublicURL)
+	}
+	v := &Verifier{
+		publicURL:   cfg.PublicURL,
+		accountSID:  cfg.AccountSID,
+		numbers:     map[string]bool{},
+		rejections:  NewRejections(cfg.Now),
+		largeBodies: make(chan struct{}, 1),
+	}
+	for _, t := range cfg.AuthTokens {
+		if t != "" {
+			v.keys = append(v.keys, signingKey(t))
 		}
-		return nil, errMalformed
+	}
+	if len(v.keys) == 0 {
+		return nil, errors.New("intake: no auth token to check webhook signatures with")
+	}
+	if !accountSIDPattern.MatchString(cfg.AccountSID) {
+		return nil, errors.New("intake: the Twilio account SID must be AC followed by 32 hex digits")
+	}
+	for _, n := range cfg.Numbers {
+		if n != "" {
+			v.numbers[n] = true
+		}
+	}
+	if len(v.numbers) == 0 {
+		return nil, errors.New("intake: no hotline number to accept inbound SMS for")
+	}
+	return v, nil
+}
+
+var accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+
+// Metrics is the count of refused webhooks, for the server's registry.
+func (v *Verifier) Metrics() prometheus.Collector { return v.rejections }
+
+// ourNumber reports whether to is one of the hotline's numbers.
+func (v *Verifier) ourNumber(to string) bool { return v.numbers[strings.TrimSpace(to)] }
+
+// readSignedForm reads a webhook's form and checks, cheapest first, that
+// Twilio sent it for this hotline's account: a well-formed signature
+// header (before the body is read), the body's size and field count
+// (before it is parsed), the signature, then AccountSid.
+func (v *Verifier) readSignedForm(w http.ResponseWriter, r *http.Request) (url.Values, *rejection) {
+	signature := r.Header.Get("X-Twilio-Signature")
+	if !wellFormedSignature(signature) {
+		w.Header().Set("Connection", "close") // the body is not read
+		return nil, errSignatureMissing
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		w.Header().Set("Connection", "close")
 		return nil, errMalformed
 	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, errMalformed
+	var form url.Values
+	rej := readBoundedBody(w, r, func(body []byte) *rejection {
+		if len(body) > smallBodyBytes {
+			// Large bodies are parsed and checked one at a time, so a flood
+			// of large forged forms waits here, blocked rather than
+			// competing for the CPU with real tips, which are small. The
+			// body is already read: a slow client cannot hold the turn.
+			select {
+			case v.largeBodies <- struct{}{}:
+				defer func() { <-v.largeBodies }()
+			case <-r.Context().Done():
+				return errGone
+			}
+		}
+		var rej *rejection
+		form, rej = v.signedForm(r.URL.RequestURI(), body, signature)
+		return rej
+	})
+	if rej != nil {
+		return nil, rej
 	}
-	if !v.Valid(r.URL.RequestURI(), form, r.Header.Get("X-Twilio-Signature")) {
-		return nil, errForbidden
+	if form.Get("AccountSid") != v.accountSID {
+		return nil, errWrongAccount
 	}
 	return form, nil
 }
 
-// writeRejection answers a webhook that could not be accepted. The reason
-// is short and safe: it never echoes the request.
-func writeRejection(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, errTooLarge):
-		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errMalformed):
-		status = http.StatusBadRequest
-	case errors.Is(err, errForbidden):
-		status = http.StatusForbidden
+// signedForm parses body and checks that signature is Twilio's for it.
+func (v *Verifier) signedForm(requestURI string, body []byte, signature string) (url.Values, *rejection) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errMalformed
 	}
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		status = http.StatusBadRequest
+	for _, vs := range form {
+		if len(vs) != 1 {
+			// Twilio never repeats a parameter, and its signature could
+			// not tell the order of repeated ones apart.
+			return nil, errRepeated
+		}
 	}
-	hlog.FromRequest(r).Warn().Int("status", status).Str("reason", err.Error()).Msg("webhook rejected")
-	http.Error(w, http.StatusText(status)+": "+err.Error(), status)
+	if !v.validSignature(requestURI, form, signature) {
+		return nil, errSignatureInvalid
+	}
+	return form, nil
 }
 
-// fieldError names a missing or bad form field (never its value).
-type fieldError struct{ field, problem string }
+// validSignature reports whether signature is Twilio's, under any of the
+// auth tokens, for a POST of form to requestURI under the public URL.
+func (v *Verifier) validSignature(requestURI string, form url.Values, signature string) bool {
+	variants := urlVariants(v.publicURL + requestURI)
+	params := signedParams(form)
+	ok := false
+	for _, k := range v.keys {
+		ok = k.valid(variants, params, signature) || ok // every key, so timing does not tell which
+	}
+	return ok
+}
 
-func (e *fieldError) Error() string { return e.field + " " + e.problem }
+// reject answers a webhook that could not be accepted, counts it, and
+// logs it (at most one line per reason per second). The answer and the
+// log name the problem and a field, never a value from the request; a
+// signature failure's line names the URL the signature was checked
+// against (the configured public URL, with any query elided).
+func (v *Verifier) reject(w http.ResponseWriter, r *http.Request, rej *rejection) {
+	checked := ""
+	if rej.reason == ReasonSignatureInvalid {
+		checked = v.publicURL + r.URL.Path
+		if r.URL.RawQuery != "" {
+			checked += "?…"
+		}
+	}
+	v.rejections.record(hlog.FromRequest(r), rej, checked)
+	http.Error(w, http.StatusText(rej.status)+": "+rej.problem, rej.status)
+}
 
-// requireField returns form[name] or a fieldError if it is missing or too long.
-func requireField(form url.Values, name string) (string, error) {
+// requireField returns form[name] or a rejection if it is missing or too long.
+func requireField(form url.Values, name string) (string, *rejection) {
 	v := strings.TrimSpace(form.Get(name))
 	if v == "" {
-		return "", &fieldError{name, "is required"}
+		return "", badField(name, "is required")
 	}
 	if len(v) > maxFieldLen {
-		return "", &fieldError{name, "is too long"}
+		return "", badField(name, "is too long")
 	}
 	return v, nil
 }

@@ -36,6 +36,8 @@ type Account struct {
 	Lang hotline.Lang
 }
 
+// accountRecord is a console account as stored, ending in an integrity
+// tag (whether TOTP is enrolled must not be changed without a key).
 type accountRecord struct {
 	OfficerID     string       `json:"officer_id"`
 	PasswordSetAt time.Time    `json:"password_set_at"`
@@ -52,12 +54,10 @@ type accountSecret struct {
 
 // Account returns an officer's console account, if one was set up.
 func (t *Tx) Account(officerID string) (Account, bool, error) {
-	v := t.tx.Bucket(bucketAccounts).Get([]byte(officerID))
-	if v == nil {
-		return Account{}, false, nil
-	}
 	var rec accountRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
+	if err := t.s.getTagged(t.tx.Bucket(bucketAccounts), bucketAccounts, []byte(officerID), &rec); isNotFound(err) {
+		return Account{}, false, nil
+	} else if err != nil {
 		return Account{}, false, err
 	}
 	var sec accountSecret
@@ -85,7 +85,7 @@ func (t *Tx) PutAccount(a Account) error {
 	if err != nil {
 		return err
 	}
-	return putJSON(t.tx.Bucket(bucketAccounts), []byte(a.OfficerID), accountRecord{
+	return t.s.putTagged(t.tx.Bucket(bucketAccounts), bucketAccounts, []byte(a.OfficerID), accountRecord{
 		OfficerID: a.OfficerID, PasswordSetAt: a.PasswordSetAt, TOTPEnrolled: a.TOTPSecret != "",
 		Lang: a.Lang, Sealed: sealed,
 	})
@@ -112,6 +112,9 @@ type AccountStatus struct {
 func (t *Tx) AccountStatuses() (map[string]AccountStatus, error) {
 	out := map[string]AccountStatus{}
 	err := t.tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
+		if err := t.s.checkTag(bucketAccounts, k, v); err != nil {
+			return err
+		}
 		var rec accountRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"github.com/hotline-az/hotline"
 )
 
+// workRecord is a case's workflow as stored, ending in an integrity tag
+// (the state decides what the queue shows).
 type workRecord struct {
 	State   hotline.WorkState    `json:"state"`
 	History []hotline.WorkChange `json:"history"`
@@ -20,6 +22,8 @@ type workSecret struct {
 	Reason string `json:"reason"`
 }
 
+// noteRecord is an officer's note as stored, ending in an integrity tag;
+// its sealed text is bound to its case and id.
 type noteRecord struct {
 	ID        string    `json:"id"`
 	OfficerID string    `json:"officer_id"`
@@ -43,8 +47,11 @@ func (t *Tx) CaseByCode(code string) (hotline.Case, error) {
 // CaseByID returns a case's metadata (nothing opened).
 func (t *Tx) CaseByID(id string) (hotline.Case, error) {
 	var c caseRecord
-	if err := getJSON(t.tx.Bucket(bucketCases), []byte(id), &c); err != nil {
-		return hotline.Case{}, hotline.Errorf(hotline.ENOTFOUND, "no such case")
+	if err := t.s.getTagged(t.tx.Bucket(bucketCases), bucketCases, []byte(id), &c); err != nil {
+		if isNotFound(err) {
+			return hotline.Case{}, hotline.Errorf(hotline.ENOTFOUND, "no such case")
+		}
+		return hotline.Case{}, err
 	}
 	return c.domain(), nil
 }
@@ -53,8 +60,11 @@ func (t *Tx) CaseByID(id string) (hotline.Case, error) {
 // only: it must never reach a page, a log or an officer.
 func (t *Tx) ReporterPhone(caseID string) (string, error) {
 	var c caseRecord
-	if err := getJSON(t.tx.Bucket(bucketCases), []byte(caseID), &c); err != nil {
-		return "", hotline.Errorf(hotline.ENOTFOUND, "no such case")
+	if err := t.s.getTagged(t.tx.Bucket(bucketCases), bucketCases, []byte(caseID), &c); err != nil {
+		if isNotFound(err) {
+			return "", hotline.Errorf(hotline.ENOTFOUND, "no such case")
+		}
+		return "", err
 	}
 	var sec caseSecret
 	if err := t.s.open(bucketCases, c.ID, c.Sealed, &sec); err != nil {
@@ -64,13 +74,17 @@ func (t *Tx) ReporterPhone(caseID string) (string, error) {
 }
 
 // MessageBody opens one message's body (the outbox sends replies from it).
+// The message must still be indexed under the case it was written for.
 func (t *Tx) MessageBody(msgID string) (string, error) {
 	var m messageRecord
 	if err := getJSON(t.tx.Bucket(bucketMessages), []byte(msgID), &m); err != nil {
 		return "", hotline.Errorf(hotline.ENOTFOUND, "no such message")
 	}
-	var sec messageSecret
-	if err := t.s.open(bucketMessages, m.ID, m.Sealed, &sec); err != nil {
+	if !hasKey(t.tx.Bucket(bucketCases), messageKey(m.CaseID, msgID)) {
+		return "", fmt.Errorf("%w: message %s is not indexed by case %s, which it was written for", ErrTampered, msgID, m.CaseID)
+	}
+	sec, err := t.s.openMessage(m.CaseID, []byte(msgID), m)
+	if err != nil {
 		return "", err
 	}
 	return sec.Body, nil
@@ -78,12 +92,10 @@ func (t *Tx) MessageBody(msgID string) (string, error) {
 
 // CaseWork returns a case's workflow (state new when nobody touched it).
 func (t *Tx) CaseWork(caseID string) (hotline.CaseWork, error) {
-	v := t.tx.Bucket(bucketCaseWork).Get([]byte(caseID))
-	if v == nil {
-		return hotline.CaseWork{State: hotline.WorkNew}, nil
-	}
 	var rec workRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
+	if err := t.s.getTagged(t.tx.Bucket(bucketCaseWork), bucketCaseWork, []byte(caseID), &rec); isNotFound(err) {
+		return hotline.CaseWork{State: hotline.WorkNew}, nil
+	} else if err != nil {
 		return hotline.CaseWork{}, err
 	}
 	w := hotline.CaseWork{State: rec.State, History: rec.History}
@@ -102,6 +114,9 @@ func (t *Tx) CaseWork(caseID string) (hotline.CaseWork, error) {
 func (t *Tx) CaseWorkStates() (map[string]hotline.WorkState, error) {
 	out := map[string]hotline.WorkState{}
 	err := t.tx.Bucket(bucketCaseWork).ForEach(func(k, v []byte) error {
+		if err := t.s.checkTag(bucketCaseWork, k, v); err != nil {
+			return err
+		}
 		var rec workRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
@@ -135,8 +150,10 @@ func (t *Tx) SetCaseState(caseID string, to hotline.WorkState, officerID, reason
 	}
 	var c caseRecord
 	cases := t.tx.Bucket(bucketCases)
-	if err := getJSON(cases, []byte(caseID), &c); err != nil {
+	if err := t.s.getTagged(cases, bucketCases, []byte(caseID), &c); isNotFound(err) {
 		return hotline.Errorf(hotline.ENOTFOUND, "no such case")
+	} else if err != nil {
+		return err
 	}
 	now := t.s.now()
 	rec := workRecord{State: to, History: append(w.History, hotline.WorkChange{State: to, OfficerID: officerID, At: now})}
@@ -148,11 +165,11 @@ func (t *Tx) SetCaseState(caseID string, to hotline.WorkState, officerID, reason
 		rec.Sealed = sealed
 		c.Status = hotline.CaseClosed
 		c.UpdatedAt = now
-		if err := putJSON(cases, []byte(caseID), c); err != nil {
+		if err := t.s.putTagged(cases, bucketCases, []byte(caseID), c); err != nil {
 			return err
 		}
 	}
-	return putJSON(t.tx.Bucket(bucketCaseWork), []byte(caseID), rec)
+	return t.s.putTagged(t.tx.Bucket(bucketCaseWork), bucketCaseWork, []byte(caseID), rec)
 }
 
 // AddNote seals an officer's note on a case.
@@ -169,7 +186,8 @@ func (t *Tx) AddNote(caseID, officerID, text string) (hotline.Note, error) {
 	if err != nil {
 		return n, err
 	}
-	return n, putJSON(t.tx.Bucket(bucketCaseNotes), []byte(caseID+"/"+n.ID), noteRecord{ID: n.ID, OfficerID: officerID, At: now, Sealed: sealed})
+	key := []byte(caseID + "/" + n.ID)
+	return n, t.s.putTagged(t.tx.Bucket(bucketCaseNotes), bucketCaseNotes, key, noteRecord{ID: n.ID, OfficerID: officerID, At: now, Sealed: sealed})
 }
 
 // Notes returns a case's notes, oldest first, opened.
@@ -178,6 +196,9 @@ func (t *Tx) Notes(caseID string) ([]hotline.Note, error) {
 	prefix := []byte(caseID + "/")
 	c := t.tx.Bucket(bucketCaseNotes).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := t.s.checkTag(bucketCaseNotes, k, v); err != nil {
+			return nil, err
+		}
 		var rec noteRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return nil, err
@@ -200,22 +221,27 @@ func (t *Tx) AddReply(caseID, body string) (string, error) {
 	}
 	cases := t.tx.Bucket(bucketCases)
 	var c caseRecord
-	if err := getJSON(cases, []byte(caseID), &c); err != nil {
+	if err := t.s.getTagged(cases, bucketCases, []byte(caseID), &c); isNotFound(err) {
 		return "", hotline.Errorf(hotline.ENOTFOUND, "no such case")
+	} else if err != nil {
+		return "", err
 	}
 	now := t.s.now()
 	id := newID(now)
-	sealed, err := t.s.seal(bucketMessages, id, messageSecret{Body: body})
+	secret, err := json.Marshal(messageSecret{Body: body})
 	if err != nil {
 		return "", err
 	}
-	rec := messageRecord{ID: id, Direction: hotline.Outbound, Channel: hotline.ChannelSMS, At: now, Lang: c.Lang, Sealed: sealed}
-	if err := putJSON(t.tx.Bucket(bucketMessages), []byte(id), rec); err != nil {
+	value, err := t.s.sealMessage(c.ID, messageRecord{ID: id, Direction: hotline.Outbound, Channel: hotline.ChannelSMS, At: now, Lang: c.Lang}, secret)
+	if err != nil {
+		return "", err
+	}
+	if err := t.tx.Bucket(bucketMessages).Put([]byte(id), value); err != nil {
 		return "", err
 	}
 	if err := cases.Put(messageKey(c.ID, id), nil); err != nil {
 		return "", err
 	}
 	c.Messages++
-	return id, putJSON(cases, []byte(c.ID), c)
+	return id, t.s.putTagged(cases, bucketCases, []byte(c.ID), c)
 }

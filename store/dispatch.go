@@ -23,18 +23,24 @@ const domainOfficerName = "officer-name"
 
 var errReadOnly = errors.New("store: write in a read-only transaction")
 
+// officerRecord is an officer as stored; it ends in an integrity tag, so
+// a role cannot be raised without a key.
 type officerRecord struct {
-	ID        string       `json:"id"`
-	Role      hotline.Role `json:"role"`
-	CreatedAt time.Time    `json:"created_at"`
-	Sealed    []byte       `json:"sealed"` // officerSecret
+	ID            string       `json:"id"`
+	Role          hotline.Role `json:"role"`
+	CreatedAt     time.Time    `json:"created_at"`
+	VerifyExpires time.Time    `json:"verify_expires,omitzero"`
+	Sealed        []byte       `json:"sealed"` // officerSecret
 }
 
 type officerSecret struct {
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
+	Name         string `json:"name"`
+	Phone        string `json:"phone"`
+	PendingPhone string `json:"pending_phone,omitempty"`
+	VerifyCode   string `json:"verify_code,omitempty"`
 }
 
+// jobRecord is an outbox job as stored, ending in an integrity tag.
 type jobRecord struct {
 	hotline.Job
 	SealedSID []byte `json:"sealed_sid,omitempty"`
@@ -49,7 +55,7 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{s: s, tx: btx}) })
+	return s.view(func(btx *bolt.Tx) error { return fn(&Tx{s: s, tx: btx}) })
 }
 
 // Now is the store's clock.
@@ -97,13 +103,13 @@ func (t *Tx) AddOfficer(o hotline.Officer) (hotline.Officer, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := putJSON(t.tx.Bucket(bucketOfficers), []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: now, Sealed: sealed}); err != nil {
+	if err := t.s.putTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: now, Sealed: sealed}); err != nil {
 		return o, err
 	}
-	if err := idx.Put(phoneHash[:], []byte(o.ID)); err != nil {
+	if err := idx.Put(phoneHash[:], t.s.tagValue(bucketOfficerIndex, phoneHash[:], []byte(o.ID))); err != nil {
 		return o, err
 	}
-	return o, idx.Put(nameHash[:], []byte(o.ID))
+	return o, idx.Put(nameHash[:], t.s.tagValue(bucketOfficerIndex, nameHash[:], []byte(o.ID)))
 }
 
 // RemoveOfficer deletes an officer and their index entries.
@@ -125,30 +131,99 @@ func (t *Tx) RemoveOfficer(id string) error {
 	if err := idx.Delete(nameHash[:]); err != nil {
 		return err
 	}
+	if o.PendingPhone != "" {
+		pendingHash := kr.Index(crypto.DomainPhone, o.PendingPhone)
+		if err := idx.Delete(pendingHash[:]); err != nil {
+			return err
+		}
+	}
 	return t.tx.Bucket(bucketOfficers).Delete([]byte(id))
 }
 
 // Officer returns one officer with name and phone opened.
 func (t *Tx) Officer(id string) (hotline.Officer, error) {
 	var rec officerRecord
-	if err := getJSON(t.tx.Bucket(bucketOfficers), []byte(id), &rec); err != nil {
-		return hotline.Officer{}, hotline.Errorf(hotline.ENOTFOUND, "no such officer")
+	if err := t.s.getTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(id), &rec); err != nil {
+		if isNotFound(err) {
+			return hotline.Officer{}, hotline.Errorf(hotline.ENOTFOUND, "no such officer")
+		}
+		return hotline.Officer{}, err
 	}
 	return t.s.openOfficer(rec)
 }
 
 func (s *Store) openOfficer(rec officerRecord) (hotline.Officer, error) {
 	var sec officerSecret
+	if rec.ID == "" {
+		return hotline.Officer{}, fmt.Errorf("%w: officer record without an id", ErrTampered)
+	}
 	if err := s.open(bucketOfficers, rec.ID, rec.Sealed, &sec); err != nil {
 		return hotline.Officer{}, err
 	}
-	return hotline.Officer{ID: rec.ID, Name: sec.Name, Phone: sec.Phone, Role: rec.Role, CreatedAt: rec.CreatedAt}, nil
+	return hotline.Officer{ID: rec.ID, Name: sec.Name, Phone: sec.Phone, Role: rec.Role, CreatedAt: rec.CreatedAt,
+		PendingPhone: sec.PendingPhone, VerifyCode: sec.VerifyCode, VerifyExpires: rec.VerifyExpires}, nil
+}
+
+// UpdateOfficer stores o over the officer with its id: name, role, phone
+// and a pending number with its code. The name, the phone and the
+// pending phone are all indexed, so a text from a number waiting for
+// verification reaches the officer's commands (IsOfficerPhone).
+func (t *Tx) UpdateOfficer(o hotline.Officer) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.Name) == "" || o.Phone == "" || !o.Role.Valid() {
+		return hotline.Errorf(hotline.EINVALID, "officer needs a name, a phone number and a role (officer, supervisor or admin)")
+	}
+	old, err := t.Officer(o.ID)
+	if err != nil {
+		return err
+	}
+	kr := t.s.keyring
+	idx := t.tx.Bucket(bucketOfficerIndex)
+	keys := func(x hotline.Officer) [][]byte {
+		name := kr.Index(domainOfficerName, officerNameKey(x.Name))
+		phone := kr.Index(crypto.DomainPhone, x.Phone)
+		out := [][]byte{name[:], phone[:]}
+		if x.PendingPhone != "" {
+			pending := kr.Index(crypto.DomainPhone, x.PendingPhone)
+			out = append(out, pending[:])
+		}
+		return out
+	}
+	newKeys := keys(o)
+	for i, k := range newKeys {
+		if id := idx.Get(k); id != nil && string(id) != o.ID {
+			if i == 0 {
+				return hotline.Errorf(hotline.ECONFLICT, "an officer with that name already exists")
+			}
+			return hotline.Errorf(hotline.ECONFLICT, "another officer already has that phone number")
+		}
+	}
+	for _, k := range keys(old) {
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, k := range newKeys {
+		if err := idx.Put(k, []byte(o.ID)); err != nil {
+			return err
+		}
+	}
+	sealed, err := t.s.seal(bucketOfficers, o.ID, officerSecret{Name: o.Name, Phone: o.Phone, PendingPhone: o.PendingPhone, VerifyCode: o.VerifyCode})
+	if err != nil {
+		return err
+	}
+	return putJSON(t.tx.Bucket(bucketOfficers), []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: old.CreatedAt, VerifyExpires: o.VerifyExpires, Sealed: sealed})
 }
 
 // Officers lists every officer with names and phones opened, by name.
 func (t *Tx) Officers() ([]hotline.Officer, error) {
 	var out []hotline.Officer
 	err := t.tx.Bucket(bucketOfficers).ForEach(func(k, v []byte) error {
+		if err := t.s.checkTag(bucketOfficers, k, v); err != nil {
+			return err
+		}
 		var rec officerRecord
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
@@ -167,44 +242,64 @@ func (t *Tx) Officers() ([]hotline.Officer, error) {
 // OfficerByPhone finds the officer with an E.164 number, if any.
 func (t *Tx) OfficerByPhone(phone string) (hotline.Officer, bool, error) {
 	h := t.s.keyring.Index(crypto.DomainPhone, phone)
-	id := t.tx.Bucket(bucketOfficerIndex).Get(h[:])
-	if id == nil {
-		return hotline.Officer{}, false, nil
-	}
-	o, err := t.Officer(string(id))
-	return o, err == nil, err
+	return t.officerByIndex(h)
 }
 
 // OfficerByName finds an officer by name, ignoring case and extra spaces.
 func (t *Tx) OfficerByName(name string) (hotline.Officer, bool, error) {
 	h := t.s.keyring.Index(domainOfficerName, officerNameKey(name))
-	id := t.tx.Bucket(bucketOfficerIndex).Get(h[:])
-	if id == nil {
+	return t.officerByIndex(h)
+}
+
+// officerByIndex follows a tagged officer index entry (an entry re-pointed
+// at another officer fails its tag).
+func (t *Tx) officerByIndex(h crypto.IndexHash) (hotline.Officer, bool, error) {
+	stored := t.tx.Bucket(bucketOfficerIndex).Get(h[:])
+	if stored == nil {
 		return hotline.Officer{}, false, nil
+	}
+	id, err := t.s.checkValue(bucketOfficerIndex, h[:], stored)
+	if err != nil {
+		return hotline.Officer{}, false, err
 	}
 	o, err := t.Officer(string(id))
 	return o, err == nil, err
 }
 
 // IsOfficerPhone reports whether a number belongs to an officer, without
-// opening anything (the hot path of every inbound SMS).
-func (s *Store) IsOfficerPhone(phone string) (string, bool) {
+// opening anything (the hot path of every inbound SMS). An index entry
+// that fails its integrity tag is an error: the number was an officer's,
+// but which officer cannot be trusted.
+func (s *Store) IsOfficerPhone(phone string) (string, bool, error) {
 	h := s.keyring.Index(crypto.DomainPhone, phone)
 	var id string
-	s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketOfficerIndex).Get(h[:]); v != nil {
-			id = string(v)
+	err := s.view(func(tx *bolt.Tx) error {
+		stored := tx.Bucket(bucketOfficerIndex).Get(h[:])
+		if stored == nil {
+			return nil
 		}
-		return nil
+		v, err := s.checkValue(bucketOfficerIndex, h[:], stored)
+		id = string(v)
+		return err
 	})
-	return id, id != ""
+	if err != nil {
+		return "", false, err
+	}
+	return id, id != "", nil
 }
 
 // --- settings (rota and the like: ids and times only, never names) ---
 
-// Setting returns a stored setting, or nil.
-func (t *Tx) Setting(key string) []byte {
-	return clone(t.tx.Bucket(bucketSettings).Get([]byte(key)))
+// Setting returns a stored setting, or nil if it is not set. A setting
+// changed outside hotline (it carries an integrity tag) is an error
+// wrapping ErrTampered.
+func (t *Tx) Setting(key string) ([]byte, error) {
+	stored := t.tx.Bucket(bucketSettings).Get([]byte(key))
+	if stored == nil {
+		return nil, nil
+	}
+	v, err := t.s.checkValue(bucketSettings, []byte(key), stored)
+	return clone(v), err
 }
 
 // PutSetting stores a setting. Callers must not put identifying data here.
@@ -212,7 +307,7 @@ func (t *Tx) PutSetting(key string, value []byte) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	return t.tx.Bucket(bucketSettings).Put([]byte(key), value)
+	return t.tx.Bucket(bucketSettings).Put([]byte(key), t.s.tagValue(bucketSettings, []byte(key), value))
 }
 
 // --- alerts ---
@@ -225,8 +320,11 @@ func timeKey(at time.Time, id string) []byte {
 // Alert returns an alert by id.
 func (t *Tx) Alert(id string) (hotline.Alert, error) {
 	var a hotline.Alert
-	if err := getJSON(t.tx.Bucket(bucketAlerts), []byte(id), &a); err != nil {
-		return a, hotline.Errorf(hotline.ENOTFOUND, "no such alert")
+	if err := t.s.getTagged(t.tx.Bucket(bucketAlerts), bucketAlerts, []byte(id), &a); err != nil {
+		if isNotFound(err) {
+			return a, hotline.Errorf(hotline.ENOTFOUND, "no such alert")
+		}
+		return a, err
 	}
 	return a, nil
 }
@@ -238,6 +336,9 @@ func (t *Tx) AlertByNumber(n int) (hotline.Alert, bool, error) {
 		return hotline.Alert{}, false, nil
 	}
 	a, err := t.Alert(string(id))
+	if err == nil && a.Number != n {
+		err = fmt.Errorf("%w: alert number %d points at alert %s, whose number is %d", ErrTampered, n, a.ID, a.Number)
+	}
 	return a, err == nil, err
 }
 
@@ -248,6 +349,9 @@ func (t *Tx) OpenAlertForCase(caseID string) (hotline.Alert, bool, error) {
 		return hotline.Alert{}, false, nil
 	}
 	a, err := t.Alert(string(id))
+	if err == nil && a.CaseID != caseID {
+		err = fmt.Errorf("%w: case %s points at alert %s, which belongs to case %s", ErrTampered, caseID, a.ID, a.CaseID)
+	}
 	return a, err == nil, err
 }
 
@@ -256,6 +360,9 @@ func (t *Tx) Alerts() ([]hotline.Alert, error) {
 	var out []hotline.Alert
 	c := t.tx.Bucket(bucketAlerts).Cursor()
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		if err := t.s.checkTag(bucketAlerts, k, v); err != nil {
+			return nil, err
+		}
 		var a hotline.Alert
 		if err := json.Unmarshal(v, &a); err != nil {
 			return nil, err
@@ -285,7 +392,9 @@ func (t *Tx) PutAlert(a *hotline.Alert) error {
 		}
 	} else {
 		var old hotline.Alert
-		if err := getJSON(alerts, []byte(a.ID), &old); err == nil && !old.NextAt.IsZero() {
+		if err := t.s.getTagged(alerts, bucketAlerts, []byte(a.ID), &old); err != nil && !isNotFound(err) {
+			return err
+		} else if err == nil && !old.NextAt.IsZero() {
 			if err := timers.Delete(timeKey(old.NextAt, old.ID)); err != nil {
 				return err
 			}
@@ -309,7 +418,7 @@ func (t *Tx) PutAlert(a *hotline.Alert) error {
 			}
 		}
 	}
-	return putJSON(alerts, []byte(a.ID), a)
+	return t.s.putTagged(alerts, bucketAlerts, []byte(a.ID), a)
 }
 
 // DueAlerts returns ids of open alerts whose next step is due at now.
@@ -326,7 +435,7 @@ func (t *Tx) DueAlerts(now time.Time, limit int) []string {
 // NextTimer is when the earliest alert step or job try is due (zero: none).
 func (s *Store) NextTimer() time.Time {
 	var next time.Time
-	s.db.View(func(tx *bolt.Tx) error {
+	s.view(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketTimers, bucketJobQueue} {
 			if k, _ := tx.Bucket(b).Cursor().First(); k != nil {
 				at := time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
@@ -345,13 +454,16 @@ func (s *Store) NextTimer() time.Time {
 // Job returns an outbox job by id.
 func (t *Tx) Job(id string) (hotline.Job, error) {
 	var r jobRecord
-	if err := getJSON(t.tx.Bucket(bucketJobs), []byte(id), &r); err != nil {
-		return hotline.Job{}, hotline.Errorf(hotline.ENOTFOUND, "no such job")
+	if err := t.s.getTagged(t.tx.Bucket(bucketJobs), bucketJobs, []byte(id), &r); err != nil {
+		if isNotFound(err) {
+			return hotline.Job{}, hotline.Errorf(hotline.ENOTFOUND, "no such job")
+		}
+		return hotline.Job{}, err
 	}
 	return r.Job, nil
 }
 
-// Jobs lists the jobs of an alert, oldest first.
+// Jobs lists the jobs of an alert (every job for ""), oldest first.
 func (t *Tx) Jobs(alertID string) ([]hotline.Job, error) {
 	var out []hotline.Job
 	err := t.tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
@@ -359,9 +471,16 @@ func (t *Tx) Jobs(alertID string) ([]hotline.Job, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		if alertID == "" || r.AlertID == alertID {
-			out = append(out, r.Job)
+		if alertID != "" && r.AlertID != alertID {
+			return nil
 		}
+		// Only the jobs returned are checked: the tag of a job of another
+		// alert does not matter here, and checking every job would make
+		// each acknowledgement cost a pass over the whole outbox.
+		if err := t.s.checkTag(bucketJobs, k, v); err != nil {
+			return err
+		}
+		out = append(out, r.Job)
 		return nil
 	})
 	return out, err
@@ -380,7 +499,9 @@ func (t *Tx) PutJob(j *hotline.Job) error {
 	if j.ID == "" {
 		j.ID = newID(now)
 		j.CreatedAt = now
-	} else if err := getJSON(jobs, []byte(j.ID), &rec); err == nil && rec.State == hotline.JobPending {
+	} else if err := t.s.getTagged(jobs, bucketJobs, []byte(j.ID), &rec); err != nil && !isNotFound(err) {
+		return err
+	} else if err == nil && rec.State == hotline.JobPending {
 		if err := queue.Delete(timeKey(rec.NextTryAt, rec.ID)); err != nil {
 			return err
 		}
@@ -395,7 +516,7 @@ func (t *Tx) PutJob(j *hotline.Job) error {
 		}
 	}
 	rec.Job = *j
-	return putJSON(jobs, []byte(j.ID), rec)
+	return t.s.putTagged(jobs, bucketJobs, []byte(j.ID), rec)
 }
 
 // SetJobSID records Twilio's SID for a job, sealed, with a keyed hash so
@@ -405,7 +526,7 @@ func (t *Tx) SetJobSID(j *hotline.Job, sid string) error {
 		return err
 	}
 	var rec jobRecord
-	if err := getJSON(t.tx.Bucket(bucketJobs), []byte(j.ID), &rec); err != nil {
+	if err := t.s.getTagged(t.tx.Bucket(bucketJobs), bucketJobs, []byte(j.ID), &rec); err != nil {
 		return err
 	}
 	sealed, err := t.s.seal(bucketJobs, j.ID+"/sid", sid)
@@ -420,7 +541,7 @@ func (t *Tx) SetJobSID(j *hotline.Job, sid string) error {
 	j.UpdatedAt = t.s.now()
 	rec.Job = *j
 	rec.SealedSID = sealed
-	return putJSON(t.tx.Bucket(bucketJobs), []byte(j.ID), rec)
+	return t.s.putTagged(t.tx.Bucket(bucketJobs), bucketJobs, []byte(j.ID), rec)
 }
 
 // JobBySID finds the job a Twilio SID belongs to.
@@ -434,33 +555,49 @@ func (t *Tx) JobBySID(sid string) (hotline.Job, bool, error) {
 	return j, err == nil, err
 }
 
-// DueJobs returns pending jobs whose next try is due at now.
+// DueJobs returns pending jobs whose next try is due at now. A queued job
+// whose record is missing or fails its check is left out and named in the
+// error, so one bad record does not hold up the others.
 func (t *Tx) DueJobs(now time.Time, limit int) ([]hotline.Job, error) {
 	var out []hotline.Job
+	var bad []error
 	c := t.tx.Bucket(bucketJobQueue).Cursor()
 	end := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
 	for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) <= 0 && len(out) < limit; k, _ = c.Next() {
 		j, err := t.Job(string(k[8:]))
 		if err != nil {
-			return nil, fmt.Errorf("queued job: %w", err)
+			bad = append(bad, fmt.Errorf("queued job %s: %w", keyName(k[8:]), err))
+			continue
 		}
 		out = append(out, j)
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 // JobsInState lists jobs in a state (used at start-up to find jobs a crash
-// left in flight).
+// left in flight). A job that fails its check is left out and named in the
+// error; the others are returned.
 func (t *Tx) JobsInState(state hotline.JobState) ([]hotline.Job, error) {
-	all, err := t.Jobs("")
+	var out []hotline.Job
+	var bad []error
+	err := t.tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+		var r jobRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			bad = append(bad, fmt.Errorf("job %s: %w", keyName(k), err))
+			return nil
+		}
+		if r.State != state {
+			return nil
+		}
+		if err := t.s.checkTag(bucketJobs, k, v); err != nil {
+			bad = append(bad, err)
+			return nil
+		}
+		out = append(out, r.Job)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out []hotline.Job
-	for _, j := range all {
-		if j.State == state {
-			out = append(out, j)
-		}
-	}
-	return out, nil
+	return out, errors.Join(bad...)
 }

@@ -24,7 +24,8 @@ const (
 
 // Session is a console login. Its id is the random value in the cookie;
 // only a keyed hash of it is stored, so a copy of the data file holds no
-// usable session.
+// usable session. The record ends in an integrity tag: its officer and
+// stage cannot be changed without a key.
 type Session struct {
 	ID        string       `json:"-"`
 	OfficerID string       `json:"officer_id"`
@@ -46,7 +47,7 @@ func (t *Tx) PutSession(s Session) error {
 	if s.ID == "" || s.OfficerID == "" {
 		return hotline.Errorf(hotline.EINVALID, "session needs an id and an officer")
 	}
-	return putJSON(t.tx.Bucket(bucketSessions), t.sessionKey(s.ID), s)
+	return t.s.putTagged(t.tx.Bucket(bucketSessions), bucketSessions, t.sessionKey(s.ID), s)
 }
 
 // Session returns the session with this id, if it exists.
@@ -54,12 +55,10 @@ func (t *Tx) Session(id string) (Session, bool, error) {
 	if id == "" {
 		return Session{}, false, nil
 	}
-	v := t.tx.Bucket(bucketSessions).Get(t.sessionKey(id))
-	if v == nil {
-		return Session{}, false, nil
-	}
 	var s Session
-	if err := json.Unmarshal(v, &s); err != nil {
+	if err := t.s.getTagged(t.tx.Bucket(bucketSessions), bucketSessions, t.sessionKey(id), &s); isNotFound(err) {
+		return Session{}, false, nil
+	} else if err != nil {
 		return Session{}, false, err
 	}
 	s.ID = id

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // ChannelStats counts one channel's cases and messages.
@@ -32,16 +31,21 @@ type Stats struct {
 	// Alerts and Jobs count alerts and outbox jobs by state.
 	Alerts map[string]int `json:"alerts"`
 	Jobs   map[string]int `json:"outbox"`
-	Schema int            `json:"schema_version"`
+	// AlertsPending counts cases whose alert failed to open and is being
+	// retried by the alert worker (should be 0).
+	AlertsPending int `json:"alerts_pending"`
+	Schema        int `json:"schema_version"`
 }
 
 // Stats counts what this store holds.
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		st, err = countStats(tx)
-		return err
+	err := readSafely(s.db.Path(), func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			var err error
+			st, err = countStats(tx)
+			return err
+		})
 	})
 	return st, err
 }
@@ -56,19 +60,18 @@ func ReadStats(dir string) (Stats, error) {
 		}
 		return Stats{}, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	db, err := openReadOnly(path, 500*time.Millisecond, walkOpen)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return Stats{}, ErrLocked
-		}
-		return Stats{}, fmt.Errorf("open %s: %w", path, err)
+		return Stats{}, err
 	}
 	defer db.Close()
 	var st Stats
-	err = db.View(func(tx *bolt.Tx) error {
-		var err error
-		st, err = countStats(tx)
-		return err
+	err = readSafely(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			var err error
+			st, err = countStats(tx)
+			return err
+		})
 	})
 	return st, err
 }
@@ -139,6 +142,9 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 	})
 	if err != nil {
 		return st, err
+	}
+	if b := tx.Bucket(bucketAlertPending); b != nil {
+		st.AlertsPending = b.Stats().KeyN
 	}
 	if err := countStates("alert", tx.Bucket(bucketAlerts), st.Alerts); err != nil {
 		return st, err

@@ -181,27 +181,74 @@ func TestConcurrentWritesShareCommitsAndAllLand(t *testing.T) {
 	}
 }
 
-func TestHookFailureRollsBackOnlyThatTip(t *testing.T) {
+// A failing (or panicking) alert hook costs the tip nothing: the tip is
+// stored without the hook's writes, with an alert-pending mark instead.
+func TestHookFailureStoresTipWithAlertPending(t *testing.T) {
 	dir, key := t.TempDir(), testKey(t)
 	s := MustOpen(t, dir, key, nil)
 	ctx := context.Background()
-	boom := errors.New("boom")
-	_, err := s.RecordInboundSMS(ctx, sms("SMx", "+994501234567", "x", hotline.P1), func(*store.Tx, *store.InboundResult) error { return boom })
-	if !errors.Is(err, boom) {
-		t.Fatalf("got %v, want the hook's error", err)
+	boom := errors.New("rota does not load")
+	failing := func(tx *store.Tx, _ *store.InboundResult) error {
+		if err := tx.PutSetting("written-by-hook", []byte("x")); err != nil {
+			return err
+		}
+		return boom
+	}
+	panicking := func(*store.Tx, *store.InboundResult) error { panic("officer record is nil") }
+	for _, tc := range []struct {
+		label, sid, from string
+		hook             store.InboundHook
+		wantErr          string
+	}{
+		{"error", "SMx", "+994501234567", failing, "rota does not load"},
+		{"panic", "SMz", "+994501234569", panicking, "panic: officer record is nil"},
+	} {
+		res, err := s.RecordInboundSMS(ctx, sms(tc.sid, tc.from, "x", hotline.P1), tc.hook)
+		if err != nil {
+			t.Fatalf("%s: got %v, want the tip stored", tc.label, err)
+		}
+		if !res.AlertPending || res.AlertError == nil || !strings.Contains(res.AlertError.Error(), tc.wantErr) || res.Duplicate || !res.NewCase {
+			t.Fatalf("%s: got pending=%v err=%v dup=%v new=%v, want pending with %q", tc.label, res.AlertPending, res.AlertError, res.Duplicate, res.NewCase, tc.wantErr)
+		}
+		err = s.View(func(tx *store.Tx) error {
+			p, ok, err := tx.AlertPending(res.Case.ID)
+			if err != nil || !ok || !p.NewCase || !strings.Contains(p.LastError, tc.wantErr) {
+				t.Errorf("%s: pending mark: got %+v ok=%v err=%v", tc.label, p, ok, err)
+			}
+			if v, err := tx.Setting("written-by-hook"); v != nil || err != nil {
+				t.Errorf("%s: the failed hook's write survived: %q %v", tc.label, v, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Twilio's retry of the tip is a duplicate now: it was answered.
+		if again, err := s.RecordInboundSMS(ctx, sms(tc.sid, tc.from, "x", hotline.P1), tc.hook); err != nil || !again.Duplicate || again.AlertPending {
+			t.Fatalf("%s: retry: dup=%v pending=%v err=%v, want a plain duplicate", tc.label, again.Duplicate, again.AlertPending, err)
+		}
 	}
 	if _, err := s.RecordInboundSMS(ctx, sms("SMy", "+994501234568", "y", hotline.P1), nil); err != nil {
 		t.Fatal(err)
 	}
-	// Twilio's retry of the failed tip is a first delivery, not a duplicate.
-	if res, err := s.RecordInboundSMS(ctx, sms("SMx", "+994501234567", "x", hotline.P1), nil); err != nil || res.Duplicate {
-		t.Fatalf("retry of a failed tip: dup=%v err=%v, want it stored", res.Duplicate, err)
+	if got := s.AlertFailures(); got != 2 {
+		t.Fatalf("alert failures: got %d, want 2", got)
 	}
 	s.Close()
 	st, _ := store.ReadStats(dir)
-	if st.Messages != 2 {
-		t.Fatalf("got %d messages, want 2: the failed attempt must leave nothing", st.Messages)
+	if st.Messages != 3 || st.AlertsPending != 2 {
+		t.Fatalf("got %d messages and %d pending alerts, want 3 and 2", st.Messages, st.AlertsPending)
 	}
+	// The mark is in the file: it survives a restart.
+	s = MustOpen(t, dir, key, nil)
+	defer s.Close()
+	s.View(func(tx *store.Tx) error {
+		due, err := tx.DueAlertsPending(time.Now(), 10)
+		if err != nil || len(due) != 2 {
+			t.Fatalf("after restart: got %d due marks (%v), want 2", len(due), err)
+		}
+		return nil
+	})
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -33,6 +33,7 @@ type FakeMessage struct {
 	MessagingServiceSID string
 	Body                string
 	StatusCallback      string
+	ValidityPeriod      string // seconds, as sent (empty if not given)
 	Status              string // queued for messages sent through the API
 	Direction           string // outbound-api or inbound
 	Redacted            bool   // Body was blanked through the API
@@ -46,6 +47,9 @@ type FakeCall struct {
 	From                 string
 	URL                  string // TwiML URL (Url)
 	Method               string // method for URL, POST if not given
+	FallbackURL          string // FallbackUrl, if given
+	Timeout              string // ring seconds, as sent (empty if not given)
+	MachineDetection     string // Enable or DetectMessageEnd, if given
 	Twiml                string // inline TwiML, if given instead of Url
 	StatusCallback       string
 	StatusCallbackMethod string
@@ -80,6 +84,14 @@ type FakeTwilio struct {
 	failCode   int
 	down       bool
 	delay      time.Duration
+	now        func() time.Time
+	drops      map[string]dropRule // by resource: Messages, Calls
+}
+
+// dropRule makes the next n creations of a resource lose their answer.
+type dropRule struct {
+	n      int
+	create bool
 }
 
 // NewFakeTwilio starts a fake with FakeAccountSID and FakeAuthToken; it is
@@ -99,6 +111,8 @@ func StartFakeTwilio(accountSID, authToken string) *FakeTwilio {
 		authToken:  authToken,
 		done:       make(chan struct{}),
 		recordings: make(map[string][]byte),
+		now:        time.Now,
+		drops:      make(map[string]dropRule),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve)) // listens on 127.0.0.1
 	return f
@@ -173,7 +187,7 @@ func (f *FakeTwilio) AddMessage(m FakeMessage) string {
 		m.Status = "received"
 	}
 	if m.DateCreated.IsZero() {
-		m.DateCreated = time.Now().UTC()
+		m.DateCreated = f.clock()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -210,6 +224,57 @@ func (f *FakeTwilio) SetDelay(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delay = d
+}
+
+// SetNow sets the fake's clock (date_created of what it creates), so a test
+// with a fake clock sees Twilio's dates on the same time line.
+func (f *FakeTwilio) SetNow(now func() time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = now
+}
+
+func (f *FakeTwilio) clock() time.Time {
+	f.mu.Lock()
+	now := f.now
+	f.mu.Unlock()
+	return now().UTC()
+}
+
+// DropNextCreate makes the next n POSTs that create a resource ("Messages"
+// or "Calls") lose their answer: the connection is closed without a
+// response. With create the resource is created first (Twilio acted, the
+// answer was lost on the way back); without it the request is lost before
+// Twilio sees it.
+func (f *FakeTwilio) DropNextCreate(resource string, n int, create bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drops[resource] = dropRule{n: n, create: create}
+}
+
+// takeDrop reports whether this creation of resource loses its answer, and
+// whether it is created anyway.
+func (f *FakeTwilio) takeDrop(resource string) (drop, create bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rule := f.drops[resource]
+	if rule.n <= 0 {
+		return false, false
+	}
+	rule.n--
+	f.drops[resource] = rule
+	return true, rule.create
+}
+
+// dropAnswer closes the client's connection without writing a response.
+func dropAnswer(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // NewSID returns a random Twilio-shaped SID: prefix and 32 hex digits.
@@ -286,6 +351,11 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost, http.MethodGet) {
 			if r.Method == http.MethodGet {
 				f.listMessages(w, r)
+			} else if drop, create := f.takeDrop("Messages"); drop {
+				if create {
+					f.createMessage(httptest.NewRecorder(), r)
+				}
+				dropAnswer(w)
 			} else {
 				f.createMessage(w, r)
 			}
@@ -298,6 +368,11 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost, http.MethodGet) {
 			if r.Method == http.MethodGet {
 				f.listCalls(w, r)
+			} else if drop, create := f.takeDrop("Calls"); drop {
+				if create {
+					f.createCall(httptest.NewRecorder(), r)
+				}
+				dropAnswer(w)
 			} else {
 				f.createCall(w, r)
 			}
@@ -326,6 +401,7 @@ func (f *FakeTwilio) createMessage(w http.ResponseWriter, r *http.Request) {
 		MessagingServiceSID: form.Get("MessagingServiceSid"),
 		Body:                form.Get("Body"),
 		StatusCallback:      form.Get("StatusCallback"),
+		ValidityPeriod:      form.Get("ValidityPeriod"),
 		Status:              "queued",
 		Direction:           "outbound-api",
 	}
@@ -356,9 +432,12 @@ func (f *FakeTwilio) createMessage(w http.ResponseWriter, r *http.Request) {
 	case msg.StatusCallback != "" && !absoluteURL(msg.StatusCallback):
 		writeError(w, http.StatusBadRequest, 21609, "The StatusCallback URL is not a valid URL.")
 		return
+	case msg.ValidityPeriod != "" && !intIn(msg.ValidityPeriod, 1, 36000):
+		writeError(w, http.StatusBadRequest, 20001, "ValidityPeriod must be between 1 and 36000 seconds.")
+		return
 	}
 	msg.SID = NewSID("SM")
-	now := time.Now().UTC()
+	now := f.clock()
 	msg.DateCreated = now
 	f.mu.Lock()
 	f.messages = append(f.messages, &msg)
@@ -397,7 +476,7 @@ func (f *FakeTwilio) updateMessage(w http.ResponseWriter, r *http.Request, sid s
 		notFound(w, r)
 		return
 	}
-	writeJSON(w, http.StatusOK, f.messageJSON(msg, time.Now().UTC()))
+	writeJSON(w, http.StatusOK, f.messageJSON(msg, f.clock()))
 }
 
 func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
@@ -410,6 +489,9 @@ func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
 		From:                 form.Get("From"),
 		URL:                  form.Get("Url"),
 		Method:               form.Get("Method"),
+		FallbackURL:          form.Get("FallbackUrl"),
+		Timeout:              form.Get("Timeout"),
+		MachineDetection:     form.Get("MachineDetection"),
 		Twiml:                form.Get("Twiml"),
 		StatusCallback:       form.Get("StatusCallback"),
 		StatusCallbackMethod: form.Get("StatusCallbackMethod"),
@@ -444,6 +526,15 @@ func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
 	case c.StatusCallback != "" && !absoluteURL(c.StatusCallback):
 		writeError(w, http.StatusBadRequest, 21609, "The StatusCallback URL is not a valid URL.")
 		return
+	case c.FallbackURL != "" && !absoluteURL(c.FallbackURL):
+		writeError(w, http.StatusBadRequest, 21205, "FallbackUrl is not a valid URL.")
+		return
+	case c.Timeout != "" && !intIn(c.Timeout, 1, 600):
+		writeError(w, http.StatusBadRequest, 20001, "Timeout must be between 1 and 600 seconds.")
+		return
+	case c.MachineDetection != "" && c.MachineDetection != "Enable" && c.MachineDetection != "DetectMessageEnd":
+		writeError(w, http.StatusBadRequest, 20001, "MachineDetection must be Enable or DetectMessageEnd.")
+		return
 	case c.Method != http.MethodGet && c.Method != http.MethodPost,
 		c.StatusCallbackMethod != http.MethodGet && c.StatusCallbackMethod != http.MethodPost:
 		writeError(w, http.StatusBadRequest, 21207, "Method must be GET or POST.")
@@ -456,7 +547,7 @@ func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.SID = NewSID("CA")
-	now := time.Now().UTC()
+	now := f.clock()
 	c.DateCreated = now
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
@@ -507,7 +598,7 @@ func (f *FakeTwilio) listMessages(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now().UTC()
+	now := f.clock()
 	f.mu.Lock()
 	items := newestMatching(f.messages, size, func(m *FakeMessage) (string, string) { return m.To, m.From }, q,
 		func(m *FakeMessage) any { return f.messageJSON(*m, now) })
@@ -522,7 +613,7 @@ func (f *FakeTwilio) listCalls(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now().UTC()
+	now := f.clock()
 	f.mu.Lock()
 	items := newestMatching(f.calls, size, func(c FakeCall) (string, string) { return c.To, c.From }, q,
 		func(c FakeCall) any { return f.callJSON(c, now) })
@@ -656,6 +747,12 @@ func (f *FakeTwilio) callJSON(c FakeCall, now time.Time) map[string]any {
 		"trunk_sid":        nil,
 		"uri":              uri + ".json",
 	}
+}
+
+// intIn reports whether s is a whole number within [lo, hi].
+func intIn(s string, lo, hi int) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= lo && n <= hi
 }
 
 func validNumber(n string) bool {

@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/console"
+	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -46,6 +47,7 @@ sealed; numbers are shown masked unless asked for.
 Commands:
   add      register an officer
   list     list officers
+  update   change an officer's name, role or number (a new number is verified by SMS)
   remove   remove an officer (not while they are in the rota)
   passwd   set an officer's console password
   reset-totp  make an officer enrol a new TOTP authenticator
@@ -61,18 +63,33 @@ officer, a backup and a supervisor, and one-off overrides.
 
 Commands:
   show       lay out the rota and say who is on duty (now or --at TIME)
-  set        add or replace one weekly shift
-  override   put someone on duty for a while, whatever the shifts say
+  set           add a weekly shift, or change one (fields not given stay)
+  remove-shift  remove a weekly shift
+  override      put someone on duty for a while, whatever the shifts say;
+                override list and override cancel ID manage them
   import     replace the shifts with those of a TOML file
 
 Run 'hotline rota <command> -h' for its flags.
 ` + adminCommonHelp
 
-const alertsUsage = `Usage: hotline alerts list [--json] [--data DIR] [--config FILE]
+const alertsUsage = `Usage: hotline alerts <command> [flags]
 
-Lists every alert, newest first: its code (what an officer replies with),
-case, priority, state, escalation step, who acknowledged it and when, and
-every SMS and call sent for it with its delivery state. No tip content.
+Commands:
+  list                 every alert, newest first: its code (what an officer
+                       replies with), case, priority, state, escalation
+                       step and next step time, who acknowledged it, and
+                       every SMS and call with its delivery state
+  show N               one alert's whole timeline
+  ack N --as NAME      acknowledge alert N as officer NAME
+  close N --as NAME --yes
+                       close alert N as officer NAME
+  reopen N             reopen an acknowledged or closed alert: its
+                       escalation starts again from the first step
+  escalate N           run alert N's next escalation step now
+
+Everyone who was paged is told by SMS when an alert is acknowledged or
+closed, and by whom. Each action is written to the server's log. No tip
+content is ever shown.
 ` + adminCommonHelp
 
 // adminCmd is one admin subcommand being run.
@@ -238,7 +255,16 @@ func (c *adminCmd) connect() (console.AdminService, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return console.NewAdmin(st, nil, loc), func() { st.Close() }, nil
+	// Alert actions write their decisions (queued SMS and calls) to the
+	// data file; the server sends them when it starts. Nothing is sent
+	// from here: this dispatcher's worker never runs.
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: dispatch.NewDevSink(io.Discard),
+		Escalation: cfg.Escalation, PublicURL: cfg.PublicURL, Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return console.NewAdmin(st, disp, loc), func() { st.Close() }, nil
 }
 
 func fileExists(p string) bool {
@@ -383,6 +409,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fmt.Fprintf(c.stdout, "Removed %s.\n", strings.Join(strings.Fields(*name), " "))
 			return nil
 		})
+	case "update":
+		return runOfficersUpdate(ctx, args, stdout, stderr, getenv)
 	case "passwd":
 		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
 	case "reset-totp":
@@ -408,17 +436,22 @@ Examples:
   hotline rota show --at "2026-11-24 21:00"
 `
 
-const rotaSetUsage = `Usage: hotline rota set --day DAY --start HH:MM --end HH:MM --officer NAME [--backup NAME] [--supervisor NAME]
+const rotaSetUsage = `Usage: hotline rota set --day DAY --start HH:MM [--end HH:MM] [--officer NAME] [--backup NAME|none] [--supervisor NAME|none]
 
-Adds a weekly shift, replacing a shift on the same day with the same
-start. An end not after the start runs past midnight. The rota must stay
-free of overlaps.
+Adds a weekly shift, or changes the shift on the same day with the same
+start: the fields not given keep their value, and "none" empties a backup
+or supervisor. A new shift needs --end and --officer. An end not after
+the start runs past midnight. The rota must stay free of overlaps.
 
-Example:
+Examples:
   hotline rota set --day tue --start 20:00 --end 08:00 --officer "Elvin Guliyev" --backup "Rashad Mammadov" --supervisor "Farid Ismayilov"
+  hotline rota set --day tue --start 20:00 --officer "Leyla Aliyeva"   # backup and supervisor stay
+  hotline rota set --day tue --start 20:00 --backup none
 `
 
 const rotaOverrideUsage = `Usage: hotline rota override --officer NAME [--backup NAME] --from TIME (--hours H | --until TIME)
+       hotline rota override list
+       hotline rota override cancel ID
 
 Puts an officer on duty for a while instead of the shifts (at most 31
 days); the shift's backup and supervisor stay unless --backup is given.
@@ -428,6 +461,8 @@ A later override wins where two overlap.
 Examples:
   hotline rota override --officer "Leyla Aliyeva" --from now --hours 24
   hotline rota override --officer "Leyla Aliyeva" --from "2026-11-24 20:00" --until "2026-11-25 08:00"
+  hotline rota override list
+  hotline rota override cancel 3fa9c1
 `
 
 const rotaImportUsage = `Usage: hotline rota import FILE
@@ -559,14 +594,14 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		var spec console.ShiftSpec
 		c.fs.StringVar(&spec.Day, "day", "", "day of the week: mon, tue, wed, thu, fri, sat or sun")
 		c.fs.StringVar(&spec.Start, "start", "", "start time HH:MM in the rota's zone")
-		c.fs.StringVar(&spec.End, "end", "", "end time HH:MM (not after --start: the next day)")
-		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty")
-		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next (optional)")
-		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last (optional)")
+		c.fs.StringVar(&spec.End, "end", "", "end time HH:MM (not after --start: the next day); kept if not given")
+		c.fs.StringVar(&spec.Officer, "officer", "", "who is on duty; kept if not given")
+		c.fs.StringVar(&spec.Backup, "backup", "", "who is alerted next; kept if not given, none to remove")
+		c.fs.StringVar(&spec.Supervisor, "supervisor", "", "who is alerted last; kept if not given, none to remove")
 		if code, ok := c.parseNoArgs(args); !ok {
 			return code
 		}
-		if code, ok := c.require("--day", spec.Day, "--start", spec.Start, "--end", spec.End, "--officer", spec.Officer); !ok {
+		if code, ok := c.require("--day", spec.Day, "--start", spec.Start); !ok {
 			return code
 		}
 		return c.run(func(ctx context.Context, svc console.AdminService) error {
@@ -579,7 +614,13 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return nil
 		})
 
+	case "remove-shift":
+		return runRotaRemoveShift(ctx, args, stdout, stderr, getenv)
+
 	case "override":
+		if len(args) > 0 && (args[0] == "list" || args[0] == "cancel") {
+			return runRotaOverrideOp(ctx, args[0], args[1:], stdout, stderr, getenv)
+		}
 		c := newAdminCmd(ctx, "rota override", rotaOverrideUsage, stdout, stderr, getenv)
 		officer := c.fs.String("officer", "", "who is on duty instead")
 		backup := c.fs.String("backup", "", "their backup (default: the shift's)")
@@ -666,24 +707,104 @@ func runRota(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 
 // ----- alerts -----
 
+// alertSubUsage is each alerts command's own help (a command's help lists
+// no "Commands:", or the help walk would take it for a group).
+var alertSubUsage = map[string]string{
+	"list": `Usage: hotline alerts list [--json]
+
+Every alert, newest first: its code (what an officer replies with), case,
+priority, state, escalation step and next step time, who acknowledged it,
+and every SMS and call with its delivery state. No tip content.
+
+Example:
+  hotline alerts list --json
+`,
+	"show": `Usage: hotline alerts show N [--json]
+
+One alert's whole timeline.
+
+Example:
+  hotline alerts show 12
+`,
+	"ack": `Usage: hotline alerts ack N --as NAME
+
+Acknowledges alert N as officer NAME; everyone paged is told by SMS.
+
+Example:
+  hotline alerts ack 12 --as "Leyla Aliyeva"
+`,
+	"close": `Usage: hotline alerts close N --as NAME --yes
+
+Closes alert N as officer NAME; everyone paged is told by SMS.
+
+Example:
+  hotline alerts close 12 --as "Leyla Aliyeva" --yes
+`,
+	"reopen": `Usage: hotline alerts reopen N
+
+Reopens an acknowledged or closed alert: its escalation starts again
+from the first step.
+
+Example:
+  hotline alerts reopen 12
+`,
+	"escalate": `Usage: hotline alerts escalate N
+
+Runs alert N's next escalation step now.
+
+Example:
+  hotline alerts escalate 12
+`,
+}
+
 func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	sub, args, code, ok := subcommand(args, alertsUsage, stdout, stderr)
 	if !ok {
 		return code
 	}
-	if sub != "list" {
+	switch sub {
+	case "list", "show":
+	case "ack", "close", "reopen", "escalate":
+		return runAlertAction(ctx, sub, args, stdout, stderr, getenv)
+	default:
 		fmt.Fprintf(stderr, "hotline alerts: unknown command %q\n\n%s", sub, alertsUsage)
 		return 2
 	}
-	c := newAdminCmd(ctx, "alerts list", alertsUsage+"\nExample:\n  hotline alerts list --json\n", stdout, stderr, getenv)
-	asJSON := c.fs.Bool("json", false, "print a JSON array")
-	if code, ok := c.parseNoArgs(args); !ok {
+	c := newAdminCmd(ctx, "alerts "+sub, alertSubUsage[sub], stdout, stderr, getenv)
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	pos, code, ok := c.parse(args)
+	if !ok {
 		return code
+	}
+	number := 0
+	if sub == "show" {
+		if len(pos) != 1 {
+			return c.usageErr("give one alert number")
+		}
+		n, err := strconv.Atoi(pos[0])
+		if err != nil || n < 1 {
+			return c.usageErr("alert number %q is not a number", pos[0])
+		}
+		number = n
+	} else if len(pos) > 0 {
+		return c.usageErr("unexpected argument %q", pos[0])
 	}
 	return c.run(func(ctx context.Context, svc console.AdminService) error {
 		list, err := svc.Alerts(ctx)
 		if err != nil {
 			return err
+		}
+		if number > 0 {
+			for _, a := range list {
+				if a.Number == number {
+					if *asJSON {
+						return c.printJSON(a)
+					}
+					c.printTimeline(a)
+					return nil
+				}
+			}
+			return hotline.Errorf(hotline.ENOTFOUND, "no alert %d", number)
 		}
 		if *asJSON {
 			return c.printJSON(list)
@@ -693,7 +814,7 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return nil
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CODE\tCASE\tPRI\tSTATE\tROUND/STEP\tOPENED\tACKNOWLEDGED\tATTEMPTS")
+		fmt.Fprintln(tw, "CODE\tCASE\tPRI\tSTATE\tROUND/STEP\tNEXT STEP\tOPENED\tACKNOWLEDGED\tATTEMPTS")
 		for _, a := range list {
 			acked := "-"
 			if a.AckedAt != nil {
@@ -717,10 +838,88 @@ func runAlerts(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			if a.Exhausted {
 				state += " (exhausted)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", a.Code, a.CaseCode, a.Priority, state, a.Round, a.Step,
-				formatAt(a.OpenedAt), acked, strings.Join(attempts, "; "))
+			next := "-"
+			if a.NextAt != nil {
+				next = formatAt(*a.NextAt)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", a.Code, a.CaseCode, a.Priority, state, a.Round, a.Step,
+				next, formatAt(a.OpenedAt), acked, strings.Join(attempts, "; "))
 		}
 		return tw.Flush()
+	})
+}
+
+// printTimeline prints one alert's history, oldest first.
+func (c *adminCmd) printTimeline(a console.AlertView) {
+	fmt.Fprintf(c.stdout, "Alert %s: %s case %s, %s\n", a.Code, a.Priority, a.CaseCode, a.State)
+	fmt.Fprintf(c.stdout, "  %s  opened\n", formatAt(a.OpenedAt))
+	for _, at := range a.Attempts {
+		s := fmt.Sprintf("%s to %s (round %d, step %d): %s", at.Kind, orUnknown(at.Officer), at.Round, at.Step, at.State)
+		if at.Delivery != "" && at.Delivery != string(at.State) {
+			s += "/" + at.Delivery
+		}
+		if at.Tries > 1 {
+			s += fmt.Sprintf(", %d tries", at.Tries)
+		}
+		if at.ErrorCode != 0 {
+			s += fmt.Sprintf(", error %d", at.ErrorCode)
+		}
+		if at.LastError != "" {
+			s += ": " + at.LastError
+		}
+		fmt.Fprintf(c.stdout, "  %s  %s\n", formatAt(at.At), s)
+	}
+	if a.AckedAt != nil {
+		fmt.Fprintf(c.stdout, "  %s  acknowledged by %s (%s)\n", formatAt(*a.AckedAt), orUnknown(a.AckedBy), a.AckedVia)
+	}
+	if a.NextAt != nil {
+		fmt.Fprintf(c.stdout, "  %s  next escalation step (%d)\n", formatAt(*a.NextAt), a.Step)
+	}
+}
+
+// runAlertAction runs alerts ack|close|reopen|escalate N.
+func runAlertAction(ctx context.Context, sub string, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := newAdminCmd(ctx, "alerts "+sub, alertSubUsage[sub], stdout, stderr, getenv)
+	var as *string
+	var yes *bool
+	if sub == "ack" || sub == "close" {
+		as = c.fs.String("as", "", "the officer taking the alert (required)")
+	}
+	if sub == "close" {
+		yes = c.fs.Bool("yes", false, "really close the alert (required)")
+	}
+	pos, code, ok := c.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return c.usageErr("give one alert number")
+	}
+	number, err := strconv.Atoi(pos[0])
+	if err != nil || number < 1 {
+		return c.usageErr("alert number %q is not a number", pos[0])
+	}
+	name := ""
+	if as != nil {
+		if code, ok := c.require("--as", *as); !ok {
+			return code
+		}
+		name = *as
+	}
+	if yes != nil && !*yes {
+		return c.usageErr("closing an alert needs --yes")
+	}
+	return c.run(func(ctx context.Context, svc console.AdminService) error {
+		v, err := svc.AlertAction(ctx, number, sub, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Alert %s (%s case %s) is %s", v.Code, v.Priority, v.CaseCode, v.State)
+		if v.NextAt != nil {
+			fmt.Fprintf(c.stdout, "; next step %d at %s", v.Step, formatAt(*v.NextAt))
+		}
+		fmt.Fprintln(c.stdout, ".")
+		return nil
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,8 +15,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 )
@@ -162,7 +165,8 @@ func adminScenario(t *testing.T, e *adminEnv, withStore func(func(*store.Store))
 	e.wantCLIError(t, 2, []string{"--hours or --until, not both"}, "rota", "override", "--officer", "Nigar Hasanova", "--from", "now", "--hours", "2", "--until", "2030-01-01 00:00")
 	e.wantCLIError(t, 2, []string{"--until: must be after --from"}, "rota", "override", "--officer", "Nigar Hasanova", "--from", "2030-01-02 00:00", "--until", "2030-01-01 00:00")
 
-	got = record(e.mustCLI(t, "rota", "set", "--day", "sat", "--start", "08:00", "--end", "20:00", "--officer", "Aysel Huseynova", "--supervisor", "Gunel Abbasova"))
+	// Changing a shift keeps what is not given; none empties the backup.
+	got = record(e.mustCLI(t, "rota", "set", "--day", "sat", "--start", "08:00", "--end", "20:00", "--officer", "Aysel Huseynova", "--backup", "none", "--supervisor", "Gunel Abbasova"))
 	if !strings.Contains(got, "sat  08:00-20:00  Aysel Huseynova  -") {
 		t.Errorf("rota set: got %q", got)
 	}
@@ -226,6 +230,24 @@ func adminScenario(t *testing.T, e *adminEnv, withStore func(func(*store.Store))
 			t.Errorf("alerts list: %q lacks %q", table, want)
 		}
 	}
+
+	// Acting on it from the command line.
+	e.wantCLIError(t, 2, []string{"--as"}, "alerts", "ack", "1")
+	e.wantCLIError(t, 1, []string{"no alert 9"}, "alerts", "reopen", "9")
+	e.wantCLIError(t, 1, []string{"only an acknowledged or closed alert can be reopened"}, "alerts", "reopen", "1")
+	if got := record(e.mustCLI(t, "alerts", "ack", "1", "--as", "Leyla Aliyeva")); !strings.Contains(got, "is acknowledged") {
+		t.Errorf("alerts ack: got %q", got)
+	}
+	e.wantCLIError(t, 2, []string{"--yes"}, "alerts", "close", "1", "--as", "Leyla Aliyeva")
+	if got := record(e.mustCLI(t, "alerts", "close", "1", "--as", "Leyla Aliyeva", "--yes")); !strings.Contains(got, "is closed") {
+		t.Errorf("alerts close: got %q", got)
+	}
+	if got := record(e.mustCLI(t, "alerts", "reopen", "1")); !strings.Contains(got, "is open; next step") {
+		t.Errorf("alerts reopen: got %q", got)
+	}
+	if got := record(e.mustCLI(t, "alerts", "show", "1")); !strings.Contains(got, "Alert 1: P1 case K7P2QX, open") || !strings.Contains(got, "next escalation step") {
+		t.Errorf("alerts show: got %q", got)
+	}
 	return out.String()
 }
 
@@ -260,7 +282,11 @@ func TestAdminCommandsServerRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: console.NewAdminHandler(console.NewAdmin(st, nil, nil), zerolog.New(logs))}
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: dispatch.NewDevSink(io.Discard), Escalation: config.DefaultEscalation(), Logger: zerolog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: console.NewAdminHandler(console.NewAdmin(st, disp, nil), zerolog.New(logs))}
 	go srv.Serve(ln)
 	defer srv.Close()
 	// Without a key the CLI can only have gone through the socket.
@@ -298,7 +324,7 @@ func TestAdminCommandsUsage(t *testing.T) {
 		t.Errorf("empty data dir: exit %d, stderr %q", code, stderr.String())
 	}
 	e.wantCLIError(t, 2, []string{`unknown command "frob"`}, "rota", "frob")
-	e.wantCLIError(t, 2, []string{"--day, --start, --end are required"}, "rota", "set", "--officer", "X")
+	e.wantCLIError(t, 2, []string{"--day, --start are required"}, "rota", "set", "--officer", "X")
 	e.wantCLIError(t, 2, []string{"give the rota FILE"}, "rota", "import")
 	e.wantCLIError(t, 2, []string{"--hours"}, "rota", "override", "--officer", "X", "--from", "now", "--hours", "-3")
 	for _, args := range [][]string{{"officers", "add", "-h"}, {"rota", "override", "--help"}, {"alerts", "list", "-h"}, {"rota", "-h"}} {

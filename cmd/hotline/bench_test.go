@@ -32,7 +32,7 @@ func BenchmarkSMSWebhook(b *testing.B) {
 		for pb.Next() {
 			n := seq.Add(1)
 			form := url.Values{
-				"MessageSid": {fmt.Sprintf("SM%032x", n)}, "From": {fmt.Sprintf("+99450%07d", n%50)},
+				"MessageSid": {fmt.Sprintf("SM%032x", n)}, "AccountSid": {testAccountSID}, "From": {fmt.Sprintf("+99450%07d", n%50)},
 				"To": {"+994125550000"}, "Body": {body},
 			}
 			req, _ := twiliotest.NewSignedRequest(testToken, srv.URL+"/twilio/sms", "https://hotline.example.az/twilio/sms", form)

@@ -91,7 +91,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	signed := func(from, body string) {
 		t.Helper()
-		form := url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {from}, "To": {"+994125550000"}, "Body": {body}}
+		form := url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "AccountSid": {fake.AccountSID()}, "From": {from}, "To": {"+994125550000"}, "Body": {body}}
 		req, err := twiliotest.NewSignedRequest(fake.AuthToken(), "http://"+m.Addr()+"/twilio/sms", cfg.PublicURL+"/twilio/sms", form)
 		if err != nil {
 			t.Fatal(err)

@@ -156,7 +156,7 @@ target = "backup"
 	}
 
 	cmd := start()
-	form := url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {"+994557654321"}, "To": {"+994125550000"},
+	form := url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "AccountSid": {fake.AccountSID()}, "From": {"+994557654321"}, "To": {"+994125550000"},
 		"Body": {"Kömək edin, bizi zirzəmidə saxlayırlar"}}
 	req, _ := twiliotest.NewSignedRequest(fake.AuthToken(), "http://"+addr+"/twilio/sms", "http://"+addr+"/twilio/sms", form)
 	tipAt := time.Now()
@@ -230,7 +230,7 @@ func TestKilledUnderLoadLosesNoAcknowledgedTip(t *testing.T) {
 		return nil
 	}
 	send := func(client *http.Client, sid string, i int) (int, string) {
-		form := url.Values{"MessageSid": {sid}, "From": {fmt.Sprintf("+9945570%05d", i%40)}, "To": {"+994125550000"},
+		form := url.Values{"MessageSid": {sid}, "AccountSid": {"AC" + strings.Repeat("0", 32)}, "From": {fmt.Sprintf("+9945570%05d", i%40)}, "To": {"+994125550000"},
 			"Body": {fmt.Sprintf("Salam, sual %d: xaricdə iş təklifi gəlib, necə yoxlayım?", i)}}
 		req, _ := twiliotest.NewSignedRequest(token, "http://"+addr+"/twilio/sms", "http://"+addr+"/twilio/sms", form)
 		resp, err := client.Do(req)

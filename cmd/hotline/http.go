@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -97,6 +98,9 @@ func accessLog(met *metrics) mux.MiddlewareFunc {
 		met.observe(route, status, d)
 		if quietRoutes[route] {
 			return
+		}
+		if strings.HasPrefix(route, "/twilio/") && (status == http.StatusBadRequest || status == http.StatusForbidden || status == http.StatusRequestEntityTooLarge) {
+			return // a refused webhook: intake counts it and logs it, at most once a second per reason
 		}
 		hlog.FromRequest(r).Info().Str("method", r.Method).Str("route", route).
 			Int("status", status).Dur("duration", d).Msg("request")

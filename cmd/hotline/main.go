@@ -29,6 +29,10 @@ Commands:
   alerts    list alerts and their deliveries (list)
   cases     list cases or open one (list|show), audited
   audit     print or verify the audit log (list|verify)
+  keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire)
+  backup    write an age-encrypted hot snapshot of the data file
+  restore   restore a backup into an empty data directory, checked
+  check     read the whole data file and name what is damaged (server stopped)
   version   print the version
 
 Run 'hotline help <command>' or 'hotline <command> --help' for a
@@ -69,6 +73,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCases(ctx, args[1:], stdout, stderr, getenv)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr, getenv)
+	case "keys":
+		return runKeys(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr, getenv)
+	case "restore":
+		return runRestore(args[1:], stdout, stderr, getenv)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,7 +23,10 @@ import (
 	"github.com/hotline-az/hotline/twiliotest"
 )
 
-const testToken = "testtoken123"
+const (
+	testToken      = "testtoken123"
+	testAccountSID = "AC" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+)
 
 // testServer is a real server on 127.0.0.1:0 over a real data directory.
 type testServer struct {
@@ -46,7 +50,7 @@ func MustRunMain(tb testing.TB, dir string, key crypto.MasterKey, logs io.Writer
 	cfg.DataDir = dir
 	cfg.PublicURL = "https://hotline.example.az"
 	cfg.MasterKeyFile = keyFile
-	cfg.Twilio = config.Twilio{AccountSID: "AC" + strings.Repeat("a", 32), AuthToken: testToken, PhoneNumber: "+994125550000"}
+	cfg.Twilio = config.Twilio{AccountSID: testAccountSID, AuthToken: testToken, PhoneNumber: "+994125550000"}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatalf("test config invalid: %v", err)
 	}
@@ -60,7 +64,7 @@ func MustRunMain(tb testing.TB, dir string, key crypto.MasterKey, logs io.Writer
 func (s *testServer) sendSMS(tb testing.TB, sid, from, body string) (int, string) {
 	tb.Helper()
 	form := url.Values{
-		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC" + strings.Repeat("a", 32)},
+		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {testAccountSID},
 		"From": {from}, "To": {"+994125550000"}, "Body": {body}, "NumMedia": {"0"},
 	}
 	req, err := twiliotest.NewSignedRequest(testToken, s.URL+"/twilio/sms", "https://hotline.example.az/twilio/sms", form)
@@ -109,13 +113,21 @@ func TestEndToEndSMSRestartStats(t *testing.T) {
 		t.Fatalf("third SMS: got %d", status)
 	}
 
+	forged, _ := twiliotest.NewSignedRequest("nottoken999", srv.URL+"/twilio/sms", "https://hotline.example.az/twilio/sms", url.Values{"Body": {"x"}})
+	if resp, err := http.DefaultClient.Do(forged); err != nil || resp.StatusCode != 403 {
+		t.Fatalf("forged SMS: got %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
 	resp, err := http.Get(srv.InternalURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metricsText, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`hotline_cases{priority="P1"} 1`, `hotline_http_requests_total{route="/twilio/sms",status="200"} 3`, `hotline_messages 3`} {
+	for _, want := range []string{`hotline_cases{priority="P1"} 1`, `hotline_http_requests_total{route="/twilio/sms",status="200"} 3`, `hotline_messages 3`,
+		`hotline_webhooks_rejected_total{reason="signature_invalid"} 1`} {
 		if !strings.Contains(string(metricsText), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -226,5 +238,34 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "serve", "--bogus"); code != 2 || !strings.Contains(stderr, "bogus") {
 		t.Fatalf("bad flag: got %d %q", code, stderr)
+	}
+}
+
+// TestForgedFloodIsNotLoggedPerRequest: refused webhooks are counted, but
+// neither the access log nor intake's rejection log writes a line for
+// each, so a flood cannot fill the disk through the log.
+func TestForgedFloodIsNotLoggedPerRequest(t *testing.T) {
+	logs := &leaktest.Buffer{}
+	key, _ := crypto.GenerateMasterKey()
+	srv := MustRunMain(t, t.TempDir(), key, logs)
+	defer srv.Close()
+	const n = 300
+	start := time.Now()
+	for i := range n {
+		form := url.Values{"MessageSid": {fmt.Sprintf("SM%032x", i)}, "AccountSid": {testAccountSID}, "Body": {"x"}}
+		req, _ := twiliotest.NewSignedRequest("nottoken999", srv.URL+"/twilio/sms", "https://hotline.example.az/twilio/sms", form)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Fatalf("forged request %d: got %d, want 403", i, resp.StatusCode)
+		}
+	}
+	seconds := int(time.Since(start)/time.Second) + 1
+	lines := strings.Count(logs.String(), `"status":403`)
+	if lines == 0 || lines > seconds {
+		t.Fatalf("%d forged requests in %d s wrote %d log lines with status 403, want 1 to %d:\n%s", n, seconds, lines, seconds, logs.String())
 	}
 }

@@ -34,7 +34,7 @@ func newMetrics(st *store.Store, now func() time.Time) *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{st: st, now: now, maxAge: storeCountsMaxAge})
+		&storeCollector{st: st, now: now, maxAge: storeCountsMaxAge}, &diskCollector{st: st})
 	return m
 }
 
@@ -96,10 +96,14 @@ var (
 	descCommits  = prometheus.NewDesc("hotline_store_commits_total", "Durable (fsynced) transactions.", nil, nil)
 	descWrites   = prometheus.NewDesc("hotline_store_writes_total", "Write requests carried by those transactions (group commit).", nil, nil)
 	descCountDur = prometheus.NewDesc("hotline_store_count_seconds", "How long the last count of cases, messages, alerts and jobs took (it is redone at most once a minute).", nil, nil)
+	// A tip whose alert failed to open is stored and answered; the alert
+	// worker retries it. Alert on either being above zero.
+	descAlertFailures = prometheus.NewDesc("hotline_alert_open_failures_total", "Tips stored whose alert failed to open at once (retried by the alert worker).", nil, nil)
+	descAlertsPending = prometheus.NewDesc("hotline_alerts_pending", "Cases whose alert failed to open and is still being retried; should be 0.", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descCommits, descWrites, descCountDur} {
+	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descCommits, descWrites, descCountDur, descAlertFailures, descAlertsPending} {
 		ch <- d
 	}
 }
@@ -108,6 +112,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	commits, writes := c.st.CommitStats()
 	ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(commits))
 	ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(writes))
+	ch <- prometheus.MustNewConstMetric(descAlertFailures, prometheus.CounterValue, float64(c.st.AlertFailures()))
 	s, took, err := c.counts()
 	ch <- prometheus.MustNewConstMetric(descCountDur, prometheus.GaugeValue, took.Seconds())
 	if err != nil {
@@ -118,6 +123,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.OpenCases))
 	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.GaugeValue, float64(s.Messages))
+	ch <- prometheus.MustNewConstMetric(descAlertsPending, prometheus.GaugeValue, float64(s.AlertsPending))
 	for state, n := range s.Alerts {
 		ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.GaugeValue, float64(n), state)
 	}

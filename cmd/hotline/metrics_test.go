@@ -64,7 +64,7 @@ func BenchmarkStoreCount(b *testing.B) {
 	for _, tips := range []int{10_000} {
 		b.Run(fmt.Sprintf("tips=%d", tips), func(b *testing.B) {
 			st := mustOpenTempStore(b)
-			fillStore(b, st, tips)
+			fillStoreForMetrics(b, st, tips)
 			b.ResetTimer()
 			for range b.N {
 				if _, err := st.Stats(); err != nil {
@@ -77,7 +77,7 @@ func BenchmarkStoreCount(b *testing.B) {
 
 // fillStore records n tips from 64 concurrent writers (so they share
 // commits) from 1,000 reporters.
-func fillStore(tb testing.TB, st *store.Store, n int) {
+func fillStoreForMetrics(tb testing.TB, st *store.Store, n int) {
 	tb.Helper()
 	body := "Salam, müdir pasportumu saxlayıb və maaşımı vermir, Sumqayıtda tikintidə işləyirik, nə edək? Kömək edin zəhmət olmasa"
 	var wg sync.WaitGroup

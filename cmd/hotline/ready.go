@@ -72,6 +72,10 @@ type readiness struct {
 	cacheFor time.Duration
 	log      zerolog.Logger
 
+	// checks are further conditions, each cheap (no write), with the
+	// short reason /readyz gives when one fails.
+	checks []readyCheck
+
 	mu        sync.Mutex // held during a write check: concurrent probes share it
 	checkedAt time.Time
 	writeErr  error
@@ -81,10 +85,27 @@ func newReadiness(st pinger, worker *alertWorker, now func() time.Time, log zero
 	return &readiness{store: st, worker: worker, now: now, cacheFor: readyCacheFor, log: log}
 }
 
+type readyCheck struct {
+	reason string
+	check  func() error
+}
+
+// also adds a condition to readiness: when check fails, /readyz answers
+// 503 with reason (the error goes to the log, not to the prober).
+func (r *readiness) also(reason string, check func() error) {
+	r.checks = append(r.checks, readyCheck{reason: reason, check: check})
+}
+
 // problem is a short reason the server is not ready, or "".
 func (r *readiness) problem() string {
 	if !r.worker.Running() {
 		return "alert worker stopped"
+	}
+	for _, c := range r.checks {
+		if err := c.check(); err != nil {
+			r.log.Debug().Err(err).Str("reason", c.reason).Msg("readiness check failed")
+			return c.reason
+		}
 	}
 	if r.durableWrite() != nil {
 		return "data file does not take durable writes"

@@ -147,7 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DataDir, key, store.Options{Now: m.Now, Logger: m.Logger})
+	st, err := store.Open(cfg.DataDir, key, store.Options{Now: m.Now, Logger: m.Logger, MinFreeSpace: uint64(cfg.MinFreeSpace)})
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,17 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Warn().Str("problem", w).Msg("alert coverage")
 		}
 	}
-	verifier := intake.NewVerifier(cfg.PublicURL, cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken)
+	verifier, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL:  cfg.PublicURL,
+		AuthTokens: []string{cfg.Twilio.AuthToken, cfg.Twilio.SecondaryAuthToken},
+		AccountSID: cfg.WebhookAccountSID(),
+		Numbers:    cfg.WebhookNumbers(),
+		Now:        m.Now,
+	})
+	if err != nil {
+		st.Close()
+		return err
+	}
 	sms := intake.NewSMSHandler(intake.SMSConfig{
 		Verifier:   verifier,
 		Store:      st,
@@ -231,6 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.worker = startAlertWorker(workCtx, disp, m.Logger)
 
 	met := newMetrics(st, now)
+	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
 		Handler:           newPublicRouter(m.Logger, met, sms, alerts),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -239,7 +250,12 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-	internal := newInternalRouter(met, newReadiness(st, m.worker, now, m.Logger))
+	ready := newReadiness(st, m.worker, now, m.Logger)
+	// A failed commit (a full disk) keeps the server unready until a write
+	// succeeds; so does Twilio failing for longer than outage_alarm.
+	ready.also("data file write failed", st.Healthy)
+	ready.also("alerts are not going out", disp.Ready)
+	internal := newInternalRouter(met, ready)
 	// The officer console mounts its routes on internal here, before the
 	// listener starts serving (a mux.Router takes no routes while it serves).
 	m.internalServer = &http.Server{
@@ -385,8 +401,12 @@ func prepareDev(cfg *config.Config, explicitData bool, log zerolog.Logger, stder
 			return err
 		}
 		cfg.Twilio.AuthToken = strings.TrimSpace(string(b))
-		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms --from +994501234567 \"salam\"\n",
-			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr)
+		signFor := ""
+		if cfg.PublicURL != "" && cfg.PublicURL != "http://"+cfg.Addr {
+			signFor = " --sign-url " + cfg.PublicURL // signatures are checked against public_url
+		}
+		fmt.Fprintf(stderr, "DEV MODE: webhook auth token is %s\n  try: go run ./scripts/twilio-sim sms --token %s --url http://%s/twilio/sms%s --from +994501234567 \"salam\"\n",
+			cfg.Twilio.AuthToken, cfg.Twilio.AuthToken, cfg.Addr, signFor)
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr

@@ -141,11 +141,11 @@ func TestPrismContract(t *testing.T) {
 		valid(t, "DeleteRecording", c.DeleteRecording(ctx, "RE0123456789abcdef0123456789abcdef"))
 	})
 	t.Run("FindMessage", func(t *testing.T) {
-		_, _, err := c.FindMessage(ctx, officerNumber, alertBody, time.Now())
+		_, _, err := c.FindMessage(ctx, officerNumber, alertBody, time.Now(), nil)
 		valid(t, "FindMessage", err)
 	})
 	t.Run("FindCall", func(t *testing.T) {
-		_, _, err := c.FindCall(ctx, officerNumber, time.Now())
+		_, _, err := c.FindCall(ctx, officerNumber, time.Now(), nil)
 		valid(t, "FindCall", err)
 	})
 	// FetchRecording is not in the contract: the description has no

@@ -66,7 +66,25 @@ type Config struct {
 	// means a private clone of http.DefaultTransport. Tests use it to refuse
 	// any request that is not for loopback.
 	Transport http.RoundTripper
+
+	// RingTimeout is how long an alert call rings before Twilio gives up
+	// (no-answer). It must end before a typical voicemail picks up (20-30
+	// s), so an unanswered call fails fast instead of reaching a mailbox.
+	// Zero means DefaultRingTimeout.
+	RingTimeout time.Duration
+
+	// SMSValidity is how long Twilio may hold an alert SMS in its queue
+	// (ValidityPeriod): an alert must not arrive hours late. Zero means
+	// DefaultSMSValidity.
+	SMSValidity time.Duration
 }
+
+// DefaultRingTimeout is Config.RingTimeout when zero: shorter than the
+// 20-30 s after which phones usually send a call to voicemail.
+const DefaultRingTimeout = 18 * time.Second
+
+// DefaultSMSValidity is Config.SMSValidity when zero.
+const DefaultSMSValidity = 15 * time.Minute
 
 // Client calls Twilio's REST API. It is safe for concurrent use.
 type Client struct {
@@ -74,6 +92,8 @@ type Client struct {
 	authToken  string
 	from       string
 	timeout    time.Duration
+	ring       time.Duration
+	validity   time.Duration
 	transport  http.RoundTripper // rewrite (if any) over the base transport
 	secrets    []string          // values scrubbed from error text
 }
@@ -105,6 +125,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout < 0 {
 		errs = append(errs, errors.New("twilioapi: Config.Timeout is negative"))
 	}
+	if cfg.RingTimeout != 0 && (cfg.RingTimeout < 5*time.Second || cfg.RingTimeout > 600*time.Second) {
+		errs = append(errs, errors.New("twilioapi: Config.RingTimeout must be between 5s and 600s"))
+	}
+	if cfg.SMSValidity != 0 && (cfg.SMSValidity < time.Second || cfg.SMSValidity > 10*time.Hour) {
+		errs = append(errs, errors.New("twilioapi: Config.SMSValidity must be between 1s and 10h"))
+	}
 	var base *url.URL
 	if cfg.APIURL != "" {
 		u, err := url.Parse(cfg.APIURL)
@@ -132,11 +158,21 @@ func New(cfg Config) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
+	ring := cfg.RingTimeout
+	if ring == 0 {
+		ring = DefaultRingTimeout
+	}
+	validity := cfg.SMSValidity
+	if validity == 0 {
+		validity = DefaultSMSValidity
+	}
 	return &Client{
 		accountSID: cfg.AccountSID,
 		authToken:  cfg.AuthToken,
 		from:       cfg.From,
 		timeout:    timeout,
+		ring:       ring,
+		validity:   validity,
 		transport:  rt,
 		secrets:    []string{cfg.AccountSID, cfg.AuthToken, cfg.From},
 	}, nil
@@ -182,6 +218,8 @@ func (c *Client) begin(ctx context.Context) (*call, *openapi.ApiService, context
 
 // SendSMS sends body to the number to from Config.From and returns the new
 // message's SID. An empty statusCallback asks for no status callbacks.
+// Twilio drops the message if it cannot hand it on within
+// Config.SMSValidity (ValidityPeriod).
 //
 // A retryable error after the request was written may mean that Twilio did
 // accept the message: Twilio's Messages API has no idempotency key, so a
@@ -190,7 +228,7 @@ func (c *Client) SendSMS(ctx context.Context, to, body, statusCallback string) (
 	cl, api, cancel := c.begin(ctx)
 	defer cancel()
 	p := &openapi.CreateMessageParams{}
-	p.SetTo(to).SetFrom(c.from).SetBody(body)
+	p.SetTo(to).SetFrom(c.from).SetBody(body).SetValidityPeriod(int(c.validity / time.Second))
 	if statusCallback != "" {
 		p.SetStatusCallback(statusCallback)
 	}
@@ -205,14 +243,20 @@ func (c *Client) SendSMS(ctx context.Context, to, body, statusCallback string) (
 }
 
 // Call places a call to the number to from Config.From; Twilio fetches the
-// call's TwiML from twimlURL with POST and reports initiated, ringing,
-// answered and completed to statusCallback with POST (none if empty). It
-// returns the call's SID. Retries have the same caveat as SendSMS.
+// call's TwiML from twimlURL with POST (and from the same URL again as
+// FallbackUrl if the first fetch fails) and reports initiated, ringing,
+// answered and completed to statusCallback with POST (none if empty). The
+// call rings for Config.RingTimeout and uses answering-machine detection,
+// so the TwiML request says (AnsweredBy) whether a person or a mailbox
+// answered. It returns the call's SID. Retries have the same caveat as
+// SendSMS.
 func (c *Client) Call(ctx context.Context, to, twimlURL, statusCallback string) (string, error) {
 	cl, api, cancel := c.begin(ctx)
 	defer cancel()
 	p := &openapi.CreateCallParams{}
-	p.SetTo(to).SetFrom(c.from).SetUrl(twimlURL).SetMethod(http.MethodPost)
+	p.SetTo(to).SetFrom(c.from).SetUrl(twimlURL).SetMethod(http.MethodPost).
+		SetFallbackUrl(twimlURL).SetFallbackMethod(http.MethodPost).
+		SetTimeout(int(c.ring / time.Second)).SetMachineDetection("Enable")
 	if statusCallback != "" {
 		p.SetStatusCallback(statusCallback).
 			SetStatusCallbackMethod(http.MethodPost).
@@ -274,12 +318,14 @@ const reconcilePage = 50
 
 // FindMessage reports whether Twilio holds a message from Config.From to the
 // number to with exactly body, created no earlier than since (less
-// ReconcileSkew), and returns the newest such message's SID. The outbox asks
-// it before resending an alert whose earlier try got no answer: Twilio's
-// Messages API has no idempotency key, so this lookup is what keeps a retry
-// from sending the alert twice. Only the newest 50 messages to that number
-// are examined.
-func (c *Client) FindMessage(ctx context.Context, to, body string, since time.Time) (string, bool, error) {
+// ReconcileSkew), whose SID skip does not refuse, and returns the oldest
+// such message's SID. The outbox asks it before resending an alert whose
+// earlier try got no answer: Twilio's Messages API has no idempotency key,
+// so this lookup is what keeps a retry from sending the alert twice; skip
+// refuses SIDs another job already owns, so a retry never adopts another
+// job's message. skip may be nil. Only the newest 50 messages to that
+// number are examined.
+func (c *Client) FindMessage(ctx context.Context, to, body string, since time.Time, skip func(sid string) bool) (string, bool, error) {
 	cl, api, cancel := c.begin(ctx)
 	defer cancel()
 	p := &openapi.ListMessageParams{}
@@ -288,8 +334,9 @@ func (c *Client) FindMessage(ctx context.Context, to, body string, since time.Ti
 	if err != nil {
 		return "", false, c.wrap(cl, err, to, body)
 	}
-	for _, m := range page.Messages { // newest first
-		if m.Sid == nil || m.Body == nil || *m.Body != body || !createdSince(m.DateCreated, since) {
+	for i := len(page.Messages) - 1; i >= 0; i-- { // oldest first
+		m := page.Messages[i]
+		if m.Sid == nil || m.Body == nil || *m.Body != body || !createdSince(m.DateCreated, since) || (skip != nil && skip(*m.Sid)) {
 			continue
 		}
 		return *m.Sid, true, nil
@@ -298,8 +345,11 @@ func (c *Client) FindMessage(ctx context.Context, to, body string, since time.Ti
 }
 
 // FindCall is FindMessage for calls: a call from Config.From to the number
-// to created no earlier than since (less ReconcileSkew).
-func (c *Client) FindCall(ctx context.Context, to string, since time.Time) (string, bool, error) {
+// to created no earlier than since (less ReconcileSkew) whose SID skip does
+// not refuse. Twilio's call resource does not show its TwiML URL, so a call
+// cannot be matched by content: the caller must make sure that only one
+// call to a number can be in doubt at a time, and skip every SID it knows.
+func (c *Client) FindCall(ctx context.Context, to string, since time.Time, skip func(sid string) bool) (string, bool, error) {
 	cl, api, cancel := c.begin(ctx)
 	defer cancel()
 	p := &openapi.ListCallParams{}
@@ -308,8 +358,9 @@ func (c *Client) FindCall(ctx context.Context, to string, since time.Time) (stri
 	if err != nil {
 		return "", false, c.wrap(cl, err, to)
 	}
-	for _, v := range page.Calls { // newest first
-		if v.Sid == nil || !createdSince(v.DateCreated, since) {
+	for i := len(page.Calls) - 1; i >= 0; i-- { // oldest first
+		v := page.Calls[i]
+		if v.Sid == nil || !createdSince(v.DateCreated, since) || (skip != nil && skip(*v.Sid)) {
 			continue
 		}
 		return *v.Sid, true, nil

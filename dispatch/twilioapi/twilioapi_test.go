@@ -130,6 +130,7 @@ func TestSendSMS(t *testing.T) {
 	want := []twiliotest.FakeMessage{{
 		SID: sid, To: officerNumber, From: hotlineNumber, Body: alertBody,
 		StatusCallback: statusCB, Status: "queued", Direction: "outbound-api",
+		ValidityPeriod: "900", // an alert must not arrive hours late
 	}}
 	if !slices.Equal(got, want) {
 		t.Errorf("messages:\n got %+v\nwant %+v", got, want)
@@ -167,6 +168,11 @@ func TestCall(t *testing.T) {
 		got.URL != alertTwiML || got.Method != "POST" ||
 		got.StatusCallback != callStatusCB || got.StatusCallbackMethod != "POST" {
 		t.Errorf("call = %+v", got)
+	}
+	// A voicemail must not count as an answer: the call rings for less
+	// than a mailbox waits, detects machines, and has a fallback.
+	if got.Timeout != "18" || got.MachineDetection != "Enable" || got.FallbackURL != alertTwiML {
+		t.Errorf("Timeout, MachineDetection, FallbackUrl = %q, %q, %q; want 18, Enable, the TwiML URL", got.Timeout, got.MachineDetection, got.FallbackURL)
 	}
 	if want := []string{"initiated", "ringing", "answered", "completed"}; !slices.Equal(got.StatusCallbackEvents, want) {
 		t.Errorf("StatusCallbackEvents = %q, want %q", got.StatusCallbackEvents, want)
@@ -620,7 +626,7 @@ func TestFindMessage(t *testing.T) {
 	since := time.Now()
 
 	// Nothing sent yet: a resend is needed.
-	if _, found, err := c.FindMessage(ctx, officerNumber, alertBody, since); err != nil || found {
+	if _, found, err := c.FindMessage(ctx, officerNumber, alertBody, since, nil); err != nil || found {
 		t.Fatalf("before sending: found = %v, err = %v; want not found", found, err)
 	}
 	// An earlier alert with the same text, long before this try.
@@ -629,7 +635,7 @@ func TestFindMessage(t *testing.T) {
 	// The same text to another officer, and other text to this one.
 	fake.AddMessage(twiliotest.FakeMessage{To: "+994505550999", From: hotlineNumber, Body: alertBody, Direction: "outbound-api"})
 	fake.AddMessage(twiliotest.FakeMessage{To: officerNumber, From: hotlineNumber, Body: "other", Direction: "outbound-api"})
-	if _, found, err := c.FindMessage(ctx, officerNumber, alertBody, since); err != nil || found {
+	if _, found, err := c.FindMessage(ctx, officerNumber, alertBody, since, nil); err != nil || found {
 		t.Fatalf("with only unrelated messages: found = %v, err = %v; want not found", found, err)
 	}
 
@@ -637,13 +643,13 @@ func TestFindMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := c.FindMessage(ctx, officerNumber, alertBody, since)
+	got, found, err := c.FindMessage(ctx, officerNumber, alertBody, since, nil)
 	if err != nil || !found || got != sid {
 		t.Errorf("after sending: sid, found, err = %q, %v, %v; want %q, true, nil", got, found, err, sid)
 	}
 
 	fake.SetDown(true)
-	_, _, err = c.FindMessage(ctx, officerNumber, alertBody, since)
+	_, _, err = c.FindMessage(ctx, officerNumber, alertBody, since, nil)
 	if !twilioapi.IsRetryable(err) {
 		t.Errorf("while Twilio is down: err = %v, want retryable", err)
 	}
@@ -655,7 +661,7 @@ func TestFindCall(t *testing.T) {
 	c := MustNew(t, fake, nil)
 	ctx := context.Background()
 	since := time.Now()
-	if _, found, err := c.FindCall(ctx, officerNumber, since); err != nil || found {
+	if _, found, err := c.FindCall(ctx, officerNumber, since, nil); err != nil || found {
 		t.Fatalf("before calling: found = %v, err = %v", found, err)
 	}
 	other, err := c.Call(ctx, "+994505550999", alertTwiML, callStatusCB)
@@ -666,12 +672,25 @@ func TestFindCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := c.FindCall(ctx, officerNumber, since)
+	got, found, err := c.FindCall(ctx, officerNumber, since, nil)
 	if err != nil || !found || got != sid || got == other {
 		t.Errorf("sid, found, err = %q, %v, %v; want %q, true, nil", got, found, err, sid)
 	}
+	// A call whose SID another job owns is never adopted; the next unknown
+	// one is.
+	third, err := c.Call(ctx, officerNumber, alertTwiML, callStatusCB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found, err = c.FindCall(ctx, officerNumber, since, func(s string) bool { return s == sid })
+	if err != nil || !found || got != third {
+		t.Errorf("skipping a known SID: sid, found, err = %q, %v, %v; want %q, true, nil", got, found, err, third)
+	}
+	if _, found, _ := c.FindCall(ctx, officerNumber, since, func(string) bool { return true }); found {
+		t.Error("found a call although every SID was skipped")
+	}
 	// A call placed before since (less the skew) is an older alert.
-	if _, found, _ := c.FindCall(ctx, officerNumber, time.Now().Add(twilioapi.ReconcileSkew+time.Minute)); found {
+	if _, found, _ := c.FindCall(ctx, officerNumber, time.Now().Add(twilioapi.ReconcileSkew+time.Minute), nil); found {
 		t.Error("found a call created before since")
 	}
 }

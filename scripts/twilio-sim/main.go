@@ -23,8 +23,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotline-az/hotline/twiliotest"
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/twiliotest"
 )
 
 // Exit codes.
@@ -34,10 +36,12 @@ const (
 	exitUsage = 2 // bad command line; nothing was sent
 )
 
-// Defaults, the fake values of Twilio's documentation.
+// Defaults, the fake values of Twilio's documentation. The hotline number
+// and account are the ones a `hotline serve --dev` without a Twilio
+// account accepts webhooks for.
 const (
-	defaultTo       = "+15017122661"
-	defaultAccount  = "AC00000000000000000000000000000000"
+	defaultTo       = config.DevPhoneNumber
+	defaultAccount  = config.DevAccountSID
 	defaultReporter = "+15558675310"
 	apiVersion      = "2010-04-01"
 	maxReplyBytes   = 1 << 20
@@ -55,7 +59,7 @@ const (
 var messageStatuses = []string{"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
 
 var (
-	messageSIDPattern = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
+	messageSIDPattern = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`) // as the hotline checks it
 	accountSIDPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 )
 
@@ -76,6 +80,11 @@ Examples:
   echo "Помогите, у меня забрали паспорт" | twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --from +79991234567 -
   twilio-sim status --url http://127.0.0.1:8080/twilio/status --sid SM0123456789abcdef0123456789abcdef --status undelivered --error-code 30003
   twilio-sim raw --url http://127.0.0.1:8080/twilio/sms --form 'From=+994501234567&Body=hi'
+
+The hotline checks the signature against its public_url, not the address it
+is reached at. When they differ (a server behind a TLS proxy, reached here
+through a tunnel or on its local port), sign for the public URL:
+  twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --sign-url https://hotline.example.az --from +994501234567 "hi"
 
 It prints the HTTP status and the reply body on stdout. Exit status: 0 when
 the server answered below 400, 1 when it answered 400 or above or could not be
@@ -189,7 +198,7 @@ type common struct {
 
 func (s *sim) commonFlags(fs *flag.FlagSet, c *common) {
 	fs.StringVar(&c.url, "url", "", "webhook URL to POST to, e.g. http://127.0.0.1:8080/twilio/sms (required)")
-	fs.StringVar(&c.signURL, "sign-url", "", "public URL the server validates the signature against\n(default: the same as --url)")
+	fs.StringVar(&c.signURL, "sign-url", "", "the server's public_url, which it checks the signature against,\ne.g. https://hotline.example.az (the path and query of --url are added),\nor a full URL to sign exactly (default: --url)")
 	fs.StringVar(&c.token, "token", "", "auth token to sign with (default: $"+envToken+")")
 }
 
@@ -205,6 +214,10 @@ func (s *sim) check(c *common) error {
 		c.signURL = c.url
 	} else if err := checkURL(c.signURL); err != nil {
 		return usagef("--sign-url: %v", err)
+	} else if origin, _ := url.Parse(c.signURL); origin.Path == "" && origin.RawQuery == "" && !origin.ForceQuery {
+		// A bare public_url: Twilio calls it plus the webhook's path.
+		target, _ := url.Parse(c.url)
+		c.signURL += target.RequestURI()
 	}
 	if c.token == "" {
 		c.token = s.getenv(envToken)
@@ -258,8 +271,8 @@ const smsExamples = `  twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --t
   echo "Help, they took my passport" | twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --from +447700900123 -
   # Replay the same MessageSid to see the server drop the duplicate:
   twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --from +994501234567 --sid SM0123456789abcdef0123456789abcdef "again"
-  # Server behind a proxy that validates against its public URL:
-  twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --sign-url https://hotline.example.az/twilio/sms --from +994501234567 "hi"
+  # Server behind a proxy, which checks signatures against its public_url:
+  twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --sign-url https://hotline.example.az --from +994501234567 "hi"
 
 Flags go before the text. The MessageSid sent is printed on stderr.
 `
@@ -272,7 +285,7 @@ func (s *sim) sms(args []string) (*http.Request, error) {
 	s.commonFlags(fs, &c)
 	fs.StringVar(&from, "from", "", "reporter's number, E.164, e.g. +994501234567 (required)")
 	fs.StringVar(&to, "to", "", "hotline's Twilio number, E.164 (default: $"+envPhone+" or "+defaultTo+")")
-	fs.StringVar(&sid, "sid", "", "MessageSid to send, SM + 32 hex digits; repeat one to test dedup\n(default: a new random one)")
+	fs.StringVar(&sid, "sid", "", "MessageSid to send, SM + 32 lowercase hex digits; repeat one to test dedup\n(default: a new random one)")
 	fs.StringVar(&account, "account", "", "AccountSid, AC + 32 hex digits (default: $"+envAccount+" or AC + 32 zeros)")
 	if err := s.parse(fs, args); err != nil {
 		return nil, err
