@@ -2,11 +2,13 @@ package dispatch_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/twiliotest"
 )
 
 const p2Tip = "Müdir pasportumu saxlayıb və maaşımı vermir"
@@ -100,5 +102,37 @@ func TestEveryonePagedIsToldWhoTookTheAlert(t *testing.T) {
 	}
 	if _, err := h.disp.Reopen(context.Background(), a.ID, "cli"); err == nil {
 		t.Fatal("reopening an open alert was accepted")
+	}
+}
+
+// A webhook Twilio (or a proxy) delivers twice must act once: the same
+// MessageSid "a" three times used to acknowledge three different alerts.
+func TestRedeliveredOfficerCommandActsOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sms(reporter, p1Tip)
+	h.sms("+994557654322", p2Tip)
+	h.runDue()
+	form := url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {leylaPhone}, "To": {hotlineFrom}, "Body": {"a"}}
+	replies := make([]string, 3)
+	for i := range replies {
+		status, reply := h.post("/twilio/sms", form)
+		if status != 200 {
+			t.Fatalf("delivery %d: got %d %q", i+1, status, reply)
+		}
+		replies[i] = reply
+	}
+	if !strings.Contains(replies[0], "alert 2 (P2 case") {
+		t.Fatalf("first delivery: got %q, want alert 2 acknowledged", replies[0])
+	}
+	for i, r := range replies[1:] {
+		if !strings.Contains(r, "already handled") {
+			t.Errorf("delivery %d: got %q, want the repeat answered without acting", i+2, r)
+		}
+	}
+	want := map[int]hotline.AlertState{1: hotline.AlertOpen, 2: hotline.AlertAcknowledged}
+	for _, a := range h.alerts() {
+		if a.State != want[a.Number] {
+			t.Errorf("alert %d is %s, want %s", a.Number, a.State, want[a.Number])
+		}
 	}
 }

@@ -17,6 +17,9 @@ import (
 	"github.com/hotline-az/hotline/store"
 )
 
+// officerCommandRepeated answers a command Twilio delivered again.
+const officerCommandRepeated = "Hotline: this message was already handled."
+
 // DefaultReplies are short and neutral: no agency name, nothing that gives
 // a reporter away if someone else reads their phone.
 var DefaultReplies = map[hotline.Lang]string{
@@ -98,7 +101,8 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.reject(w, r, rej)
 		return
 	}
-	sid := form.Get("MessageSid")
+	// The same value the SID-shape check passed (it trims).
+	sid := strings.TrimSpace(form.Get("MessageSid"))
 	from := config.SenderKey(rawFrom)
 	body := form.Get("Body")
 	if !utf8.ValidString(body) {
@@ -106,13 +110,22 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if h.cfg.Officers != nil {
-		reply, handled, err := h.cfg.Officers.Handle(r.Context(), from, body)
-		if err != nil {
-			log.Error().Err(err).Msg("officer command failed")
-			http.Error(w, "internal error", http.StatusInternalServerError)
+		if h.cfg.Store.OfficerCommandSeen(sid) {
+			// A redelivered command: acting again would take the next alert.
+			h.writeMessage(w, log, officerCommandRepeated)
 			return
 		}
+		reply, handled, err := h.cfg.Officers.Handle(r.Context(), from, body)
+		if err != nil {
+			// Never drop a text because the officer lookup failed: if the
+			// sender is a reporter, this is a tip. It is stored below.
+			log.Error().Err(err).Msg("officer command failed; the text is stored as a tip")
+			handled = false
+		}
 		if handled {
+			if err := h.cfg.Store.RecordOfficerCommand(r.Context(), sid); err != nil {
+				log.Error().Err(err).Msg("remember officer command")
+			}
 			h.writeMessage(w, log, reply)
 			return
 		}
@@ -123,8 +136,10 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		MessageSID: sid, From: from, Body: body, Triage: tri, Window: h.cfg.CaseWindow,
 	}, h.cfg.OnInbound)
 	if err != nil {
-		// Twilio retries on its fallback URL; the log says why, without content.
-		log.Error().Err(err).Msg("store inbound sms")
+		// Twilio does not retry an inbound-message webhook that fails: it
+		// calls the number's Fallback URL once (see the README's Twilio
+		// setup). The log says why, without content.
+		log.Error().Err(err).Msg("store inbound sms: NOT stored; Twilio does not retry it (its message log still has it)")
 		http.Error(w, "could not store the message", http.StatusServiceUnavailable)
 		return
 	}

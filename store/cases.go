@@ -117,6 +117,8 @@ type dedupRecord struct {
 	CaseID    string       `json:"case_id"`
 	MessageID string       `json:"message_id"`
 	Lang      hotline.Lang `json:"lang"`
+	// Command marks an officer's SMS command (no case, no message).
+	Command bool `json:"command,omitempty"`
 }
 
 // InboundSMS is one SMS from a reporter, already normalised and triaged.
@@ -439,6 +441,11 @@ func (s *Store) lookupDedup(sidHash crypto.IndexHash) (InboundResult, bool, erro
 	rec, ok := s.dedup.lookup(sidHash)
 	if !ok {
 		return InboundResult{}, false, nil
+	}
+	if rec.Command {
+		// An officer's command whose sender is no longer an officer:
+		// it was handled once, it is not a tip now.
+		return InboundResult{Duplicate: true}, true, nil
 	}
 	var res InboundResult
 	err := s.view(func(tx *bolt.Tx) error {

@@ -94,6 +94,10 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 		return rep, err
 	}
 	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		rep.Pages = tx.Size() / int64(db.Info().PageSize)
+		return nil
+	})
 	if _, err := walkFile(path, walkAll); err != nil {
 		if !errors.Is(err, ErrDamaged) {
 			return rep, err
@@ -104,11 +108,6 @@ func Check(dir string, key MasterKeySource, opts Options) (CheckReport, error) {
 		rep.Stopped = "the file's structure is damaged"
 		return rep, nil
 	}
-	_ = db.View(func(tx *bolt.Tx) error {
-		rep.Pages = tx.Size() / int64(db.Info().PageSize)
-		return nil
-	})
-
 	// bbolt's own check (free pages, references): after the walk above it
 	// can no longer loop or fault.
 	_ = db.View(func(tx *bolt.Tx) error {

@@ -193,7 +193,15 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 	}
 	newKeys := keys(o)
 	for i, k := range newKeys {
-		if id := idx.Get(k); id != nil && string(id) != o.ID {
+		stored := idx.Get(k)
+		if stored == nil {
+			continue
+		}
+		id, err := t.s.checkValue(bucketOfficerIndex, k, stored)
+		if err != nil {
+			return err
+		}
+		if string(id) != o.ID {
 			if i == 0 {
 				return hotline.Errorf(hotline.ECONFLICT, "an officer with that name already exists")
 			}
@@ -206,7 +214,7 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 		}
 	}
 	for _, k := range newKeys {
-		if err := idx.Put(k, []byte(o.ID)); err != nil {
+		if err := idx.Put(k, t.s.tagValue(bucketOfficerIndex, k, []byte(o.ID))); err != nil {
 			return err
 		}
 	}
@@ -214,7 +222,7 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 	if err != nil {
 		return err
 	}
-	return putJSON(t.tx.Bucket(bucketOfficers), []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: old.CreatedAt, VerifyExpires: o.VerifyExpires, Sealed: sealed})
+	return t.s.putTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: old.CreatedAt, VerifyExpires: o.VerifyExpires, Sealed: sealed})
 }
 
 // Officers lists every officer with names and phones opened, by name.

@@ -121,3 +121,15 @@ func isNotFound(err error) bool {
 	he, ok := err.(*hotline.Error)
 	return ok && he.Code == hotline.ENOTFOUND
 }
+
+// AlertsPendingCount is how many cases wait for their alert to open: one
+// read of a small bucket, cheap enough for every metrics scrape (the other
+// counts are cached; this one must not lag behind a failing alert path).
+func (s *Store) AlertsPendingCount() (int, error) {
+	n := 0
+	err := s.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketAlertPending).Stats().KeyN
+		return nil
+	})
+	return n, err
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/store"
@@ -81,8 +83,17 @@ func printCheckReport(w io.Writer, rep store.CheckReport) {
 	if rep.Stopped != "" && rep.OpenedTotal() == 0 && rep.FailedCount == 0 {
 		fmt.Fprintf(w, "sealed records: not read (%s)\n", rep.Stopped)
 	} else {
-		fmt.Fprintf(w, "sealed records: %d opened (cases %d, messages %d, officers %d, outbox jobs %d), %d failed\n",
-			rep.OpenedTotal(), rep.Opened["cases"], rep.Opened["messages"], rep.Opened["officers"], rep.Opened["jobs"], rep.FailedCount)
+		// Every bucket checked, by name, so the parts add up to the total.
+		names := make([]string, 0, len(rep.Opened))
+		for name := range rep.Opened {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		parts := make([]string, len(names))
+		for i, name := range names {
+			parts[i] = fmt.Sprintf("%s %d", name, rep.Opened[name])
+		}
+		fmt.Fprintf(w, "records: %d checked (%s), %d failed\n", rep.OpenedTotal(), strings.Join(parts, ", "), rep.FailedCount)
 		for _, f := range rep.Failed {
 			fmt.Fprintf(w, "  %s %s: %s\n", f.Bucket, f.ID, f.Problem)
 		}

@@ -62,7 +62,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
-	cfg.Addr, cfg.DataDir, cfg.PublicURL, cfg.MasterKeyFile = "127.0.0.1:0", dir, "https://hotline.example.az", keyFile
+	cfg.Addr, cfg.InternalAddr, cfg.DataDir, cfg.PublicURL, cfg.MasterKeyFile = "127.0.0.1:0", "127.0.0.1:0", dir, "https://hotline.example.az", keyFile
 	cfg.Twilio = config.Twilio{AccountSID: fake.AccountSID(), AuthToken: fake.AuthToken(), PhoneNumber: "+994125550000", APIURL: fake.URL()}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

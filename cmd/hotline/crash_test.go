@@ -110,7 +110,6 @@ target = "backup"
 		"HOTLINE_MASTER_KEY="+keyB64, "TWILIO_ACCOUNT_SID="+fake.AccountSID(), "TWILIO_AUTH_TOKEN="+fake.AuthToken(),
 		"TWILIO_PHONE_NUMBER=+994125550000", "HOTLINE_TWILIO_API_URL="+fake.URL())
 	start := func() *exec.Cmd {
-		// No console: its fixed default port may be taken on a shared machine.
 		cmd := exec.Command(bin, "serve", "--config", cfgFile, "--console-addr=")
 		cmd.Env = env
 		logPath := filepath.Join(t.TempDir(), "server.log")

@@ -104,8 +104,10 @@ func TestRequestIDsStayInTheLogAndAreRandom(t *testing.T) {
 			ids = append(ids, line.ReqID)
 		}
 	}
-	if len(ids) != 3 {
-		t.Fatalf("found %d request lines for /twilio/sms with req_id %q, want 3; log:\n%s", len(ids), ids, logs.String())
+	// The unsigned POST has no access-log line (intake logs refusals,
+	// rate-limited); the two tips do.
+	if len(ids) != 2 {
+		t.Fatalf("found %d request lines for /twilio/sms with req_id %q, want 2; log:\n%s", len(ids), ids, logs.String())
 	}
 	for i, id := range ids {
 		if len(id) < 16 {

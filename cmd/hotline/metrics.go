@@ -113,6 +113,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(commits))
 	ch <- prometheus.MustNewConstMetric(descWrites, prometheus.CounterValue, float64(writes))
 	ch <- prometheus.MustNewConstMetric(descAlertFailures, prometheus.CounterValue, float64(c.st.AlertFailures()))
+	if n, err := c.st.AlertsPendingCount(); err == nil {
+		ch <- prometheus.MustNewConstMetric(descAlertsPending, prometheus.GaugeValue, float64(n))
+	}
 	s, took, err := c.counts()
 	ch <- prometheus.MustNewConstMetric(descCountDur, prometheus.GaugeValue, took.Seconds())
 	if err != nil {
@@ -123,7 +126,6 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.OpenCases))
 	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.GaugeValue, float64(s.Messages))
-	ch <- prometheus.MustNewConstMetric(descAlertsPending, prometheus.GaugeValue, float64(s.AlertsPending))
 	for state, n := range s.Alerts {
 		ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.GaugeValue, float64(n), state)
 	}
