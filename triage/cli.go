@@ -25,8 +25,15 @@ Triage one tip and print the result as one JSON object, e.g.
 
 Several words without quotes are joined with spaces. Use -- before a text
 that starts with "-". The rules are the built-in ones unless the
-configuration names a rules file. "second_opinion" in matched means the
-learned model, not a rule, raised the tip to P1 (see the README).
+configuration names a rules file. The last names in matched say how the
+priority was reached (see "The decision table" in the README):
+  imminent, not_imminent   a sign of danger now or within days was or was
+                           not found for a rule that needs one for P1
+  reassured, retracted     the tip says nobody is hurt, or takes the alarm
+                           back, so its P1 rules were in doubt
+  second_opinion           the learned model, not a rule, raised the tip
+  second_opinion_agrees    the model confirmed a weak or doubted rule's P1
+  second_opinion_disagrees the model did not, so the tip is P2 or P3
 `
 
 // RunCLI implements "hotline triage". args are the arguments after the

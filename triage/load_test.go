@@ -82,7 +82,55 @@ treshold = 0.7
 `,
 			want: []string{
 				`test.toml: second_opinion: enabled must be true or false`,
-				`test.toml: second_opinion: unknown field "treshold" (want one of enabled, threshold)`,
+				`test.toml: second_opinion: unknown field "treshold" (want one of enabled, threshold, threshold_p2, confirm)`,
+			},
+		},
+		{
+			name: "confirm above threshold",
+			rules: `
+[second_opinion]
+threshold = 0.7
+confirm = 0.8
+`,
+			want: []string{`test.toml: second_opinion: confirm 0.8 is above threshold 0.7`},
+		},
+		{
+			name: "imminent and weak misused",
+			rules: `
+[[rule]]
+name = "wedding"
+priority = "P2"
+category = "child"
+imminent = "P3"
+weak = "yes"
+en = ["wedding"]
+
+[[rule]]
+name = "hint"
+category = "child"
+imminent = "P1"
+en = ["bride"]
+
+[[rule]]
+name = "late_pay"
+priority = "P2"
+category = "labor"
+weak = true
+en = ["late pay"]
+
+[[rule]]
+name = "married_off"
+priority = "P2"
+imminent = "P1"
+category = "child"
+en = ["married off"]
+`,
+			want: []string{
+				`test.toml: rule "wedding": imminent "P3" is not P1 or P2`,
+				`test.toml: rule "wedding": weak must be true or false`,
+				`test.toml: rule "hint": imminent needs a priority too`,
+				`test.toml: rule "late_pay": weak applies only to a rule that can give P1`,
+				`test.toml: rule "married_off": imminent needs a word list "imminent"`,
 			},
 		},
 		{

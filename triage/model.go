@@ -16,16 +16,18 @@ import (
 )
 
 // The second opinion is a small learned model that estimates how likely a tip
-// is to be P1 (danger now) from the words it uses, not from the rules. It is
+// is to be P1, P2 or P3 from the words it uses, not from the rules. It is
 // trained from the labelled tips in testdata/*.jsonl when the program
 // starts, so the examples are the model: adding a labelled tip teaches it.
 //
-// It can only raise a tip to P1, never lower one. A missed "they locked me in"
-// is the worst failure this product can have; the rules miss wordings nobody
-// wrote down yet, while the model generalises from words and parts of words
-// it has seen in other tips. On sixteen batches of tips scored before the
-// rules or the model had seen them, the rules alone missed 81 of 800 P1 tips;
-// with the second opinion, 10 (heldout_test.go has the figures).
+// The engine combines it with the rules by one decision table (decide in
+// triage.go): a strong rule's P1 stands; a weak rule's P1 needs the model to
+// agree; the model alone raises a tip only above thresholds chosen on tips
+// it was not trained on (load.go). A missed "they locked me in" is the worst
+// failure this product can have, and the rules miss wordings nobody wrote
+// down yet, while the model generalises from words and parts of words it
+// has seen in other tips; but the rules also fire on words used in a
+// harmless sense, which the model can tell apart when it has seen such tips.
 //
 // The model is multinomial logistic regression over hashed features, trained
 // with Adagrad. No maintained Go library does this without cgo at this size (a
@@ -163,9 +165,14 @@ const trainSeed = 20261127
 // per class (bits at most modelBits) to the examples.
 func train(exs []example, classes, bits int, tp trainParams) *linear {
 	m := &linear{classes: classes, mask: 1<<bits - 1, w: make([]float32, classes<<bits), bias: make([]float32, classes)}
-	g2 := make([]float32, len(m.w)) // Adagrad: sums of squared gradients
+	// During training each feature's weights (one per class) and their
+	// Adagrad sums of squared gradients lie side by side, so an update
+	// touches one cache line instead of two; m.w gets the weights at the end.
+	stride := 2 * classes
+	st := make([]float32, stride<<bits)
 	b2 := make([]float32, classes)
 	p := make([]float64, classes)
+	grad := make([]float32, classes)
 	order := make([]int, len(exs))
 	for i := range order {
 		order[i] = i
@@ -175,22 +182,35 @@ func train(exs []example, classes, bits int, tp trainParams) *linear {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			ex := &exs[i]
-			m.probs(ex.feats, p)
 			for c := range classes {
-				g := float32(p[c])
-				if c == ex.class {
-					g--
-				}
+				z := m.bias[c]
 				for _, f := range ex.feats {
-					k := int(f&m.mask)*classes + c
-					gf := g + tp.l2*m.w[k]
-					g2[k] += gf * gf
-					m.w[k] -= tp.rate * gf / (sqrt32(g2[k]) + 1e-6)
+					z += st[int(f&m.mask)*stride+c]
 				}
+				p[c] = float64(z)
+			}
+			softmax(p)
+			for c := range classes {
+				grad[c] = float32(p[c])
+			}
+			grad[ex.class]--
+			for _, f := range ex.feats {
+				base := int(f&m.mask) * stride
+				for c, g := range grad {
+					w, g2 := &st[base+c], &st[base+classes+c]
+					gf := g + tp.l2**w
+					*g2 += gf * gf
+					*w -= tp.rate * gf / (sqrt32(*g2) + 1e-6)
+				}
+			}
+			for c, g := range grad {
 				b2[c] += g * g
 				m.bias[c] -= tp.rate * g / (sqrt32(b2[c]) + 1e-6)
 			}
 		}
+	}
+	for k := 0; k < 1<<bits; k++ {
+		copy(m.w[k*classes:(k+1)*classes], st[k*stride:k*stride+classes])
 	}
 	return m
 }
@@ -200,14 +220,21 @@ func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 // probs fills p (one entry per class) with the model's probabilities for a
 // tip with these features.
 func (m *linear) probs(feats []uint32, p []float64) {
-	top := math.Inf(-1)
 	for c := range m.classes {
 		z := m.bias[c]
 		for _, f := range feats {
 			z += m.w[int(f&m.mask)*m.classes+c]
 		}
 		p[c] = float64(z)
-		top = max(top, p[c])
+	}
+	softmax(p)
+}
+
+// softmax turns the scores in p into probabilities.
+func softmax(p []float64) {
+	top := math.Inf(-1)
+	for _, z := range p {
+		top = max(top, z)
 	}
 	var sum float64
 	for c := range p {
@@ -219,13 +246,29 @@ func (m *linear) probs(feats []uint32, p []float64) {
 	}
 }
 
-// secondOpinion is the pair of models trained from testdata/*.jsonl: one says
-// whether a tip is P1, the other which category a P1 or P2 tip belongs to
-// (used when the model raises a tip the rules gave no category).
+// secondOpinion is the pair of models trained from testdata/*.jsonl: one
+// gives the probabilities of P1, P2 and P3, the other which category a P1 or
+// P2 tip belongs to (used when the model raises a tip the rules gave no
+// category).
 type secondOpinion struct {
-	p1       *linear
+	priority *linear // classes: 0 P1, 1 P2, 2 P3
 	category *linear
 }
+
+// priorityClass numbers the priorities as the priority model's classes.
+func priorityClass(p hotline.Priority) int { return 3 - p.Rank() }
+
+// opinion is what the priority model says of one tip.
+type opinion struct {
+	p1, p2, p3 float64
+}
+
+// categoryEpochs is the category model's number of passes: it only names the
+// category of a tip the model raised with no rule to name it, and with 7
+// classes it cost as much to train as the priority model at 25 passes; 10
+// passes keep the start-up time of the hotline near what it was with a
+// two-class model (BenchmarkTrainSecondOpinion).
+const categoryEpochs = 10
 
 // categoryBits sizes the category model: it only names the category of a
 // raised tip, so 2^16 weights per category (1.8 MB in all) are enough.
@@ -279,14 +322,10 @@ func readExamples(fsys fs.FS) ([]labelledTip, error) {
 // trainSecondOpinion trains both models from the labelled tips.
 func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 	s := newScratch()
-	var p1, cat []example
+	var prio, cat []example
 	for _, t := range tips {
 		f := features(s, langIndex(s.readTip(t.Text)), nil)
-		class := 0
-		if t.Priority == hotline.P1 {
-			class = 1
-		}
-		p1 = append(p1, example{feats: f, class: class})
+		prio = append(prio, example{feats: f, class: priorityClass(t.Priority)})
 		if t.Priority != hotline.P3 {
 			if c := categoryClass(t.Category); c >= 0 {
 				cat = append(cat, example{feats: f, class: c})
@@ -294,8 +333,8 @@ func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 		}
 	}
 	return &secondOpinion{
-		p1:       train(p1, 2, modelBits, tp),
-		category: train(cat, len(modelCategories), categoryBits, tp),
+		priority: train(prio, 3, modelBits, tp),
+		category: train(cat, len(modelCategories), categoryBits, trainParams{epochs: categoryEpochs, rate: tp.rate, l2: tp.l2}),
 	}
 }
 
@@ -318,18 +357,18 @@ var embeddedModel = sync.OnceValue(func() *secondOpinion {
 	return trainSecondOpinion(tips, defaultTrain)
 })
 
-// p1Prob returns the probability the model gives the tip in s, read as
-// language li, of being P1. It leaves the tip's features in s.feats for
-// category.
-func (so *secondOpinion) p1Prob(s *scratch, li int) float64 {
+// judge returns the probabilities the model gives the tip in s, read as
+// language li, of being P1, P2 and P3. It leaves the tip's features in
+// s.feats for likelyCategory.
+func (so *secondOpinion) judge(s *scratch, li int) opinion {
 	s.feats = features(s, li, s.feats[:0])
-	var p [2]float64
-	so.p1.probs(s.feats, p[:])
-	return p[1]
+	var p [3]float64
+	so.priority.probs(s.feats, p[:])
+	return opinion{p1: p[0], p2: p[1], p3: p[2]}
 }
 
 // likelyCategory returns the category the model finds most likely for the
-// tip whose features p1Prob left in s.feats.
+// tip whose features judge left in s.feats.
 func (so *secondOpinion) likelyCategory(s *scratch) hotline.Category {
 	var pcArr [8]float64
 	pc := pcArr[:len(modelCategories)]

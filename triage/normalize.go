@@ -213,16 +213,22 @@ type scratch struct {
 	refs  []uint64 // per token: the @lists that hold it
 	negs  []bool   // per token: a negation word of the language being matched
 	cands []cand   // phrases that may start at a token
-	fired []int32  // rules fired
+	fired []firing // rules fired
+	// tipWords is the number of words in the whole tip.
+	tipWords int
+	// retracted: the tip takes an alarm back (the word list retracted).
+	retracted bool
+	// joked: a sentence of the tip jokes (a sentence-scoped list, joke).
+	joked bool
 	feats []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was
 	// found in sentence i.
 	scopedSents uint64
-	allToks     []tok   // the tip's tokens while a re-read uses fewer
-	reToks      []tok   // the tokens a re-read keeps
-	refired     []int32 // the first reading's rules, kept during a re-read
+	allToks     []tok    // the tip's tokens while a re-read uses fewer
+	reToks      []tok    // the tokens a re-read keeps
+	refired     []firing // the first reading's rules, kept during a re-read
 }
 
 func newScratch() *scratch {

@@ -13,7 +13,9 @@ import (
 // examples file, without the second opinion, when the file was last fixed.
 // The tests of the whole engine cannot see a rule that stops firing when the
 // model, trained on the same examples, takes over; this guard can. Raise a
-// floor when a fix improves it; never lower one without saying why.
+// floor when a fix improves it; never lower one without saying why. The
+// independent writers' batches (heldout29 and later) start lower: their P2
+// tips fire weak rules that the second opinion, not the rules, settles.
 var rulesAloneFloors = map[string][2]float64{
 	"heldout.jsonl":    {1, 0.989},
 	"heldout10.jsonl":  {1, 1},
@@ -36,14 +38,19 @@ var rulesAloneFloors = map[string][2]float64{
 	"heldout26.jsonl":  {1, 1},
 	"heldout27.jsonl":  {1, 1},
 	"heldout28.jsonl":  {0.98, 1},
+	"heldout29.jsonl":  {0.868, 0.92},
 	"heldout3.jsonl":   {1, 0.981},
+	"heldout30.jsonl":  {0.811, 0.728},
+	"heldout31.jsonl":  {0.884, 0.793}, // 0.807 came from "шутк*" matching "сутки" (ш reads as s); a retraction now settles that tip, with the model
+	"heldout32.jsonl":  {0.862, 0.862},
+	"heldout33.jsonl":  {0.943, 0.925},
 	"heldout4.jsonl":   {1, 1},
 	"heldout5.jsonl":   {1, 1},
 	"heldout6.jsonl":   {1, 0.984},
 	"heldout7.jsonl":   {1, 0.985},
 	"heldout8.jsonl":   {1, 0.986},
 	"heldout9.jsonl":   {1, 1},
-	"labelled.jsonl":   {1, 0.997},
+	"labelled.jsonl":   {1, 0.984}, // lowered from 0.997: issue 13's contrast pairs (a retracted alarm, "don't reply, it's my work phone") are settled by the second opinion, not the rules
 	"negated.jsonl":    {1, 1},
 	"triage-dev.jsonl": {1, 1},
 }

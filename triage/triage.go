@@ -42,17 +42,22 @@ type Engine struct {
 	phrases []phrase
 	rules   []rule
 
-	exact      map[string]indexEntry // words matched whole
-	prefix     map[string]indexEntry // stems (words ending in *)
-	prefixLens uint64                // lengths of the stems in prefix
-	suffix     map[string]indexEntry // word endings (words starting with *)
-	suffixLens uint64                // lengths of the endings in suffix
-	minor      indexEntry            // #minor
-	negators   [3]map[string]bool    // by language index
-	opinion    *secondOpinion        // nil when [second_opinion] is off
-	threshold  float64               // raise to P1 at this probability
-	catRank    [9]int                // by category index; higher wins
-	words      int                   // uint64 words in a list bitset
+	exact       map[string]indexEntry // words matched whole
+	prefix      map[string]indexEntry // stems (words ending in *)
+	prefixLens  uint64                // lengths of the stems in prefix
+	suffix      map[string]indexEntry // word endings (words starting with *)
+	suffixLens  uint64                // lengths of the endings in suffix
+	minor       indexEntry            // #minor
+	negators    [3]map[string]bool    // by language index
+	opinion     *secondOpinion        // nil when [second_opinion] is off
+	threshold   float64               // the model alone raises to P1 at this probability
+	thresholdP2 float64               // the model alone raises a P3 tip to P2 at this probability
+	confirm     float64               // a weak rule's P1 stands at this probability
+	imminent    int32                 // the list imminentList, or -1
+	reassured   int32                 // the list reassuredList, or -1
+	retracted   int32                 // the list retractedList, or -1
+	catRank     [9]int                // by category index; higher wins
+	words       int                   // uint64 words in a list bitset
 
 	pool sync.Pool // *scratch
 }
@@ -97,77 +102,231 @@ type rule struct {
 	langs    uint8 // bit per language index; 0 for all
 	own      int32 // list of the rule's own phrases, or -1
 	needs    []int32
-	unless   [][]int32 // each group stops the rule when all its lists are found
-	maxWords int       // 0 for any length
+	unless   [][]int32        // each group stops the rule when all its lists are found
+	maxWords int              // 0 for any length
+	imminent hotline.Priority // the priority with a sign of imminence; "" for none
+	weak     bool             // its P1 needs the second opinion to agree
 }
+
+// firing is a rule that fired for a tip, with the priority it gives there.
+type firing struct {
+	rule int32
+	prio hotline.Priority // the rule's priority, or its imminent one
+	weak bool             // a P1 that needs the second opinion to agree
+	note uint8            // noteImminent, noteNotImminent or noteReassured
+}
+
+const (
+	noteImminent    uint8 = 1 << iota // imminence raised the rule
+	noteNotImminent                   // the rule has an imminent form, but no sign of imminence was found
+	noteReassured                     // the tip says nobody is hurt or held, which puts its P1 in doubt
+	noteRetracted                     // the tip takes the alarm back, which puts its P1 in doubt
+)
 
 // Triage reads one tip. The result always has a valid priority, category and
 // language, and a non-nil Matched (empty when no rule fired).
+//
+// The rules and the second opinion are combined by the decision table of
+// decide (README.md, "The decision table").
 func (e *Engine) Triage(text string) hotline.Triage {
 	s := e.pool.Get().(*scratch)
 	defer e.pool.Put(s)
 	lang := s.readTip(text)
 	li := langIndex(lang)
+	s.tipWords = len(s.toks)
+	s.retracted = false
 
 	top := e.evaluate(s, li)
+	s.joked = s.scopedSents != 0
 	if top != hotline.P1 && s.scopedSents != 0 && len(s.toks) > 0 && s.toks[len(s.toks)-1].sent > 0 {
 		top = e.reread(s, li, top)
 	}
-
 	out := hotline.Triage{Priority: hotline.P3, Category: hotline.CategoryNone, Lang: lang, Matched: []string{}}
-	if top == "" {
-		top = hotline.P3
-	}
-	// The second opinion can only raise a tip to P1; see model.go.
-	var modelCat hotline.Category
-	if top != hotline.P1 && e.opinion != nil {
-		// The rules read negation better than the model's bag of words: when
-		// a negation cancelled a phrase ("они меня не бьют"), the model needs
-		// much stronger evidence.
-		th := e.threshold
-		if s.negated {
-			th = max(th, negatedThreshold)
-		}
-		if e.opinion.p1Prob(s, li) >= th {
-			top, modelCat = hotline.P1, e.opinion.likelyCategory(s)
-		}
-	}
-	if len(s.fired) == 0 && modelCat == "" {
+	d := e.decide(s, li)
+	if len(s.fired) == 0 && d.says == "" {
 		return out
 	}
-	out.Priority = top
+	out.Priority = d.priority
 	best := -1
-	out.Matched = make([]string, 0, len(s.fired)+1)
-	for _, ri := range s.fired {
-		r := &e.rules[ri]
+	out.Matched = make([]string, 0, len(s.fired)+3)
+	var notes uint8
+	for _, f := range s.fired {
+		r := &e.rules[f.rule]
 		out.Matched = append(out.Matched, r.name)
+		notes |= f.note
+		prio := f.prio
+		if (f.weak || f.note&(noteReassured|noteRetracted) != 0) && prio == hotline.P1 && d.priority != hotline.P1 {
+			prio = d.priority // a P1 the model did not confirm
+		}
 		// The category comes from the rules that set the priority and, for
 		// P1 and P2, from category hints; the higher in category_order wins.
-		if r.priority == top || (r.priority == "" && top != hotline.P3) || (modelCat != "" && r.priority == hotline.P2) {
+		// A tip the model raised also takes the category of its P2 rules.
+		if prio == d.priority || (prio == "" && d.priority != hotline.P3) || (d.says == SecondOpinion && prio != "") {
 			if rank := e.catRank[catIndex(r.category)]; rank > best {
 				best = rank
 				out.Category = r.category
 			}
 		}
 	}
-	if modelCat != "" {
-		out.Matched = append(out.Matched, SecondOpinion)
+	if notes&noteImminent != 0 {
+		out.Matched = append(out.Matched, Imminent)
+	}
+	if notes&noteNotImminent != 0 {
+		out.Matched = append(out.Matched, NotImminent)
+	}
+	if notes&noteReassured != 0 {
+		out.Matched = append(out.Matched, Reassured)
+	}
+	if notes&noteRetracted != 0 {
+		out.Matched = append(out.Matched, Retracted)
+	}
+	if d.says != "" {
+		out.Matched = append(out.Matched, d.says)
 		// A raised tip keeps the category its rules or hints found; the
 		// model's own choice fills in when they found none.
-		if best < 0 {
-			out.Category = modelCat
+		if best < 0 && d.says == SecondOpinion {
+			out.Category = e.opinion.likelyCategory(s)
 		}
 	}
 	return out
+}
+
+// decision is the outcome of the decision table for one tip.
+type decision struct {
+	priority hotline.Priority
+	// says is what the second opinion did, for Matched: SecondOpinion,
+	// SecondOpinionAgrees, SecondOpinionDisagrees, or "" when it changed
+	// nothing.
+	says string
+}
+
+// decide combines the rules that fired (s.fired) with the second opinion's
+// probabilities of P1, P2 and P3 (README.md, "The decision table"):
+//
+//	rules give                      second opinion                priority, Matched ends with
+//	P1, by a strong rule            not asked                     P1
+//	P1, by weak rules only          P(P1) at least confirm        P1, second_opinion_agrees
+//	P1, by weak rules only          P(P1) below confirm           P2 if P(P2) >= P(P3), else P3 (never below
+//	                                                              another rule's); second_opinion_disagrees
+//	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
+//	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
+//	the alarm back (retracted)                                    as below; second_opinion_disagrees
+//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted or joking)
+//	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
+//	anything else                                                 the rules' priority (P3 for nothing)
+//
+// A weak rule is one marked weak = true: an ambiguous word, a safety net.
+// Where the rules saw a negation cancel one of their phrases ("они меня не
+// бьют"), the threshold is at least negatedThreshold. Without a second
+// opinion the rules alone decide: every P1 rule counts.
+func (e *Engine) decide(s *scratch, li int) decision {
+	var (
+		strong  hotline.Priority // the highest priority of the rules that are sure of it
+		weakP1  bool             // a weak rule gave P1
+		doubted bool             // a P1 rule in a reassured or retracted tip
+	)
+	for _, f := range s.fired {
+		switch {
+		case f.note&noteRetracted != 0:
+			doubted = true
+		case f.note&noteReassured != 0:
+			// A rule whose P1 the tip doubts still says P2.
+			doubted, strong = true, strong.Max(hotline.P2)
+		case f.weak:
+			weakP1 = true
+		default:
+			strong = strong.Max(f.prio)
+		}
+	}
+	switch {
+	case strong == hotline.P1:
+		return decision{priority: hotline.P1}
+	case e.opinion == nil && (weakP1 || doubted):
+		return decision{priority: hotline.P1}
+	case e.opinion == nil && strong == "":
+		return decision{priority: hotline.P3}
+	case e.opinion == nil:
+		return decision{priority: strong}
+	}
+	o := e.opinion.judge(s, li)
+	th := e.threshold
+	if s.negated {
+		// The rules read negation better than the model's bag of words.
+		th = max(th, negatedThreshold)
+	}
+	if doubted {
+		if o.p1 >= th {
+			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
+		}
+		if !weakP1 {
+			if strong == "" {
+				strong = hotline.P3
+			}
+			if strong == hotline.P3 && o.p2 >= e.thresholdP2 {
+				strong = hotline.P2
+			}
+			return decision{priority: strong, says: SecondOpinionDisagrees}
+		}
+		// A weak rule fired too: it needs threshold, like the doubted ones.
+		return e.lowered(strong, o)
+	}
+	if weakP1 {
+		if o.p1 >= e.confirm {
+			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
+		}
+		return e.lowered(strong, o)
+	}
+	if strong == "" {
+		strong = hotline.P3
+	}
+	switch {
+	case o.p1 >= th && !s.retracted && !s.joked:
+		return decision{priority: hotline.P1, says: SecondOpinion}
+	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
+		return decision{priority: hotline.P2, says: SecondOpinion}
+	}
+	return decision{priority: strong}
+}
+
+// lowered is the decision for a tip whose P1 the second opinion did not
+// confirm: P2 or P3 as the model leans, but not below strong.
+func (e *Engine) lowered(strong hotline.Priority, o opinion) decision {
+	lower := hotline.P3
+	if o.p2 >= o.p3 {
+		lower = hotline.P2
+	}
+	return decision{priority: strong.Max(lower), says: SecondOpinionDisagrees}
 }
 
 // negatedThreshold is the second opinion's threshold in tips where a
 // negation word cancelled a phrase.
 const negatedThreshold = 0.9
 
-// SecondOpinion is the name in Matched when the learned second opinion, not
-// a rule, raised a tip to P1.
-const SecondOpinion = "second_opinion"
+// Names in Matched that are not rules: they say how the rules and the second
+// opinion reached the priority.
+const (
+	// SecondOpinion: the learned second opinion, not a rule, raised the tip
+	// to P1, or a tip the rules found harmless to P2.
+	SecondOpinion = "second_opinion"
+	// SecondOpinionAgrees: only weak rules gave P1, and the second opinion
+	// agreed, so the tip is P1.
+	SecondOpinionAgrees = "second_opinion_agrees"
+	// SecondOpinionDisagrees: only weak rules gave P1, and the second
+	// opinion did not agree, so the tip is P2 or P3.
+	SecondOpinionDisagrees = "second_opinion_disagrees"
+	// Imminent: a sign of danger now or within days (the word list
+	// imminent) raised a rule to its imminent priority.
+	Imminent = "imminent"
+	// NotImminent: a rule would give P1 with a sign of danger now or within
+	// days, and the tip has none.
+	NotImminent = "not_imminent"
+	// Reassured: the tip says nobody is hurt or held (the word list
+	// reassured), so its P1 rules needed the second opinion to be sure.
+	Reassured = "reassured"
+	// Retracted: the tip takes an alarm back (the word list retracted), so
+	// its P1 rules needed the second opinion to be sure.
+	Retracted = "retracted"
+)
 
 // evaluate matches the tip's tokens against the word lists and fires the
 // rules, leaving them in s.fired; it returns the highest priority ("" when
@@ -190,12 +349,18 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 
 	s.fired = s.fired[:0]
 	top := hotline.Priority("")
+	imminent := e.imminent >= 0 && has(hit, e.imminent)
+	reassured := e.reassured >= 0 && has(hit, e.reassured)
+	retracted := e.retracted >= 0 && has(hit, e.retracted)
+	s.retracted = s.retracted || retracted
 	for ri := range e.rules {
 		r := &e.rules[ri]
 		if r.langs != 0 && r.langs&(1<<li) == 0 {
 			continue
 		}
-		if r.maxWords > 0 && len(s.toks) > r.maxWords {
+		// max_words counts the whole tip, also when a re-read leaves out a
+		// joking sentence: "help! my cat is stuck lol" is not a bare plea.
+		if r.maxWords > 0 && s.tipWords > r.maxWords {
 			continue
 		}
 		if r.own >= 0 && !has(hit, r.own) {
@@ -204,8 +369,24 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 		if !all(hit, r.needs) || anyGroup(hit, r.unless) {
 			continue
 		}
-		s.fired = append(s.fired, int32(ri))
-		top = top.Max(r.priority)
+		f := firing{rule: int32(ri), prio: r.priority, weak: r.weak}
+		if r.imminent != "" {
+			if imminent {
+				f.prio, f.note = r.imminent, noteImminent
+			} else {
+				f.note = noteNotImminent
+			}
+		}
+		switch {
+		case f.prio != hotline.P1:
+			f.weak = false
+		case retracted:
+			f.note |= noteRetracted
+		case reassured:
+			f.note |= noteReassured
+		}
+		s.fired = append(s.fired, f)
+		top = top.Max(f.prio)
 	}
 	return top
 }

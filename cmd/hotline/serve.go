@@ -442,7 +442,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	if cfg.Dev {
-		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}} {
+		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}, {"--console-addr", *consoleAddr}} {
+			if a.addr == "" {
+				continue // the console turned off
+			}
 			if host, _, err := net.SplitHostPort(a.addr); err == nil && host != "127.0.0.1" && host != "localhost" && host != "::1" {
 				fmt.Fprintf(stderr, "hotline serve: --dev listens on loopback only; %s %q is not loopback\n", a.name, a.addr)
 				return 2
