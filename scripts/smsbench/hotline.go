@@ -80,7 +80,9 @@ func startHotline(ctx context.Context, bin, dir, token string, readyWithin time.
 	}
 	defer logFile.Close() // the child has its own copy
 
-	p.cmd = exec.Command(bin, "serve", "--dev")
+	// The console is not benchmarked, and its fixed default port may be
+	// taken by another hotline on the machine.
+	p.cmd = exec.Command(bin, "serve", "--dev", "--console-addr=")
 	p.cmd.Dir = dir
 	p.cmd.Stdout = logFile
 	p.cmd.Stderr = logFile

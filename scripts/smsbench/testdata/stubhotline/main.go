@@ -1,5 +1,5 @@
 // Command stubhotline stands in for cmd/hotline in smsbench's tests: it keeps
-// the contract smsbench relies on ("serve --dev", HOTLINE_* and
+// the contract smsbench relies on ("serve --dev --console-addr=", HOTLINE_* and
 // TWILIO_AUTH_TOKEN from the environment, GET /readyz on HOTLINE_INTERNAL_ADDR,
 // GET /healthz and POST /twilio/sms on HOTLINE_ADDR
 // checked against HOTLINE_PUBLIC_URL, answer after a synced bbolt write,
