@@ -60,10 +60,7 @@ func (h *handler) addNote(w http.ResponseWriter, r *http.Request) {
 	var c hotline.Case
 	err := h.st.Update(r.Context(), func(tx *store.Tx) error {
 		var err error
-		if !validCode(code) {
-			return hotline.Errorf(hotline.ENOTFOUND, "no case with that code")
-		}
-		if c, err = tx.CaseByCode(code); err != nil {
+		if c, err = caseByCode(tx, code); err != nil {
 			return err
 		}
 		if len(trimmed(text)) == 0 {
@@ -96,10 +93,7 @@ func (h *handler) changeState(w http.ResponseWriter, r *http.Request) {
 	var c hotline.Case
 	err := h.st.Update(r.Context(), func(tx *store.Tx) error {
 		var err error
-		if !validCode(code) {
-			return hotline.Errorf(hotline.ENOTFOUND, "no case with that code")
-		}
-		if c, err = tx.CaseByCode(code); err != nil {
+		if c, err = caseByCode(tx, code); err != nil {
 			return err
 		}
 		if err := tx.SetCaseState(c.ID, to, officerFrom(r).ID, reason); err != nil {
@@ -115,3 +109,12 @@ func (h *handler) changeState(w http.ResponseWriter, r *http.Request) {
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
+
+// caseByCode finds a case by the code in a URL, refusing a malformed code
+// before it reaches the store.
+func caseByCode(tx *store.Tx, code string) (hotline.Case, error) {
+	if !validCode(code) {
+		return hotline.Case{}, hotline.Errorf(hotline.ENOTFOUND, "no case with that code")
+	}
+	return tx.CaseByCode(code)
+}
