@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/store"
@@ -95,4 +96,18 @@ func (d *Dispatcher) CorrectPriority(ctx context.Context, ch PriorityChange, aud
 		d.Wake()
 	}
 	return res, nil
+}
+
+// AuditDetail is the audit log's detail of a priority change: the change,
+// triage's priority and the alert it acknowledged or opened; nothing the
+// officer wrote.
+func (r CorrectionResult) AuditDetail() string {
+	d := fmt.Sprintf("%s>%s triage=%s", r.Correction.From, r.Correction.To, r.Correction.TriagePriority)
+	if r.Acknowledged.Number != 0 {
+		d += fmt.Sprintf(" acked_alert=%d", r.Acknowledged.Number)
+	}
+	if r.Opened.Number != 0 {
+		d += fmt.Sprintf(" opened_alert=%d", r.Opened.Number)
+	}
+	return d
 }
