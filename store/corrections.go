@@ -277,7 +277,7 @@ type CorrectionStats struct {
 	Raised    int `json:"raised"`
 	P1Lowered int `json:"p1_lowered"`
 	P3Raised  int `json:"p3_raised"`
-	// ByChange counts each change, keyed "P1>P2".
+	// ByChange counts each change, keyed "P1_to_P2".
 	ByChange map[string]int `json:"by_change"`
 }
 
@@ -297,7 +297,7 @@ func countCorrections(tx *bolt.Tx, st *CorrectionStats) error {
 			return fmt.Errorf("correction record: %w", err)
 		}
 		st.Total++
-		st.ByChange[string(r.From)+">"+string(r.To)]++
+		st.ByChange[string(r.From)+"_to_"+string(r.To)]++
 		switch {
 		case r.To.Rank() < r.From.Rank():
 			st.Lowered++

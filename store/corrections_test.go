@@ -124,9 +124,9 @@ func TestCorrectPriorityIsStoredSealedAndCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.CorrectionStats{Total: 2, Lowered: 1, Raised: 1, P1Lowered: 1, P3Raised: 1, ByChange: map[string]int{"P1>P2": 1, "P3>P1": 1}}
+	want := store.CorrectionStats{Total: 2, Lowered: 1, Raised: 1, P1Lowered: 1, P3Raised: 1, ByChange: map[string]int{"P1_to_P2": 1, "P3_to_P1": 1}}
 	if got := st.Corrections; got.Total != want.Total || got.Lowered != want.Lowered || got.Raised != want.Raised ||
-		got.P1Lowered != want.P1Lowered || got.P3Raised != want.P3Raised || len(got.ByChange) != 2 || got.ByChange["P1>P2"] != 1 || got.ByChange["P3>P1"] != 1 {
+		got.P1Lowered != want.P1Lowered || got.P3Raised != want.P3Raised || len(got.ByChange) != 2 || got.ByChange["P1_to_P2"] != 1 || got.ByChange["P3_to_P1"] != 1 {
 		t.Errorf("stats: got %+v, want %+v", got, want)
 	}
 	if n, err := s.VerifyRecords(func(bucket, id string, err error) { t.Errorf("verify: %s %s: %v", bucket, id, err) }); err != nil || n == 0 {

@@ -128,7 +128,7 @@ func TestCorrectionsThroughTheCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.mustCLI(t, "stats")), &st); err != nil {
 		t.Fatal(err)
 	}
-	if c := st.Corrections; c.Total != 2 || c.P1Lowered != 1 || c.P3Raised != 1 || c.ByChange["P1>P2"] != 1 || c.ByChange["P3>P1"] != 1 {
+	if c := st.Corrections; c.Total != 2 || c.P1Lowered != 1 || c.P3Raised != 1 || c.ByChange["P1_to_P2"] != 1 || c.ByChange["P3_to_P1"] != 1 {
 		t.Errorf("stats corrections: got %+v, want one P1>P2 and one P3>P1", c)
 	}
 
