@@ -132,6 +132,20 @@ func TestCorrectPriorityIsStoredSealedAndCounted(t *testing.T) {
 	if n, err := s.VerifyRecords(func(bucket, id string, err error) { t.Errorf("verify: %s %s: %v", bucket, id, err) }); err != nil || n == 0 {
 		t.Fatalf("verify: %d records, %v", n, err)
 	}
+	// Key rotation covers corrections: after a rewrap, version 1 protects
+	// nothing, can be retired, and every correction still opens.
+	if _, err := s.RotateKey(ctx, store.AuditEntry{Actor: "cli", Via: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RewrapKeys(ctx, store.RewrapOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetireKey(ctx, 1, store.AuditEntry{Actor: "cli", Via: "cli"}); err != nil {
+		t.Fatalf("retire version 1 after the rewrap: %v", err)
+	}
+	if tips, _, err := s.CorrectedTips(); err != nil || len(tips) != 2 {
+		t.Fatalf("corrections after rotation: %d, %v", len(tips), err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
