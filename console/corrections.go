@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/dispatch"
@@ -75,6 +76,31 @@ type CorrectionExport struct {
 	Raised  int `json:"raised"`
 	// Skipped counts corrected cases with no reporter text.
 	Skipped int `json:"skipped"`
+}
+
+// CorrectionView is one change of a case's priority as an admin sees it,
+// with the officer's reason.
+type CorrectionView struct {
+	From    hotline.Priority `json:"from"`
+	To      hotline.Priority `json:"to"`
+	Triage  hotline.Priority `json:"triage"`
+	Matched []string         `json:"triage_matched"`
+	// By is the officer's name, "" for an admin on the server.
+	By     string    `json:"by"`
+	Via    string    `json:"via"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
+// correctionViews reads a case's corrections, oldest first.
+func (a *Admin) correctionViews(tx *store.Tx, caseID string, names map[string]string) ([]CorrectionView, error) {
+	list, err := tx.Corrections(caseID)
+	out := make([]CorrectionView, 0, len(list))
+	for _, c := range list {
+		out = append(out, CorrectionView{From: c.From, To: c.To, Triage: c.TriagePriority, Matched: c.TriageMatched,
+			By: names[c.OfficerID], Via: c.Via, At: c.At.In(a.loc), Reason: c.Reason})
+	}
+	return out, err
 }
 
 // labelCategory is the category a tip's label gets: the testdata gives

@@ -138,6 +138,7 @@ func printCase(w io.Writer, d console.CaseDetail) {
 			fmt.Fprintf(w, "  %s  %s by %s\n", h.At.Format("2006-01-02 15:04"), h.State, h.By)
 		}
 	}
+	printCorrections(w, d.Corrections)
 	if len(d.Alerts) > 0 {
 		fmt.Fprintln(w, "\nAlerts:")
 		for _, a := range d.Alerts {

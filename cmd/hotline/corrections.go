@@ -197,3 +197,22 @@ func writeEncrypted(out string, recipients []age.Recipient, write func(io.Writer
 	}
 	return nil
 }
+
+// printCorrections lists a case's priority changes for 'cases show'.
+func printCorrections(w io.Writer, list []console.CorrectionView) {
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nPriority changes:")
+	for _, c := range list {
+		by := c.By
+		if by == "" {
+			by = "an admin (" + c.Via + ")"
+		}
+		fmt.Fprintf(w, "  %s  %s -> %s by %s (triage said %s", c.At.Format("2006-01-02 15:04"), c.From, c.To, by, c.Triage)
+		if len(c.Matched) > 0 {
+			fmt.Fprintf(w, ": %s", strings.Join(c.Matched, ", "))
+		}
+		fmt.Fprintf(w, "):\n    %s\n", strings.ReplaceAll(c.Reason, "\n", "\n    "))
+	}
+}

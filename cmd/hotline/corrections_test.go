@@ -112,6 +112,13 @@ func TestCorrectionsThroughTheCLI(t *testing.T) {
 	if want := "Case " + p3 + " is now P1 (was P3; triage said P3).\nAlert 2 is open at P1: the duty officer is being paged.\n"; out != want {
 		t.Errorf("set-priority P3 to P1 said %q, want %q", out, want)
 	}
+	show := e.mustCLI(t, "cases", "show", p1)
+	if !strings.Contains(show, "Priority changes:\n") || !strings.Contains(show, "P1 -> P2 by Leyla Aliyeva (triage said P1: ") || !strings.Contains(show, "    "+lowerWhy+"\n") {
+		t.Errorf("cases show lacks the priority change:\n%s", show)
+	}
+	if show := e.mustCLI(t, "cases", "show", p3); !strings.Contains(show, "P3 -> P1 by an admin (cli) (triage said P3") {
+		t.Errorf("cases show of the raised case:\n%s", show)
+	}
 	var alerts []console.AlertView
 	if err := json.Unmarshal([]byte(e.mustCLI(t, "alerts", "list", "--json")), &alerts); err != nil {
 		t.Fatal(err)
