@@ -36,7 +36,8 @@ type CorrectionResult struct {
 //   - Lowering a case acknowledges its open alert in the officer's name:
 //     the officer has read the case, which is what an acknowledgement
 //     says, so the escalation stops and everyone paged is told who took
-//     it. The alert keeps the priority it was sent with.
+//     it; a new case becomes acknowledged. The alert keeps the priority
+//     it was sent with.
 //   - Raising an open case to P1 or P2 opens an alert at the new priority
 //     (superseding a less urgent one), as when a new text raises it: the
 //     duty officer is paged even if the one who raised it is reading it.
@@ -69,6 +70,15 @@ func (d *Dispatcher) CorrectPriority(ctx context.Context, ch PriorityChange, aud
 				return err
 			}
 			res.Acknowledged = ack.Alert
+			// As with the console's Acknowledge button, a new case
+			// becomes acknowledged.
+			if work, err := tx.CaseWork(ch.CaseID); err != nil {
+				return err
+			} else if work.State == hotline.WorkNew {
+				if err := tx.SetCaseState(ch.CaseID, hotline.WorkAcknowledged, ch.OfficerID, ""); err != nil {
+					return err
+				}
+			}
 		case !corr.Lowered() && res.Case.Status == hotline.CaseOpen && (ch.To == hotline.P1 || ch.To == hotline.P2) &&
 			(!isOpen || open.Priority.Rank() < ch.To.Rank()):
 			if err := d.openAlert(tx, res.Case, res.Case.Lang, true, tx.Now()); err != nil {

@@ -113,7 +113,7 @@ func TestCorrectionsThroughTheCLI(t *testing.T) {
 		t.Errorf("set-priority P3 to P1 said %q, want %q", out, want)
 	}
 	show := e.mustCLI(t, "cases", "show", p1)
-	if !strings.Contains(show, "Priority changes:\n") || !strings.Contains(show, "P1 -> P2 by Leyla Aliyeva (triage said P1: ") || !strings.Contains(show, "    "+lowerWhy+"\n") {
+	if !strings.Contains(show, "status open, acknowledged") || !strings.Contains(show, "Priority changes:\n") || !strings.Contains(show, "P1 -> P2 by Leyla Aliyeva (triage said P1: ") || !strings.Contains(show, "    "+lowerWhy+"\n") {
 		t.Errorf("cases show lacks the priority change:\n%s", show)
 	}
 	if show := e.mustCLI(t, "cases", "show", p3); !strings.Contains(show, "P3 -> P1 by an admin (cli) (triage said P3") {

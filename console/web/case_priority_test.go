@@ -82,7 +82,15 @@ func TestOfficerLowersAP1InTheConsole(t *testing.T) {
 		t.Error("lowering the case left its alert open")
 	}
 	var acked hotline.Alert
-	h.st.View(func(tx *store.Tx) error { acked, _ = tx.Alert(alert.ID); return nil })
+	var work hotline.CaseWork
+	h.st.View(func(tx *store.Tx) error {
+		acked, _ = tx.Alert(alert.ID)
+		work, _ = tx.CaseWork(alert.CaseID)
+		return nil
+	})
+	if work.State != hotline.WorkAcknowledged {
+		t.Errorf("workflow after lowering: got %s, want acknowledged", work.State)
+	}
 	if acked.State != hotline.AlertAcknowledged || acked.AckedBy != h.officers["Leyla Aliyeva"].ID || acked.AckedVia != "console" {
 		t.Errorf("alert after lowering: got state %s by %s via %s, want acknowledged by Leyla via console", acked.State, acked.AckedBy, acked.AckedVia)
 	}
