@@ -203,3 +203,63 @@ func TestTamperedCorrectionIsNamed(t *testing.T) {
 		t.Fatalf("export after editing a correction: got %v, want ErrTampered", err)
 	}
 }
+
+// FuzzCorrectionReason feeds any text to CorrectPriority as an officer's
+// reason: it never panics, a refused reason writes nothing, and an
+// accepted one comes back exactly as given (trimmed) from its sealed
+// record.
+func FuzzCorrectionReason(f *testing.F) {
+	f.Add("nobody is held; the door was locked from the inside")
+	f.Add("  ")
+	f.Add("heç kim saxlanmır\nон в безопасности")
+	s := MustOpen(f, f.TempDir(), testKey(f), nil)
+	defer s.Close()
+	res, err := s.RecordInboundSMS(context.Background(), sms("SM1", "+994501234567", "text", hotline.P1), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	caseID := res.Case.ID
+	f.Fuzz(func(t *testing.T, reason string) {
+		var before hotline.Case
+		var n int
+		s.View(func(tx *store.Tx) error {
+			before, _ = tx.Case(caseID)
+			list, _ := tx.Corrections(caseID)
+			n = len(list)
+			return nil
+		})
+		to := hotline.P1
+		if before.Priority == hotline.P1 {
+			to = hotline.P2
+		}
+		_, err := correct(t, s, caseID, to, reason)
+		var after hotline.Case
+		var list []hotline.Correction
+		if verr := s.View(func(tx *store.Tx) error {
+			var err error
+			if after, err = tx.Case(caseID); err != nil {
+				return err
+			}
+			list, err = tx.Corrections(caseID)
+			return err
+		}); verr != nil {
+			t.Fatal(verr)
+		}
+		if want := store.CheckCorrection(to, reason); want != nil {
+			var he *hotline.Error
+			if !errors.As(err, &he) || he.Code != want.Code {
+				t.Fatalf("reason %q: got %v, want %s", reason, err, want.Code)
+			}
+			if after.Priority != before.Priority || len(list) != n {
+				t.Fatalf("refused reason %q changed the case (%s to %s) or stored a correction", reason, before.Priority, after.Priority)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("reason %q: %v", reason, err)
+		}
+		if after.Priority != to || len(list) != n+1 || list[n].Reason != strings.TrimSpace(reason) {
+			t.Fatalf("reason %q: case %s, %d corrections, last reason %q", reason, after.Priority, len(list), list[len(list)-1].Reason)
+		}
+	})
+}
