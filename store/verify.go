@@ -53,6 +53,7 @@ func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err e
 		{bucketSessions, v.session},
 		{bucketCaseWork, v.caseWork},
 		{bucketCaseNotes, v.note},
+		{bucketCalls, v.call},
 	} {
 		b := tx.Bucket(step.bucket)
 		if b == nil {
