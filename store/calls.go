@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -262,7 +263,34 @@ type CallUpdate struct {
 // alert worker, exactly as for an SMS. change may be called more than
 // once; it must only edit the record it is given.
 func (s *Store) UpdateCall(ctx context.Context, callSID string, change func(*VoiceCall) error, hook InboundHook) (CallUpdate, error) {
-	sidHash := s.keyring.Index(crypto.DomainTwilioSID, callSID)
+	return s.updateCallHash(ctx, s.keyring.Index(crypto.DomainTwilioSID, callSID), change, hook)
+}
+
+// CallRef is an opaque name for a call that a URL may carry (the officer's
+// leg of a <Dial> knows its own CallSid, not the caller's): the keyed
+// hash of the caller's CallSid in hex, which tells nothing without the key.
+func (s *Store) CallRef(callSID string) string {
+	return s.keyring.Index(crypto.DomainTwilioSID, callSID).String()
+}
+
+// UpdateCallByRef is UpdateCall for the call CallRef named.
+func (s *Store) UpdateCallByRef(ctx context.Context, ref string, change func(*VoiceCall) error) (CallUpdate, error) {
+	var h crypto.IndexHash
+	raw, err := hex.DecodeString(ref)
+	if err != nil || len(raw) != len(h) {
+		return CallUpdate{}, ErrUnknownCall
+	}
+	copy(h[:], raw)
+	return s.updateCallHash(ctx, h, change, nil)
+}
+
+// CallerKey is the keyed hash of a caller's number, for counting what one
+// number does (reference tries) without keeping the number.
+func (s *Store) CallerKey(from string) string {
+	return s.keyring.Index(crypto.DomainPhone, from).String()
+}
+
+func (s *Store) updateCallHash(ctx context.Context, sidHash crypto.IndexHash, change func(*VoiceCall) error, hook InboundHook) (CallUpdate, error) {
 	up, err := s.updateCall(ctx, sidHash, change, hook, nil)
 	var failed *hookFailure
 	if !errors.As(err, &failed) {
