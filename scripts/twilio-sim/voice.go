@@ -195,6 +195,15 @@ func indentXML(body []byte) []byte {
 	if err := doc.ReadFromBytes(body); err != nil || doc.Root() == nil {
 		return body
 	}
+	// Attributes in name order: twiml writes them in map order.
+	var sortAll func(e *etree.Element)
+	sortAll = func(e *etree.Element) {
+		e.SortAttrs()
+		for _, c := range e.ChildElements() {
+			sortAll(c)
+		}
+	}
+	sortAll(doc.Root())
 	doc.Indent(2)
 	out, err := doc.WriteToBytes()
 	if err != nil {
