@@ -83,7 +83,10 @@ func TestUpdateCallDangerRunsTheHookOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var runs []store.InboundResult
-	hook := func(tx *store.Tx, res *store.InboundResult) error { runs = append(runs, *res); return errors.New("rota unreadable") }
+	hook := func(tx *store.Tx, res *store.InboundResult) error {
+		runs = append(runs, *res)
+		return errors.New("rota unreadable")
+	}
 	danger := func(c *store.VoiceCall) error { c.Danger = true; return nil }
 	up, err := s.UpdateCall(ctx, sid, danger, hook)
 	if err != nil {
