@@ -47,7 +47,7 @@ func DefaultVoice() Voice {
 		RingTimeout:             Duration{20 * time.Second},
 		MaxMessage:              Duration{5 * time.Minute},
 		ReferenceTriesPerCaller: 6,
-		ReferenceTriesPerHour:   60,
+		ReferenceTriesPerHour:   20,
 	}
 }
 
