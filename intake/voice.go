@@ -371,7 +371,9 @@ func (h *VoiceHandlers) Dial(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if accepted {
+	if accepted || req.CallStatus == "completed" {
+		// After a conversation, or when the caller hung up while it rang
+		// (Twilio still reports the <Dial>): nobody else is rung.
 		h.write(w, r, append(h.plays(langOr(up.Call.Lang, h.cfg.Voice.DefaultLang), "goodbye"), &twiml.VoiceHangup{})...)
 		return
 	}
@@ -520,11 +522,14 @@ func (h *VoiceHandlers) askReference(w http.ResponseWriter, r *http.Request, req
 	h.write(w, r, h.referencePrompt(lang, nil)...)
 }
 
-// referencePrompt gathers a reference: up to six keys, then "#".
+// referencePrompt gathers a reference: its keypad form, then "#".
 func (h *VoiceHandlers) referencePrompt(lang hotline.Lang, before []string) []twiml.Element {
 	return []twiml.Element{
 		&twiml.VoiceGather{
-			Input: "dtmf", NumDigits: strconv.Itoa(store.CodeLength), FinishOnKey: "#", Method: http.MethodPost,
+			// No numDigits: the caller ends with "#" (or Twilio sends what
+			// was keyed when the timeout passes), so no "#" is left over
+			// to land in the next menu.
+			Input: "dtmf", FinishOnKey: "#", Method: http.MethodPost,
 			Timeout:       strconv.Itoa(int(h.cfg.Voice.MenuTimeout.Seconds()) * 2),
 			Action:        h.url("/twilio/voice/menu", "step", stepReference),
 			InnerElements: h.plays(lang, append(before, "reference_enter")...),

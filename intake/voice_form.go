@@ -37,8 +37,9 @@ type voiceRequest struct {
 }
 
 // digitsPattern is what a <Gather> of the menu can return: keypad keys.
-// The longest the menu asks for is a reference and its "#".
-var digitsPattern = regexp.MustCompile(`^[0-9*#]{0,16}$`)
+// A reference is six; a caller may key more before "#" or the timeout,
+// which is a wrong reference, not a refused request.
+var digitsPattern = regexp.MustCompile(`^[0-9*#]{0,64}$`)
 
 // callStatuses are the values of CallStatus Twilio documents.
 var callStatuses = map[string]bool{

@@ -449,6 +449,10 @@ func TestVoiceMenuTransitions(t *testing.T) {
 			[]string{"Dial", "Dial/Number"}, nil, "", "connecting", "officer {onduty} (on duty): no-answer", hotline.P3, hotline.LangEn},
 		{"dial: answered without the whisper key is not accepted", plus(toMenu, menuKey("menu", "1"), []string{"/twilio/voice/dial?n=0&attempt=0", "DialCallStatus", "completed"}),
 			[]string{"Dial", "Dial/Number"}, nil, "", "connecting", "officer {onduty} (on duty): not accepted", hotline.P3, hotline.LangEn},
+		{"dial: the caller hung up while it rang: nobody else rings", plus(toMenu, menuKey("menu", "1"), []string{"/twilio/voice/dial?n=0&attempt=0", "DialCallStatus", "no-answer", "CallStatus", "completed"}),
+			[]string{"Play", "Hangup"}, []string{"en/goodbye"}, "", "connecting", "officer {onduty} (on duty): no-answer", hotline.P3, hotline.LangEn},
+		{"reference: more keys than a code is a wrong code", plus(toMenu, menuKey("menu", "3"), menuKey("reference", "2222222222222222222222#")), nil,
+			[]string{"en/reference_wrong", "en/reference_enter"}, "reference", "reference", "wrong reference (1 of 3)", hotline.P3, hotline.LangEn},
 		{"dial: nobody left offers a message", plus(toMenu, menuKey("menu", "1"), []string{"/twilio/voice/dial?n=0&attempt=0", "DialCallStatus", "busy"}, []string{"/twilio/voice/dial?n=1&attempt=1", "DialCallStatus", "failed"}),
 			[]string{"Play", "Record", "Play", "Hangup"}, []string{"en/no_officer", "en/goodbye"}, "", "recording", "no officer answered: offered a message", hotline.P3, hotline.LangEn},
 		{"record: the reference digit by digit and the safety line", plus(toMenu, menuKey("menu", "2"), []string{"/twilio/voice/recorded", "RecordingDuration", "42"}),
@@ -509,7 +513,9 @@ func TestVoiceMenuTransitions(t *testing.T) {
 			if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Body, "1m1s") || !strings.Contains(msgs[0].Body, wantEnd) {
 				t.Errorf("case messages %+v (%v), want one summary with the duration and %q", msgs, err, wantEnd)
 			}
-			leaktest.Check(t, "log", e.logs.String(), leaktest.PhoneForms(caller)...)
+			for _, phone := range []string{caller, onDutyPhone, backupPhone} {
+				leaktest.Check(t, "log", e.logs.String(), leaktest.PhoneForms(phone)...)
+			}
 		})
 	}
 }
