@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"context"
+
 	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/store"
 )
@@ -46,4 +48,24 @@ func (d *Dispatcher) VoiceTargets() ([]VoiceTarget, error) {
 		return nil
 	})
 	return out, err
+}
+
+// AcceptedVoiceCall acknowledges the case's open alert, if any, for the
+// officer who accepted the caller on the whisper: they are talking to the
+// caller, so escalation stops and the jobs not yet sent are cancelled,
+// as when they press 1 on an alert call.
+func (d *Dispatcher) AcceptedVoiceCall(ctx context.Context, caseID, officerID string) (acked bool, err error) {
+	var alertID string
+	err = d.st.View(func(tx *store.Tx) error {
+		a, ok, err := tx.OpenAlertForCase(caseID)
+		if ok {
+			alertID = a.ID
+		}
+		return err
+	})
+	if err != nil || alertID == "" {
+		return false, err
+	}
+	res, err := d.Acknowledge(ctx, alertID, officerID, "call")
+	return res.Changed, err
 }

@@ -45,9 +45,11 @@ var endedAt = map[string]string{
 const maxWrongCodes = 3
 
 // VoiceOfficers is what the voice line needs from dispatch: whom to put a
-// caller through to, in order.
+// caller through to, in order, and to settle the case's alert once an
+// officer accepted the caller.
 type VoiceOfficers interface {
 	VoiceTargets() ([]dispatch.VoiceTarget, error)
+	AcceptedVoiceCall(ctx context.Context, caseID, officerID string) (bool, error)
 }
 
 // VoiceConfig wires the voice line.
@@ -427,7 +429,12 @@ func (h *VoiceHandlers) Whisper(w http.ResponseWriter, r *http.Request) {
 		h.write(w, r, &twiml.VoiceHangup{})
 		return
 	}
-	hlog.FromRequest(r).Info().Str("case", up.Call.CaseCode).Msg("officer accepted a voice call")
+	log := hlog.FromRequest(r)
+	log.Info().Str("case", up.Call.CaseCode).Msg("officer accepted a voice call")
+	// The officer has the caller: their alert (a 9) needs no more pages.
+	if _, err := h.cfg.Officers.AcceptedVoiceCall(r.Context(), up.Call.CaseID, up.Call.Attempts[attempt].OfficerID); err != nil {
+		log.Error().Err(err).Str("case", up.Call.CaseCode).Msg("could not acknowledge the alert of an accepted voice call; it keeps escalating")
+	}
 	// An empty answer ends the whisper and bridges the two legs.
 	h.write(w, r)
 }

@@ -621,7 +621,7 @@ func TestVoiceDangerTakesTheP1SMSAlertPath(t *testing.T) {
 
 	callEnv := newVoiceEnv(t, nil)
 	sid := twiliotest.NewSID("CA")
-	callEnv.walk(sid, plus(toMenu, menuKey("menu", "9")))
+	dialDoc := callEnv.walk(sid, plus(toMenu, menuKey("menu", "9")))
 	byVoice := observe(callEnv, callEnv.call(sid).CaseID)
 
 	// Officer ids differ between the two stores: compare by phone.
@@ -642,6 +642,23 @@ func TestVoiceDangerTakesTheP1SMSAlertPath(t *testing.T) {
 		bySMS.priority != byVoice.priority || bySMS.state != byVoice.state || bySMS.raised != byVoice.raised {
 		t.Fatalf("pressing 9 took another path than a P1 text:\n sms   %+v\n voice %+v", bySMS, byVoice)
 	}
+	// The officer on duty accepts the caller on the whisper: the alert is
+	// theirs (acknowledged by call) and stops escalating.
+	status, body = callEnv.post(relative(t, dialDoc.find("Number").Attrs["url"]), url.Values{"CallSid": {twiliotest.NewSID("CA")}, "From": {hotlineNum}, "To": {onDutyPhone}, "Digits": {"1"}})
+	if status != 200 {
+		t.Fatalf("whisper: %d %q", status, body)
+	}
+	callEnv.st.View(func(tx *store.Tx) error {
+		all, err := tx.Alerts()
+		if err != nil || len(all) != 1 {
+			t.Fatalf("%d alerts (%v), want 1", len(all), err)
+		}
+		a := all[0]
+		if a.State != hotline.AlertAcknowledged || a.AckedBy != callEnv.officers[onDutyPhone].ID || a.AckedVia != "call" {
+			t.Errorf("after the officer accepted the caller: alert %s by %s via %s, want acknowledged by the officer on duty via call", a.State, a.AckedBy, a.AckedVia)
+		}
+		return nil
+	})
 	// Pressing 9 again (the menu came back) opens no second alert.
 	callEnv.step("/twilio/voice/menu?step=menu", sid, "Digits", "9")
 	var alerts []hotline.Alert

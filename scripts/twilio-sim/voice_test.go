@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -70,6 +71,8 @@ func TestVoiceUsageErrors(t *testing.T) {
 }
 
 type oneOfficer struct{}
+
+func (oneOfficer) AcceptedVoiceCall(context.Context, string, string) (bool, error) { return false, nil }
 
 func (oneOfficer) VoiceTargets() ([]dispatch.VoiceTarget, error) {
 	return []dispatch.VoiceTarget{{OfficerID: "o1", Role: "on duty", Phone: "+994500000001"}}, nil
