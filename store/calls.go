@@ -401,6 +401,17 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 	if from != "" {
 		phoneHash = s.keyring.Index(crypto.DomainPhone, from)
 	}
+	// The codes are scanned in a read transaction, not in the single
+	// writer, so a reference keyed on a large file does not hold up tips.
+	var targetID string
+	var matched bool
+	if err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		targetID, matched, err = s.matchReference(tx, keyed, phoneHash)
+		return err
+	}); err != nil {
+		return JoinResult{}, err
+	}
 	var res JoinResult
 	err := s.update(ctx, func(btx *bolt.Tx) error {
 		res = JoinResult{}
@@ -416,14 +427,19 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 		if call.Danger || call.Joined || !call.OwnCase {
 			return nil
 		}
-		targetID, ok, err := s.matchReference(btx, keyed, phoneHash)
-		if err != nil || !ok || targetID == call.CaseID {
-			return err
+		if !matched || targetID == call.CaseID {
+			return nil
 		}
 		cases := btx.Bucket(bucketCases)
 		var target caseRecord
 		if err := s.getTagged(cases, bucketCases, []byte(targetID), &target); err != nil {
+			if isNotFound(err) {
+				return nil // removed since the scan
+			}
 			return err
+		}
+		if KeypadDigits(target.Code) != keyed {
+			return fmt.Errorf("%w: case %s was matched by its code's keypad form, but its code is %s", ErrTampered, target.ID, target.Code)
 		}
 		// Remove the case this call opened: it holds only this call.
 		var own caseRecord
