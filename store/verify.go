@@ -54,6 +54,7 @@ func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err e
 		{bucketCaseWork, v.caseWork},
 		{bucketCaseNotes, v.note},
 		{bucketCorrections, v.correction},
+		{bucketCalls, v.call},
 	} {
 		b := tx.Bucket(step.bucket)
 		if b == nil {
