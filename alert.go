@@ -24,6 +24,8 @@ type Officer struct {
 	Role      Role      `json:"role"`
 	Phone     string    `json:"phone,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// Lang is the language of the officer's alert call; empty is English.
+	Lang Lang `json:"lang,omitempty"`
 
 	// PendingPhone is a new number waiting for the officer to text back
 	// VerifyCode from it (before VerifyExpires); alerts keep going to

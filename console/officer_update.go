@@ -18,6 +18,8 @@ type OfficerUpdate struct {
 	NewName string `json:"new_name,omitempty"`
 	Phone   string `json:"phone,omitempty"`
 	Role    string `json:"role,omitempty"`
+	// Lang is the language of the officer's alert call: az, ru or en.
+	Lang string `json:"lang,omitempty"`
 	// NoVerify makes a new number the officer's at once, without the code
 	// (an admin in a hurry); the audit log records it.
 	NoVerify bool `json:"no_verify,omitempty"`
@@ -48,8 +50,12 @@ func (a *Admin) UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView
 	if role != "" && !role.Valid() {
 		problems = append(problems, "--role: must be officer, supervisor or admin")
 	}
-	if len(problems) == 0 && newName == "" && e164 == "" && role == "" {
-		problems = append(problems, "nothing to change: give --name, --phone or --role")
+	lang := hotline.Lang(strings.ToLower(strings.TrimSpace(u.Lang)))
+	if lang != "" && !lang.Valid() {
+		problems = append(problems, "--lang: must be az, ru or en")
+	}
+	if len(problems) == 0 && newName == "" && e164 == "" && role == "" && lang == "" {
+		problems = append(problems, "nothing to change: give --name, --phone, --role or --lang")
 	}
 	if len(problems) > 0 {
 		return OfficerView{}, invalid("%s", strings.Join(problems, "\n"))
@@ -76,6 +82,10 @@ func (a *Admin) UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView
 		if role != "" && role != o.Role {
 			o.Role = role
 			changed = append(changed, "role="+string(role))
+		}
+		if lang != "" && lang != o.Lang {
+			o.Lang = lang
+			changed = append(changed, "lang="+string(lang))
 		}
 		verify := false
 		if e164 != "" && e164 != o.Phone {

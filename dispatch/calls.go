@@ -151,6 +151,9 @@ type CallPrompt struct {
 	Count int
 	// Open is false when no alert needs acknowledging any more.
 	Open bool
+	// Lang is the officer's language (hotline.Officer.Lang), English
+	// when the officer has none or is gone.
+	Lang hotline.Lang
 }
 
 // CallPrompt returns what the call placed by job jobID announces: every
@@ -166,6 +169,10 @@ func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
 		}
 		if j.Kind != hotline.JobAlertCall {
 			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")
+		}
+		lang, err := officerLang(tx, j.OfficerID)
+		if err != nil {
+			return err
 		}
 		var named []hotline.Alert
 		if j.Announced == nil {
@@ -195,14 +202,32 @@ func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
 			if err != nil {
 				return err
 			}
-			p = CallPrompt{AlertNumber: a.Number, CaseCode: a.CaseCode, Priority: a.Priority}
+			p = CallPrompt{AlertNumber: a.Number, CaseCode: a.CaseCode, Priority: a.Priority, Lang: lang}
 			return nil
 		}
 		a := named[0]
-		p = CallPrompt{AlertNumber: a.Number, CaseCode: a.CaseCode, Priority: a.Priority, Count: len(named), Open: true}
+		p = CallPrompt{AlertNumber: a.Number, CaseCode: a.CaseCode, Priority: a.Priority, Count: len(named), Open: true, Lang: lang}
 		return nil
 	})
 	return p, err
+}
+
+// officerLang is the language of officerID's alert call: English for an
+// officer without one, or removed while the call rang (the call still
+// has to say something).
+func officerLang(tx *store.Tx, officerID string) (hotline.Lang, error) {
+	o, err := tx.Officer(officerID)
+	var he *hotline.Error
+	if errors.As(err, &he) && he.Code == hotline.ENOTFOUND {
+		return hotline.LangEn, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !o.Lang.Valid() {
+		return hotline.LangEn, nil
+	}
+	return o.Lang, nil
 }
 
 // AcknowledgeByCall acknowledges, as the officer the call went to, every

@@ -3,7 +3,6 @@ package intake
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -91,43 +90,75 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 		writeAppError(w, r, err)
 		return
 	}
-	say := func(text string) twiml.Element { return &twiml.VoiceSay{Message: text, Language: "en-US"} }
+	// Twilio's <Say> has no Azerbaijani voice: the call plays the
+	// embedded prompts (GET /prompts/...) in the officer's language.
+	lang := prompt.Lang
+	if !lang.Valid() {
+		lang = hotline.LangEn
+	}
+	var names []string
 	var verbs []twiml.Element
 	answeredBy := form.Get("AnsweredBy")
 	switch digits := form.Get("Digits"); {
 	case strings.HasPrefix(answeredBy, "machine") || answeredBy == "fax":
 		// A mailbox is not an answer: hang up, and the call's
 		// "completed" without a keypress moves the alert on at once.
-		verbs = append(verbs, &twiml.VoiceHangup{})
 	case digits == "1":
 		res, err := h.Alerts.AcknowledgeByCall(r.Context(), jobID)
 		if err != nil {
 			writeAppError(w, r, err)
 			return
 		}
-		msg := fmt.Sprintf("Alert %d acknowledged. Thank you. Open case %s in the console.", res.Alert.Number, spell(res.Alert.CaseCode))
-		if res.Count > 1 {
-			msg = fmt.Sprintf("%d alerts acknowledged. Thank you. Open them in the console.", res.Count)
-		} else if !res.Changed {
-			msg = fmt.Sprintf("Alert %d was already %s.", res.Alert.Number, res.Alert.State)
+		switch {
+		case res.Count > 1:
+			names = append(names, "alert_acknowledged_many")
+			names = append(names, numberPrompts(res.Count)...)
+			names = append(names, "alert_open_console")
+		case res.Changed:
+			names = append(names, "alert_number")
+			names = append(names, numberPrompts(res.Alert.Number)...)
+			names = append(names, "alert_acknowledged", "alert_open_case")
+			names = append(names, codePrompts(res.Alert.CaseCode)...)
+		default:
+			names = append(names, "alert_number")
+			names = append(names, numberPrompts(res.Alert.Number)...)
+			names = append(names, settledPrompt(res.Alert.State))
 		}
-		verbs = append(verbs, say(msg), &twiml.VoiceHangup{})
 	case !prompt.Open:
-		verbs = append(verbs, say(fmt.Sprintf("Hotline alert %d no longer needs you. Goodbye.", prompt.AlertNumber)), &twiml.VoiceHangup{})
+		names = append(names, "alert_number")
+		names = append(names, numberPrompts(prompt.AlertNumber)...)
+		names = append(names, "alert_not_needed")
 	default:
-		text := fmt.Sprintf("Hotline alert. Priority %s case %s. Press 1 to acknowledge.",
-			strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+		var said []string
 		if prompt.Count > 1 {
-			text = fmt.Sprintf("%d new hotline alerts, the most urgent priority %s, case %s. Press 1 to acknowledge all of them.",
-				prompt.Count, strings.TrimPrefix(string(prompt.Priority), "P"), spell(prompt.CaseCode))
+			said = append(said, "alert_many")
+			said = append(said, numberPrompts(prompt.Count)...)
+			said = append(said, "alert_most_urgent")
+		} else {
+			said = append(said, "alert_intro")
 		}
+		said = append(said, "alert_priority")
+		said = append(said, codePrompts(strings.TrimPrefix(string(prompt.Priority), "P"))...)
+		said = append(said, "alert_case")
+		said = append(said, codePrompts(prompt.CaseCode)...)
+		if prompt.Count > 1 {
+			said = append(said, "alert_press_all")
+		} else {
+			said = append(said, "alert_press")
+		}
+		// Said twice: the first time may be lost while the phone
+		// reaches the officer's ear.
+		inner := append(h.plays(lang, said), h.plays(lang, said)...)
 		gather := &twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
 			Action:        r.URL.Path + "?job=" + jobID,
-			InnerElements: []twiml.Element{say(text), say(text)},
+			InnerElements: inner,
 		}
-		verbs = append(verbs, gather, say("No key pressed. The alert stays open. Goodbye."), &twiml.VoiceHangup{})
+		verbs = append(verbs, gather)
+		names = append(names, "alert_no_key")
 	}
+	verbs = append(verbs, h.plays(lang, names)...)
+	verbs = append(verbs, &twiml.VoiceHangup{})
 	doc, err := twiml.Voice(verbs)
 	if err != nil {
 		log.Error().Err(err).Msg("build twiml")
@@ -175,8 +206,65 @@ func callSID(form url.Values) *rejection {
 	return nil
 }
 
-// spell separates characters so text-to-speech reads a code letter by letter.
-func spell(code string) string { return strings.Join(strings.Split(code, ""), " ") }
+// plays turns prompt names into <Play> verbs of their public URLs.
+func (h *AlertHandlers) plays(lang hotline.Lang, names []string) []twiml.Element {
+	out := make([]twiml.Element, 0, len(names))
+	for _, n := range names {
+		out = append(out, &twiml.VoicePlay{Url: h.Verifier.publicURL + "/prompts/" + string(lang) + "/" + n + ".wav"})
+	}
+	return out
+}
+
+// numberPrompts reads n digit by digit ("1", "2" for 12): alert numbers
+// and counts are short, and ten digit prompts serve every language.
+func numberPrompts(n int) []string {
+	var out []string
+	for _, d := range strconv.Itoa(n) {
+		if d >= '0' && d <= '9' {
+			out = append(out, "digit_"+string(d))
+		}
+	}
+	return out
+}
+
+// codePrompts reads a case code character by character: letter_x for a
+// letter, digit_n for a digit. A character the code alphabet does not
+// have (an older code) is skipped rather than played as a missing file.
+func codePrompts(code string) []string {
+	var out []string
+	for _, c := range strings.ToLower(code) {
+		switch {
+		case c >= '0' && c <= '9':
+			out = append(out, "digit_"+string(c))
+		case strings.ContainsRune(codeLetters, c):
+			out = append(out, "letter_"+string(c))
+		}
+	}
+	return out
+}
+
+// codeLetters are the letters of the case-code alphabet (store/cases.go),
+// each with a letter_ prompt in every language.
+const codeLetters = "acdefhjkmnpqrtwxy"
+
+// settledPrompt says why an alert needed no acknowledging.
+func settledPrompt(state hotline.AlertState) string {
+	switch state {
+	case hotline.AlertAcknowledged:
+		return "alert_already_acknowledged"
+	case hotline.AlertSuperseded:
+		return "alert_superseded"
+	}
+	return "alert_already_closed"
+}
+
+// alertPromptNames are the prompts the alert call plays, besides the
+// digits: every language must have them (a test checks).
+var alertPromptNames = []string{
+	"alert_intro", "alert_many", "alert_most_urgent", "alert_priority", "alert_case", "alert_press", "alert_press_all",
+	"alert_number", "alert_acknowledged", "alert_open_case", "alert_acknowledged_many", "alert_open_console",
+	"alert_already_acknowledged", "alert_already_closed", "alert_superseded", "alert_not_needed", "alert_no_key",
+}
 
 // writeAppError maps a domain error to a status with a safe message.
 func writeAppError(w http.ResponseWriter, r *http.Request, err error) {

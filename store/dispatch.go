@@ -30,6 +30,7 @@ type officerRecord struct {
 	Role          hotline.Role `json:"role"`
 	CreatedAt     time.Time    `json:"created_at"`
 	VerifyExpires time.Time    `json:"verify_expires,omitzero"`
+	Lang          hotline.Lang `json:"lang,omitempty"`
 	Sealed        []byte       `json:"sealed"` // officerSecret
 }
 
@@ -86,6 +87,9 @@ func (t *Tx) AddOfficer(o hotline.Officer) (hotline.Officer, error) {
 	if strings.TrimSpace(o.Name) == "" || o.Phone == "" || !o.Role.Valid() {
 		return o, hotline.Errorf(hotline.EINVALID, "officer needs a name, a phone number and a role (officer, supervisor or admin)")
 	}
+	if o.Lang != "" && !o.Lang.Valid() {
+		return o, hotline.Errorf(hotline.EINVALID, "officer language must be az, ru or en")
+	}
 	kr := t.s.keyring
 	phoneHash := kr.Index(crypto.DomainPhone, o.Phone)
 	nameHash := kr.Index(domainOfficerName, officerNameKey(o.Name))
@@ -103,7 +107,7 @@ func (t *Tx) AddOfficer(o hotline.Officer) (hotline.Officer, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := t.s.putTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: now, Sealed: sealed}); err != nil {
+	if err := t.s.putTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: now, Lang: o.Lang, Sealed: sealed}); err != nil {
 		return o, err
 	}
 	if err := idx.Put(phoneHash[:], t.s.tagValue(bucketOfficerIndex, phoneHash[:], []byte(o.ID))); err != nil {
@@ -160,7 +164,7 @@ func (s *Store) openOfficer(rec officerRecord) (hotline.Officer, error) {
 	if err := s.open(bucketOfficers, rec.ID, rec.Sealed, &sec); err != nil {
 		return hotline.Officer{}, err
 	}
-	return hotline.Officer{ID: rec.ID, Name: sec.Name, Phone: sec.Phone, Role: rec.Role, CreatedAt: rec.CreatedAt,
+	return hotline.Officer{ID: rec.ID, Name: sec.Name, Phone: sec.Phone, Role: rec.Role, CreatedAt: rec.CreatedAt, Lang: rec.Lang,
 		PendingPhone: sec.PendingPhone, VerifyCode: sec.VerifyCode, VerifyExpires: rec.VerifyExpires}, nil
 }
 
@@ -174,6 +178,9 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 	}
 	if strings.TrimSpace(o.Name) == "" || o.Phone == "" || !o.Role.Valid() {
 		return hotline.Errorf(hotline.EINVALID, "officer needs a name, a phone number and a role (officer, supervisor or admin)")
+	}
+	if o.Lang != "" && !o.Lang.Valid() {
+		return hotline.Errorf(hotline.EINVALID, "officer language must be az, ru or en")
 	}
 	old, err := t.Officer(o.ID)
 	if err != nil {
@@ -222,7 +229,7 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 	if err != nil {
 		return err
 	}
-	return t.s.putTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: old.CreatedAt, VerifyExpires: o.VerifyExpires, Sealed: sealed})
+	return t.s.putTagged(t.tx.Bucket(bucketOfficers), bucketOfficers, []byte(o.ID), officerRecord{ID: o.ID, Role: o.Role, CreatedAt: old.CreatedAt, VerifyExpires: o.VerifyExpires, Lang: o.Lang, Sealed: sealed})
 }
 
 // Officers lists every officer with names and phones opened, by name.

@@ -8,18 +8,20 @@ import (
 	"github.com/hotline-az/hotline/console"
 )
 
-const officersUpdateUsage = `Usage: hotline officers update NAME [--name NEW] [--phone NUMBER [--no-verify]] [--role officer|supervisor|admin]
+const officersUpdateUsage = `Usage: hotline officers update NAME [--name NEW] [--phone NUMBER [--no-verify]] [--role officer|supervisor|admin] [--lang az|ru|en]
 
 Changes an officer; the rota follows the officer, not the number. A new
 number gets a six-digit code by SMS and receives alerts only once the
 officer texts the code back from it (within 24 hours); until then alerts
 go to the old number. --no-verify makes the new number take alerts at
-once, without the code; the audit log records it.
+once, without the code; the audit log records it. --lang is the language
+of the officer's alert call (English until set).
 
 Examples:
   hotline officers update "Leyla Aliyeva" --phone +994501110009
   hotline officers update "Leyla Aliyeva" --phone +994501110009 --no-verify
   hotline officers update "Leyla Aliyeva" --role supervisor --name "Leyla Mammadova"
+  hotline officers update "Leyla Aliyeva" --lang az
 `
 
 func runOfficersUpdate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -28,6 +30,7 @@ func runOfficersUpdate(ctx context.Context, args []string, stdout, stderr io.Wri
 	c.fs.StringVar(&u.NewName, "name", "", "the officer's new name")
 	c.fs.StringVar(&u.Phone, "phone", "", "new mobile number, E.164 like +994501110001")
 	c.fs.StringVar(&u.Role, "role", "", "officer, supervisor or admin")
+	c.fs.StringVar(&u.Lang, "lang", "", "language of the alert call: az, ru or en")
 	c.fs.BoolVar(&u.NoVerify, "no-verify", false, "use the new number at once, without the SMS code (audited)")
 	pos, code, ok := c.parse(args)
 	switch {
