@@ -166,6 +166,10 @@ func TestVoicemailIsNotAnAnswer(t *testing.T) {
 			if code != 200 || strings.Contains(doc, "<Gather") == machine {
 				t.Fatalf("TwiML for a call answered by %s: %d %s", answeredBy, code, doc)
 			}
+			// Leyla has no language set: her call is in English.
+			if plays := h.alertCallPlays(doc); !machine && (len(plays) == 0 || plays[0] != "en/alert_intro") {
+				t.Fatalf("call to an officer without a language plays %v, want en/alert_intro first", plays)
+			}
 			h.callStatus(t, c, "completed")
 			h.runDue() // no clock change
 			h.wantSent("after an unanswered call", map[string]int{leylaPhone: 1, rashadPhone: 1}, map[string]int{leylaPhone: 1, rashadPhone: 1})

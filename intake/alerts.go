@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/dispatch"
+	"github.com/hotline-az/hotline/store"
 )
 
 // Alerts is what the alert webhooks need from dispatch.
@@ -151,7 +152,7 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 		inner := append(h.plays(lang, said), h.plays(lang, said)...)
 		gather := &twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
-			Action:        r.URL.Path + "?job=" + jobID,
+			Action:        h.Verifier.publicURL + r.URL.Path + "?job=" + url.QueryEscape(jobID),
 			InnerElements: inner,
 		}
 		verbs = append(verbs, gather)
@@ -227,25 +228,21 @@ func numberPrompts(n int) []string {
 	return out
 }
 
-// codePrompts reads a case code character by character: letter_x for a
-// letter, digit_n for a digit. A character the code alphabet does not
-// have (an older code) is skipped rather than played as a missing file.
+// codePrompts reads a case code character by character: digit_n for a
+// digit, letter_x for a letter. A character outside store.CodeAlphabet
+// has no prompt and is skipped rather than played as a missing file.
 func codePrompts(code string) []string {
 	var out []string
-	for _, c := range strings.ToLower(code) {
+	for _, c := range strings.ToUpper(code) {
 		switch {
 		case c >= '0' && c <= '9':
 			out = append(out, "digit_"+string(c))
-		case strings.ContainsRune(codeLetters, c):
-			out = append(out, "letter_"+string(c))
+		case strings.ContainsRune(store.CodeAlphabet, c):
+			out = append(out, "letter_"+strings.ToLower(string(c)))
 		}
 	}
 	return out
 }
-
-// codeLetters are the letters of the case-code alphabet (store/cases.go),
-// each with a letter_ prompt in every language.
-const codeLetters = "acdefhjkmnpqrtwxy"
 
 // settledPrompt says why an alert needed no acknowledging.
 func settledPrompt(state hotline.AlertState) string {

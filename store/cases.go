@@ -170,6 +170,10 @@ type Tx struct {
 // so a reporter can read a code over a bad line.
 const codeAlphabet = "ACDEFHJKMNPQRTWXY34679"
 
+// CodeAlphabet is every character a case code may hold: the alert call
+// has a prompt for each (intake/prompts letter_* and digit_*).
+const CodeAlphabet = codeAlphabet
+
 // CodeLength is the length of a case reference: 22^6 ≈ 113 million codes.
 const CodeLength = 6
 
