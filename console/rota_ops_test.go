@@ -170,7 +170,21 @@ func TestUpdateOfficer(t *testing.T) {
 		if after, _ := e.svc.RotaShow(ctx, time.Time{}); after.OnDuty.Officer != "Renamed Officer" {
 			t.Errorf("on duty after the rename: %+v", after.OnDuty)
 		}
-		_, err = e.svc.UpdateOfficer(ctx, console.OfficerUpdate{Name: "Renamed Officer", Phone: "12ab", Role: "boss"})
-		wantErr(t, err, hotline.EINVALID, "--phone:", "--role: must be")
+		// The alert call's language is stored with the officer.
+		if _, err := e.svc.UpdateOfficer(ctx, console.OfficerUpdate{Name: "Renamed Officer", Lang: "RU"}); err != nil {
+			t.Fatal(err)
+		}
+		err = e.st.View(func(tx *store.Tx) error {
+			o, _, err := tx.OfficerByName("Renamed Officer")
+			if err == nil && o.Lang != hotline.LangRu {
+				t.Errorf("officer language %q, want ru", o.Lang)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.UpdateOfficer(ctx, console.OfficerUpdate{Name: "Renamed Officer", Phone: "12ab", Role: "boss", Lang: "de"})
+		wantErr(t, err, hotline.EINVALID, "--phone:", "--role: must be", "--lang: must be az, ru or en")
 	})
 }

@@ -151,8 +151,8 @@ type CallPrompt struct {
 	Count int
 	// Open is false when no alert needs acknowledging any more.
 	Open bool
-	// Lang is the officer's language (hotline.Officer.Lang), English
-	// when the officer has none or is gone.
+	// Lang is the officer's language (hotline.Officer.Lang); empty when
+	// the officer has none or is gone, and the call takes its default.
 	Lang hotline.Lang
 }
 
@@ -212,22 +212,16 @@ func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
 	return p, err
 }
 
-// officerLang is the language of officerID's alert call: English for an
+// officerLang is the language of officerID's alert call: empty for an
 // officer without one, or removed while the call rang (the call still
 // has to say something).
 func officerLang(tx *store.Tx, officerID string) (hotline.Lang, error) {
 	o, err := tx.Officer(officerID)
 	var he *hotline.Error
 	if errors.As(err, &he) && he.Code == hotline.ENOTFOUND {
-		return hotline.LangEn, nil
+		return "", nil
 	}
-	if err != nil {
-		return "", err
-	}
-	if !o.Lang.Valid() {
-		return hotline.LangEn, nil
-	}
-	return o.Lang, nil
+	return o.Lang, err
 }
 
 // AcknowledgeByCall acknowledges, as the officer the call went to, every

@@ -30,6 +30,9 @@ type Alerts interface {
 type AlertHandlers struct {
 	Verifier *Verifier
 	Alerts   Alerts
+	// DefaultLang is the alert call's language for an officer who has
+	// none ([voice] officer_lang); English when empty.
+	DefaultLang hotline.Lang
 }
 
 // readJobCallback reads a signed callback about one of our outbox jobs,
@@ -94,6 +97,9 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	// Twilio's <Say> has no Azerbaijani voice: the call plays the
 	// embedded prompts (GET /prompts/...) in the officer's language.
 	lang := prompt.Lang
+	if !lang.Valid() {
+		lang = h.DefaultLang
+	}
 	if !lang.Valid() {
 		lang = hotline.LangEn
 	}

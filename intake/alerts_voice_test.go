@@ -32,13 +32,13 @@ func (a *scriptedAlerts) AcknowledgeByCall(context.Context, string) (dispatch.Ac
 
 // alertCallServer serves the alert call and the prompts on a real
 // listener, as the public listener does.
-func alertCallServer(t *testing.T, alerts intake.Alerts) *httptest.Server {
+func alertCallServer(t *testing.T, alerts intake.Alerts, defaultLang hotline.Lang) *httptest.Server {
 	t.Helper()
 	prompts, err := intake.NewPrompts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &intake.AlertHandlers{Verifier: mustVerifier(t, nil), Alerts: alerts}
+	h := &intake.AlertHandlers{Verifier: mustVerifier(t, nil), Alerts: alerts, DefaultLang: defaultLang}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /twilio/alert-call", h.AlertCall)
 	mux.Handle("GET /prompts/", prompts)
@@ -108,16 +108,22 @@ func TestAlertCallPlaysOfficersLanguage(t *testing.T) {
 			wantAfter: code("alert_number", "digit_7", "alert_superseded"), wantNoGather: true},
 		{label: "mailbox", prompt: open, form: url.Values{"AnsweredBy": {"machine_start"}}, wantNoGather: true},
 	}
-	for _, lang := range []hotline.Lang{hotline.LangAz, hotline.LangRu, hotline.LangEn, ""} {
-		wantLang := lang
-		if lang == "" {
-			wantLang = hotline.LangEn // an officer without a language hears English
-		}
+	// An officer without a language hears the configured default, or
+	// English when there is none.
+	langs := []struct{ officer, fallback, want hotline.Lang }{
+		{hotline.LangAz, hotline.LangRu, hotline.LangAz},
+		{hotline.LangRu, "", hotline.LangRu},
+		{hotline.LangEn, hotline.LangAz, hotline.LangEn},
+		{"", hotline.LangRu, hotline.LangRu},
+		{"", "", hotline.LangEn},
+	}
+	for _, l := range langs {
+		wantLang := l.want
 		for _, tc := range tests {
-			t.Run(string(wantLang)+"/"+strings.ReplaceAll(tc.label, " ", "_"), func(t *testing.T) {
+			t.Run(string(l.officer)+"_"+string(l.fallback)+"/"+strings.ReplaceAll(tc.label, " ", "_"), func(t *testing.T) {
 				prompt := tc.prompt
-				prompt.Lang = lang
-				srv := alertCallServer(t, &scriptedAlerts{prompt: prompt, ack: tc.ack})
+				prompt.Lang = l.officer
+				srv := alertCallServer(t, &scriptedAlerts{prompt: prompt, ack: tc.ack}, l.fallback)
 				form := fixture(t, "alert_call")
 				for k, v := range tc.form {
 					form[k] = v

@@ -79,6 +79,10 @@ func TestOfficersUpdateCommand(t *testing.T) {
 	if !strings.Contains(out, "Updated Leyla Aliyeva (supervisor, +99450*****08)") || strings.Contains(out, "code") {
 		t.Errorf("update --no-verify: %q", out)
 	}
+	if out = e.mustCLI(t, "officers", "update", "Leyla Aliyeva", "--lang", "az"); !strings.Contains(out, "Updated Leyla Aliyeva") {
+		t.Errorf("update --lang: %q", out)
+	}
+	e.wantCLIError(t, 2, []string{"--lang: must be az, ru or en"}, "officers", "update", "Leyla Aliyeva", "--lang", "tr")
 	e.wantCLIError(t, 2, []string{"give the officer's NAME"}, "officers", "update", "--role", "admin")
 	e.wantCLIError(t, 1, []string{`no officer named "Nobody"`}, "officers", "update", "Nobody", "--role", "admin")
 	if code, stdout, _ := runCLI(t, "officers", "update", "-h"); code != 0 || !strings.Contains(stdout, "Example") {

@@ -213,7 +213,7 @@ func (m *Main) Run(ctx context.Context) error {
 		OnInbound:  disp.OnInbound,
 		AfterStore: disp.Wake,
 	})
-	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
+	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp, DefaultLang: hotline.Lang(cfg.Voice.OfficerLang)}
 	voice, prompts, err := newVoice(cfg, verifier, st, disp)
 	if err != nil {
 		st.Close()
