@@ -10,10 +10,3 @@ func ValidSignature(authToken, fullURL string, form url.Values, signature string
 
 // WellFormedSignature exposes the check made before a body is read.
 func WellFormedSignature(h string) bool { return wellFormedSignature(h) }
-
-// AlertPromptNames are the prompts the alert call plays besides digits
-// and letters.
-var AlertPromptNames = alertPromptNames
-
-// CodePrompts exposes how the alert call reads a case code.
-func CodePrompts(code string) []string { return codePrompts(code) }
