@@ -1,9 +1,9 @@
 // Package intake receives Twilio's webhooks: inbound SMS now, voice and
 // status callbacks as they come. Every request is bounded and checked
 // before anything is stored: a well-formed X-Twilio-Signature header
-// before the body is read, the body's size and field count before it is
-// parsed, the signature against the configured public URL, then the
-// account, the number and the SIDs.
+// before the body is read, the body's size, field count and account
+// before it is parsed, the signature against the configured public URL,
+// then the account again, the number and the SIDs.
 package intake
 
 import (
@@ -124,8 +124,9 @@ func (v *Verifier) ourNumber(to string) bool { return v.numbers[strings.TrimSpac
 
 // readSignedForm reads a webhook's form and checks, cheapest first, that
 // Twilio sent it for this hotline's account: a well-formed signature
-// header (before the body is read), the body's size and field count
-// (before it is parsed), the signature, then AccountSid.
+// header (before the body is read), the body's size and field count and
+// this account's AccountSid in the raw body (before it is parsed), the
+// signature, then the parsed AccountSid.
 func (v *Verifier) readSignedForm(w http.ResponseWriter, r *http.Request) (url.Values, *rejection) {
 	signature := r.Header.Get("X-Twilio-Signature")
 	if !wellFormedSignature(signature) {
@@ -138,6 +139,9 @@ func (v *Verifier) readSignedForm(w http.ResponseWriter, r *http.Request) (url.V
 	}
 	var form url.Values
 	rej := readBoundedBody(w, r, func(body []byte) *rejection {
+		if !namesAccount(body, v.accountSID) {
+			return errWrongAccount
+		}
 		if len(body) > smallBodyBytes {
 			// Large bodies are parsed and checked one at a time, so a flood
 			// of large forged forms waits here, blocked rather than
