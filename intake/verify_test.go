@@ -196,6 +196,28 @@ func TestNamesAccount(t *testing.T) {
 	}
 }
 
+// TestAccountSidAnywhereAccepted: the check made before parsing finds
+// AccountSid wherever Twilio puts it, last field included.
+func TestAccountSidAnywhereAccepted(t *testing.T) {
+	f := fixture(t, "sms_inbound")
+	sid := f.Get("AccountSid")
+	f.Del("AccountSid")
+	req := signed(t, token, publicURL+"/twilio/sms", f)
+	f.Set("AccountSid", sid)
+	req.Header.Set("X-Twilio-Signature", twiliotest.Signature(token, publicURL+"/twilio/sms", f))
+	body := f.Encode()
+	body = strings.Replace(body, "AccountSid="+sid+"&", "", 1) + "&AccountSid=" + sid
+	if !strings.HasSuffix(body, "&AccountSid="+sid) || strings.Count(body, "AccountSid=") != 1 {
+		t.Fatalf("test body does not end in AccountSid alone: %q", body)
+	}
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = int64(len(body))
+	e := newEnv(t)
+	if status, answer := e.post(t, req); status != 200 {
+		t.Fatalf("got %d %q, want 200", status, answer)
+	}
+}
+
 // TestTwilioFormsAccepted: the largest form Twilio documents, an MMS SID,
 // and the account's second number all get in.
 func TestTwilioFormsAccepted(t *testing.T) {
