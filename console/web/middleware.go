@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"time"
 
@@ -107,16 +106,6 @@ const (
 	ctxOfficer
 	ctxLang
 )
-
-// clientAddr is the peer's address without the port, for the lockout and
-// the audit log's keyed tag; it is never logged or stored as is.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // loadSession finds the request's session, ends it if it is idle or too
 // old, and refreshes its last-seen time (at most once a minute, to spare
@@ -242,6 +231,6 @@ func (h *handler) clearSessionCookie(w http.ResponseWriter) {
 func (h *handler) audit(tx *store.Tx, r *http.Request, action, object, detail string) error {
 	return tx.AppendAudit(store.AuditEntry{
 		Actor: officerFrom(r).ID, Action: action, Object: object, Detail: detail,
-		Via: "console", From: h.st.AddressTag(clientAddr(r)),
+		Via: "console", From: h.st.AddressTag(h.clientAddr(r)),
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -65,6 +66,15 @@ type Config struct {
 	// CSRFKey signs CSRF cookies (32 bytes); nil means a random key per
 	// process, so forms opened before a restart must be reloaded.
 	CSRFKey []byte
+	// TrustedProxies are the reverse proxies in front of the console:
+	// only a request from one of them has its X-Forwarded-For believed
+	// (for the login throttle and the audit log's address tag). Empty:
+	// the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// LoginFailureBudget is how many failed logins an hour the console
+	// takes from clients that never logged in before (zero:
+	// DefaultLoginFailureBudget).
+	LoginFailureBudget int
 	// PasswordParams is the Argon2id cost of hashes made by the console
 	// (zero: crypto.DefaultPasswordParams); tests lower it.
 	PasswordParams crypto.PasswordParams
@@ -72,14 +82,14 @@ type Config struct {
 
 // handler holds what every page action needs.
 type handler struct {
-	cfg     Config
-	st      *store.Store
-	disp    *dispatch.Dispatcher
-	log     zerolog.Logger
-	now     func() time.Time
-	loc     *time.Location
-	pages   map[string]*template.Template
-	limiter *limiter
+	cfg      Config
+	st       *store.Store
+	disp     *dispatch.Dispatcher
+	log      zerolog.Logger
+	now      func() time.Time
+	loc      *time.Location
+	pages    map[string]*template.Template
+	throttle *throttle
 	// dummyHash is verified when a login names nobody, so that an unknown
 	// name takes as long as a wrong password.
 	dummyHash string
@@ -101,6 +111,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.SafeReplyWindow <= 0 {
 		cfg.SafeReplyWindow = DefaultSafeReplyWindow
+	}
+	if cfg.LoginFailureBudget <= 0 {
+		cfg.LoginFailureBudget = DefaultLoginFailureBudget
 	}
 	if cfg.PasswordParams == (crypto.PasswordParams{}) {
 		cfg.PasswordParams = crypto.DefaultPasswordParams
@@ -133,7 +146,7 @@ func New(cfg Config) (http.Handler, error) {
 		cfg: cfg, st: cfg.Store, disp: cfg.Dispatcher, now: cfg.Now, loc: cfg.Location,
 		log:       cfg.Logger.With().Str("component", "console").Logger(),
 		pages:     pages,
-		limiter:   newLimiter(),
+		throttle:  newThrottle(cfg.LoginFailureBudget),
 		dummyHash: dummy,
 	}
 	return h.routes(), nil
