@@ -90,8 +90,36 @@ func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to h
 	if err := queueNotices(tx, a, to, officerID); err != nil {
 		return AckResult{}, err
 	}
+	if err := recordAckOnCase(tx, a, to, officerID, via); err != nil {
+		return AckResult{}, err
+	}
 	d.Wake()
 	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
+}
+
+// recordAckOnCase moves a new case to acknowledged, whichever way the
+// alert was settled, so the console and `hotline cases` show one state.
+// An acknowledgement by SMS or call is written to the audit log here,
+// where it is applied; the console and the admin socket write their own
+// entries (with the client's address or the CLI as the way in).
+func recordAckOnCase(tx *store.Tx, a hotline.Alert, to hotline.AlertState, officerID, via string) error {
+	w, err := tx.CaseWork(a.CaseID)
+	if err != nil {
+		return err
+	}
+	if w.State == hotline.WorkNew {
+		if err := tx.SetCaseState(a.CaseID, hotline.WorkAcknowledged, officerID, ""); err != nil {
+			return err
+		}
+	}
+	if via != "sms" && via != "call" {
+		return nil
+	}
+	action := "case.ack"
+	if to == hotline.AlertClosed {
+		action = "alert.close"
+	}
+	return tx.AppendAudit(store.AuditEntry{Actor: officerID, Action: action, Object: a.CaseCode, Via: via, Detail: fmt.Sprintf("alert=%d", a.Number)})
 }
 
 // Escalate runs an open alert's next step now instead of at its time.
