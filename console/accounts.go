@@ -76,7 +76,7 @@ func (a *Admin) SetPassword(ctx context.Context, name, password string) error {
 		if _, err := tx.DeleteSessions(o.ID); err != nil {
 			return err
 		}
-		return tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "admin.password_set", Object: o.ID, Via: "cli"})
+		return tx.AppendAudit(a.entry("admin.password_set", o.ID, ""))
 	})
 }
 
@@ -101,7 +101,7 @@ func (a *Admin) ResetTOTP(ctx context.Context, name string) error {
 		if _, err := tx.DeleteSessions(o.ID); err != nil {
 			return err
 		}
-		return tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "admin.totp_reset", Object: o.ID, Via: "cli"})
+		return tx.AppendAudit(a.entry("admin.totp_reset", o.ID, ""))
 	})
 }
 

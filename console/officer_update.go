@@ -21,12 +21,6 @@ type OfficerUpdate struct {
 	// NoVerify makes a new number the officer's at once, without the code
 	// (an admin in a hurry); the audit log records it.
 	NoVerify bool `json:"no_verify,omitempty"`
-	// Actor, Via and From say who made the change, for the audit log:
-	// the console sets them; over the admin socket they are the CLI
-	// (never taken from the request).
-	Actor string `json:"-"`
-	Via   string `json:"-"`
-	From  string `json:"-"`
 }
 
 // UpdateOfficer implements AdminService. Shifts and overrides hold the
@@ -112,11 +106,7 @@ func (a *Admin) UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView
 			}
 		}
 		v = a.officerView(o, false)
-		actor, via := cliActor, "cli"
-		if u.Actor != "" {
-			actor, via = u.Actor, u.Via
-		}
-		return tx.AppendAudit(store.AuditEntry{Actor: actor, Action: "officer.update", Object: o.ID, Via: via, From: u.From, Detail: strings.Join(changed, ",")})
+		return tx.AppendAudit(a.entry("officer.update", o.ID, strings.Join(changed, ",")))
 	})
 	if err == nil && a.disp != nil {
 		a.disp.Wake()

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -225,6 +226,12 @@ func (h *handler) clearSessionCookie(w http.ResponseWriter) {
 		Name: h.cookieName("session"), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: h.cfg.Secure, SameSite: http.SameSiteStrictMode,
 	})
+}
+
+// admin is the admin service acting for the request's officer: what it
+// changes is audited as them, via the console, from their address.
+func (h *handler) admin(r *http.Request) *console.Admin {
+	return console.NewAdmin(h.st, h.disp, h.loc).ActingAs(officerFrom(r).ID, "console", h.st.AddressTag(h.clientAddr(r)))
 }
 
 // audit appends an audit entry in tx for the request's officer.

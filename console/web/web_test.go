@@ -34,7 +34,9 @@ func TestAdminRoutesRefuseOfficersAndAnonymous(t *testing.T) {
 		}
 	}
 	adminID := h.officers["Farid Admin"].ID
-	for _, p := range []string{"/admin/officers", "/admin/officers/" + adminID + "/reset-totp", "/admin/officers/" + adminID + "/revoke", "/admin/outbox/x/retry"} {
+	for _, p := range []string{"/admin/officers", "/admin/officers/" + adminID + "/reset-totp", "/admin/officers/" + adminID + "/revoke", "/admin/outbox/x/retry",
+		"/admin/officers/" + adminID, "/admin/officers/" + adminID + "/password",
+		"/admin/rota/shifts", "/admin/rota/shifts/remove", "/admin/rota/overrides", "/admin/rota/overrides/x/cancel"} {
 		if a := officer.submit("/queue", p, url.Values{"name": {"X Y"}, "phone": {"+994501119999"}, "role": {"admin"}}); a.status != http.StatusForbidden {
 			t.Errorf("officer POST %s: got %d, want 403", p, a.status)
 		}
