@@ -33,7 +33,7 @@ func (m *Main) startConsole(loc *time.Location) error {
 		Store: m.store, Dispatcher: m.dispatcher, Logger: m.Logger, Now: m.Now,
 		Secure: !(m.Config.Dev && loopback), Location: loc,
 		IdleTimeout: cc.SessionIdleTimeout.Duration, AbsoluteTimeout: cc.SessionAbsoluteTimeout.Duration,
-		SafeReplyWindow: cc.SafeReplyWindow.Duration, TrustedProxies: proxies,
+		SafeReplyWindow: cc.SafeReplyWindow.Duration, TrustedProxies: proxies, Escalation: m.Config.Escalation,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/store"
 )
@@ -17,6 +18,17 @@ type rotaPage struct {
 	console.RotaView
 	Days     []string
 	Officers []string // names, for the officer pickers
+	// Policies is the escalation in force, read-only (set in the config
+	// file's [escalation] table).
+	Policies []policyView
+}
+
+// policyView is one priority's escalation for people.
+type policyView struct {
+	Priority string
+	Repeat   int
+	RoundGap time.Duration
+	Steps    []config.EscalationStep
 }
 
 var rotaDays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
@@ -30,6 +42,14 @@ func (h *handler) showRota(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := rotaPage{RotaView: v, Days: rotaDays}
+	if e := h.cfg.Escalation; len(e.P1.Steps) > 0 {
+		for _, pol := range []struct {
+			name string
+			p    config.EscalationPolicy
+		}{{"P1", e.P1}, {"P2", e.P2}} {
+			p.Policies = append(p.Policies, policyView{Priority: pol.name, Repeat: pol.p.Repeat, RoundGap: pol.p.RoundGap.Duration, Steps: pol.p.Steps})
+		}
+	}
 	if err := h.st.View(func(tx *store.Tx) error {
 		officers, err := tx.Officers()
 		for _, o := range officers {

@@ -44,6 +44,9 @@ func TestAdminChangesTheRota(t *testing.T) {
 	}
 	h.wantAudit("rota.shift_set", "")
 	page := admin.get("/admin/rota")
+	if !strings.Contains(page.body, "<th>P1</th><td>+0s: on_duty (sms, call)<br>+5m0s: backup (sms, call)<br>") {
+		t.Fatalf("rota page does not show the escalation")
+	}
 	if !strings.Contains(page.body, "<td>mon</td><td>00:00</td><td>24:00</td><td>Farid Admin</td><td>Leyla Aliyeva</td>") {
 		t.Fatalf("rota page does not show the changed shift")
 	}

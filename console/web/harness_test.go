@@ -124,7 +124,7 @@ func newHarnessWith(t testing.TB, configure func(*web.Config)) *harness {
 	h.setPassword("Farid Admin", adminPass)
 	h.caseCode = h.inbound(reporterPhone, tipText, hotline.P1)
 
-	cfg := web.Config{Store: st, Dispatcher: disp, Logger: log, Now: clock.Now, PasswordParams: testParams}
+	cfg := web.Config{Store: st, Dispatcher: disp, Logger: log, Now: clock.Now, PasswordParams: testParams, Escalation: config.DefaultEscalation()}
 	if configure != nil {
 		configure(&cfg)
 	}

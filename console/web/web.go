@@ -24,6 +24,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/crypto"
 	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/store"
@@ -75,6 +76,9 @@ type Config struct {
 	// takes from clients that never logged in before (zero:
 	// DefaultLoginFailureBudget).
 	LoginFailureBudget int
+	// Escalation is the alert policy in force, shown read-only on the
+	// rota page (zero: not shown).
+	Escalation config.Escalation
 	// PasswordParams is the Argon2id cost of hashes made by the console
 	// (zero: crypto.DefaultPasswordParams); tests lower it.
 	PasswordParams crypto.PasswordParams
