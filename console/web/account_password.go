@@ -38,7 +38,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.render(w, status, "account", p)
 	}
 	if v := h.throttle.check(pair, clientKey, now); v != allowed {
-		h.throttled(r, v, off.ID, h.st.AddressTag(client))
+		h.throttled(r, v, pair, clientKey, off.ID, h.st.AddressTag(client))
 		refuse(http.StatusTooManyRequests, "login.locked", "")
 		return
 	}

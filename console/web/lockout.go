@@ -43,6 +43,10 @@ type throttle struct {
 	clients map[string]*failures
 	known   map[string]time.Time // pair → last successful login
 	global  *rate.Limiter
+	// noted is when a refusal for a key was last written to the audit
+	// log: a refused try costs no password check, and must not cost a
+	// disk write each either.
+	noted map[string]time.Time
 }
 
 type failures struct {
@@ -59,6 +63,7 @@ func newThrottle(budget int) *throttle {
 		clients: map[string]*failures{},
 		known:   map[string]time.Time{},
 		global:  rate.NewLimiter(rate.Limit(float64(budget)/3600), budget),
+		noted:   map[string]time.Time{},
 	}
 }
 
@@ -91,6 +96,29 @@ func (t *throttle) check(pair, client string, now time.Time) verdict {
 		return globalSpent
 	}
 	return allowed
+}
+
+// refusalNoteEvery is how often refusals of one key reach the audit log.
+const refusalNoteEvery = time.Minute
+
+// noteRefusal says whether a refusal of key (for v) should be written to
+// the audit log now: the first one, then at most one a minute.
+func (t *throttle) noteRefusal(v verdict, pair, client string, now time.Time) bool {
+	key := map[verdict]string{pairWaiting: pair, clientWaiting: client, globalSpent: "global"}[v]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if at, ok := t.noted[key]; ok && now.Sub(at) < refusalNoteEvery {
+		return false
+	}
+	t.noted[key] = now
+	if len(t.noted) > maxKeys {
+		for k, at := range t.noted {
+			if now.Sub(at) >= refusalNoteEvery {
+				delete(t.noted, k)
+			}
+		}
+	}
+	return true
 }
 
 func waiting(f *failures, now time.Time) bool { return f != nil && now.Before(f.until) }

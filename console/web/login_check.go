@@ -19,8 +19,12 @@ func (h *handler) loginKeys(name, client string) (pair, clientKey string) {
 	return "p:" + h.st.AddressTag("login\x00"+folded+"\x00"+client), "c:" + h.st.AddressTag(client)
 }
 
-// throttled answers an attempt the throttle refused, and audits it.
-func (h *handler) throttled(r *http.Request, v verdict, actor, from string) {
+// throttled audits an attempt the throttle refused (at most once a
+// minute per limit and key, see noteRefusal).
+func (h *handler) throttled(r *http.Request, v verdict, pair, clientKey, actor, from string) {
+	if !h.throttle.noteRefusal(v, pair, clientKey, h.now()) {
+		return
+	}
 	detail := map[verdict]string{pairWaiting: "name+client", clientWaiting: "client", globalSpent: "global"}[v]
 	h.st.Update(r.Context(), func(tx *store.Tx) error {
 		return tx.AppendAudit(store.AuditEntry{Actor: actor, Action: "login.throttled", Detail: detail, Via: "console", From: from})
@@ -52,7 +56,7 @@ func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 		h.render(w, status, "login", p)
 	}
 	if v := h.throttle.check(pair, clientKey, now); v != allowed {
-		h.throttled(r, v, "", from)
+		h.throttled(r, v, pair, clientKey, "", from)
 		again(http.StatusTooManyRequests, "login.locked")
 		return
 	}

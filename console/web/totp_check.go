@@ -77,7 +77,7 @@ func (h *handler) checkTOTP(w http.ResponseWriter, r *http.Request) {
 		h.render(w, status, "totp", p)
 	}
 	if v := h.throttle.check(pair, clientKey, now); v != allowed {
-		h.throttled(r, v, off.ID, from)
+		h.throttled(r, v, pair, clientKey, off.ID, from)
 		retry(http.StatusTooManyRequests, "login.locked")
 		return
 	}
