@@ -71,6 +71,10 @@ func TestClosedCaseCanBeReopened(t *testing.T) {
 	if a := b.submit(casePath, casePath+"/reopen", nil); a.status != http.StatusConflict {
 		t.Fatalf("reopening twice: got %d, want 409", a.status)
 	}
+	d, err := console.NewAdmin(h.st, h.disp, time.UTC).ShowCase(context.Background(), h.caseCode)
+	if err != nil || len(d.History) == 0 || !d.History[len(d.History)-1].Reopened || d.State != hotline.WorkInProgress || d.Reason != "" {
+		t.Fatalf("hotline cases show after reopening: state %s, history %+v, reason shown %v (%v)", d.State, d.History, d.Reason != "", err)
+	}
 	// It can be closed again, with a new reason.
 	if a := b.submit(casePath, casePath+"/state", map[string][]string{"state": {"closed"}, "reason": {"Victims safe"}}); a.status != http.StatusSeeOther {
 		t.Fatalf("close again: %d", a.status)
