@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/hotline-az/hotline/console/web"
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 )
 
@@ -151,6 +154,13 @@ func TestBehindATrustedProxyClientsAreThrottledApart(t *testing.T) {
 	if len(failed) == 0 || len(logins) != 1 || failed[0].From == logins[0].From || logins[0].From == "" {
 		t.Fatalf("audit does not tell the attacker's address tag from the officer's: failed %+v, login %+v", failed, logins)
 	}
+	h.st.Close()
+	raw, err := os.ReadFile(filepath.Join(h.dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaktest.Check(t, "data file", string(raw), "203.0.113.7", "198.51.100.4")
+	leaktest.Check(t, "log", h.logs.String(), "203.0.113.7", "198.51.100.4")
 }
 
 // Without trusted_proxy, X-Forwarded-For is not believed: a fresh forged
