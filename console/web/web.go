@@ -1,8 +1,9 @@
 // Package web is the officer console: server-rendered pages where duty
 // officers log in (password and TOTP), see the queue, open a case, read
 // and answer the reporter, acknowledge alerts and move the case through
-// its workflow; admins also manage officers' logins, see the rota, retry
-// dead outbox jobs and read the audit log.
+// its workflow (and reopen a closed case); every officer changes their
+// own password; admins also manage officers and their logins, see and
+// change the rota, retry dead outbox jobs and read the audit log.
 //
 // It is meant for the internal listener only. Every response carries a
 // strict Content-Security-Policy (no script at all), Cache-Control:
