@@ -59,6 +59,8 @@ type WorkView struct {
 	State hotline.WorkState `json:"state"`
 	By    string            `json:"by"`
 	At    time.Time         `json:"at"`
+	// Reopened marks the step that took a closed case back into work.
+	Reopened bool `json:"reopened,omitempty"`
 }
 
 // Cases implements AdminService.
@@ -119,7 +121,7 @@ func (a *Admin) ShowCase(ctx context.Context, code string) (CaseDetail, error) {
 		}
 		d.State, d.Reason = w.State, w.Reason
 		for _, h := range w.History {
-			d.History = append(d.History, WorkView{State: h.State, By: names[h.OfficerID], At: h.At.In(a.loc)})
+			d.History = append(d.History, WorkView{State: h.State, By: names[h.OfficerID], At: h.At.In(a.loc), Reopened: h.Reopened})
 		}
 		if d.Corrections, err = a.correctionViews(tx, c.ID, names); err != nil {
 			return err

@@ -135,7 +135,11 @@ func printCase(w io.Writer, d console.CaseDetail) {
 	if len(d.History) > 0 {
 		fmt.Fprintln(w, "\nWorkflow:")
 		for _, h := range d.History {
-			fmt.Fprintf(w, "  %s  %s by %s\n", h.At.Format("2006-01-02 15:04"), h.State, h.By)
+			reopened := ""
+			if h.Reopened {
+				reopened = "reopened, "
+			}
+			fmt.Fprintf(w, "  %s  %s%s by %s\n", h.At.Format("2006-01-02 15:04"), reopened, h.State, h.By)
 		}
 	}
 	printCorrections(w, d.Corrections)

@@ -53,7 +53,7 @@ address, refused otherwise unless --allow-public-internal):
   GET  /debug/pprof/        Go profiling (net/http/pprof)
   GET  /healthz             "ok"
 
-Officer console (--console-addr, default 127.0.0.1:9091; loopback or a
+Officer console (console_addr, --console-addr, default 127.0.0.1:9091; loopback or a
 private address).
 
 Also runs the alert worker (escalation timers, outbox) and the admin socket
@@ -105,6 +105,10 @@ type Main struct {
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
 	consoleServer   *http.Server
+	// consoleDone is closed when the console stops serving, consoleErr
+	// set to why.
+	consoleDone chan struct{}
+	consoleErr  error
 }
 
 // Dispatcher gives tests the alert dispatcher.
@@ -293,6 +297,7 @@ func (m *Main) Run(ctx context.Context) error {
 			st.Close()
 			return err
 		}
+		ready.also("officer console stopped", m.consoleStopped)
 	}
 
 	m.done = make(chan error, 2)
@@ -457,7 +462,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&flags.InternalAddr, "internal-addr", "", "internal listen address host:port for /readyz, /metrics, pprof\n(overrides internal_addr and HOTLINE_INTERNAL_ADDR; default 127.0.0.1:9090)")
 	fs.BoolVar(&flags.AllowPublicInternal, "allow-public-internal", false, "accept an internal address that is neither loopback nor private\n(only behind a firewall: metrics show when a P1 case opens)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
-	consoleAddr := fs.String("console-addr", defaultConsoleAddr, "officer console listen address (loopback or private; \"\" turns it off)")
+	consoleAddr := fs.String("console-addr", "", "officer console listen address, loopback or private (overrides console_addr and\nHOTLINE_CONSOLE_ADDR; default 127.0.0.1:9091; --console-addr= turns it off)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -469,6 +474,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "hotline serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "console-addr" {
+			flags.ConsoleAddr = consoleAddr
+		}
+	})
 	cfg, err := config.Load(flags, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
@@ -476,7 +486,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	if cfg.Dev {
-		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}, {"--console-addr", *consoleAddr}} {
+		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}, {"console_addr", cfg.ConsoleAddr}} {
 			if a.addr == "" {
 				continue // the console turned off
 			}
@@ -500,7 +510,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	m := &Main{Config: cfg, Logger: log, ConsoleAddr: *consoleAddr}
+	m := &Main{Config: cfg, Logger: log, ConsoleAddr: cfg.ConsoleAddr}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
 		return 1
