@@ -251,3 +251,83 @@ func BenchmarkTrainSecondOpinion(b *testing.B) {
 		trainSecondOpinion(tips, defaultTrain)
 	}
 }
+
+// TestDecisionTableSweep is a measuring tool, run by hand
+// (TRIAGE_SWEEP=1): for each examples file, a model trained on all the
+// others judges it, and the whole engine is scored at several values of
+// confirm and threshold, over every file and over the independent writers'
+// batches (heldout29 and later), so that the decision table's settings are
+// chosen on tips the model was not trained on. The rules have seen these
+// files, so the figures are kinder than a blind batch.
+func TestDecisionTableSweep(t *testing.T) {
+	if os.Getenv("TRIAGE_SWEEP") == "" {
+		t.Skip("set TRIAGE_SWEEP=1 to measure")
+	}
+	files := mustGlob(t, "testdata/*.jsonl")
+	sort.Strings(files)
+	tips := make(map[string][]labelledTip)
+	for _, f := range files {
+		tips[f] = readTips(t, f)
+	}
+	confirms := []float64{0.05, 0.1, 0.2, 0.3, 0.5}
+	thresholds := []float64{0.8, 0.85, 0.9, 0.95}
+	type tally struct{ p1, hit, said, right, n int }
+	all := make(map[[2]float64]*tally)
+	indep := make(map[[2]float64]*tally)
+	for _, held := range files {
+		var tr []labelledTip
+		for _, f := range files {
+			if f != held {
+				tr = append(tr, tips[f]...)
+			}
+		}
+		e, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.opinion = trainSecondOpinion(tr, defaultTrain)
+		isIndep := filepath.Base(held) >= "heldout29.jsonl" && strings.HasPrefix(filepath.Base(held), "heldout") && len(filepath.Base(held)) == len("heldout29.jsonl")
+		for _, c := range confirms {
+			for _, th := range thresholds {
+				e.confirm, e.threshold = c, th
+				k := [2]float64{c, th}
+				for _, m := range []map[[2]float64]*tally{all, indep} {
+					if m[k] == nil {
+						m[k] = &tally{}
+					}
+				}
+				for _, tip := range tips[held] {
+					got := e.Triage(tip.Text).Priority
+					for i, m := range []map[[2]float64]*tally{all, indep} {
+						if i == 1 && !isIndep {
+							continue
+						}
+						s := m[k]
+						s.n++
+						if got == tip.Priority {
+							s.right++
+						}
+						if tip.Priority == hotline.P1 {
+							s.p1++
+						}
+						if got == hotline.P1 {
+							s.said++
+							if tip.Priority == hotline.P1 {
+								s.hit++
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, c := range confirms {
+		for _, th := range thresholds {
+			k := [2]float64{c, th}
+			a, b := all[k], indep[k]
+			t.Logf("confirm %.2f threshold %.2f: all files P1 recall %.3f precision %.3f accuracy %.3f | heldout29-33 P1 recall %.3f (%d/%d) precision %.3f accuracy %.3f",
+				c, th, float64(a.hit)/float64(a.p1), float64(a.hit)/float64(a.said), float64(a.right)/float64(a.n),
+				float64(b.hit)/float64(b.p1), b.hit, b.p1, float64(b.hit)/float64(b.said), float64(b.right)/float64(b.n))
+		}
+	}
+}
