@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -178,56 +179,73 @@ func readTips(t *testing.T, path string) []labelledTip {
 // TestSecondOpinionOnBlindSets is a measuring tool, run by hand: for each
 // examples file named in TRIAGE_BLIND (comma-separated base names), it
 // trains the model without that file and scores rules alone and rules with
-// the model on it, as if the file had never been seen.
+// the model on it, as if the file had never been seen. TRIAGE_SEEDS=n
+// repeats it with n orders of the training examples: a few examples more or
+// less move the model as much as another order does, so a change is real
+// only if it holds across orders.
 func TestSecondOpinionOnBlindSets(t *testing.T) {
 	blind := os.Getenv("TRIAGE_BLIND")
 	if blind == "" {
 		t.Skip("set TRIAGE_BLIND=heldout13.jsonl,... to measure")
 	}
-	for _, name := range strings.Split(blind, ",") {
-		var train []labelledTip
-		for _, f := range mustGlob(t, "testdata/*.jsonl") {
-			if filepath.Base(f) == name {
-				continue
+	seeds := 1
+	if n, err := strconv.Atoi(os.Getenv("TRIAGE_SEEDS")); err == nil && n > 0 {
+		seeds = n
+	}
+	var sumP1, sumHit, sumSaid, sumRight, sumN int
+	for seed := range seeds {
+		tp := defaultTrain
+		tp.seed += uint64(seed)
+		for _, name := range strings.Split(blind, ",") {
+			var train []labelledTip
+			for _, f := range mustGlob(t, "testdata/*.jsonl") {
+				if filepath.Base(f) == name {
+					continue
+				}
+				train = append(train, readTips(t, f)...)
 			}
-			train = append(train, readTips(t, f)...)
-		}
-		rulesOnly, err := Load(strings.NewReader(strings.Replace(string(defaultRules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		withModel, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		withModel.opinion = trainSecondOpinion(train, defaultTrain)
-		held := readTips(t, filepath.Join("testdata", name))
-		for _, e := range []*Engine{rulesOnly, withModel} {
-			var p1, hit, said, wrong, right int
-			for _, tip := range held {
-				got := e.Triage(tip.Text)
-				if got.Priority == tip.Priority {
-					right++
-				}
-				if tip.Priority == hotline.P1 {
-					p1++
-				}
-				if got.Priority == hotline.P1 {
-					said++
-					if tip.Priority == hotline.P1 {
-						hit++
-					} else {
-						wrong++
-						t.Logf("   false P1 %v: %q", got.Matched, tip.Text)
+			rulesOnly, err := Load(strings.NewReader(strings.Replace(string(defaultRules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			withModel, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			withModel.opinion = trainSecondOpinion(train, tp)
+			held := readTips(t, filepath.Join("testdata", name))
+			for _, e := range []*Engine{rulesOnly, withModel} {
+				var p1, hit, said, wrong, right int
+				for _, tip := range held {
+					got := e.Triage(tip.Text)
+					if got.Priority == tip.Priority {
+						right++
 					}
-				} else if tip.Priority == hotline.P1 {
-					t.Logf("   missed P1 (%s %v): %q", got.Priority, got.Matched, tip.Text)
+					if tip.Priority == hotline.P1 {
+						p1++
+					}
+					if got.Priority == hotline.P1 {
+						said++
+						if tip.Priority == hotline.P1 {
+							hit++
+						} else {
+							wrong++
+							t.Logf("   false P1 %v: %q", got.Matched, tip.Text)
+						}
+					} else if tip.Priority == hotline.P1 {
+						t.Logf("   missed P1 (%s %v): %q", got.Priority, got.Matched, tip.Text)
+					}
+				}
+				t.Logf("%s model=%v seed+%d: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
+					name, e.opinion != nil, seed, float64(hit)/float64(p1), hit, p1, float64(hit)/float64(said), hit, said, float64(right)/float64(len(held)))
+				if e.opinion != nil {
+					sumP1, sumHit, sumSaid, sumRight, sumN = sumP1+p1, sumHit+hit, sumSaid+said, sumRight+right, sumN+len(held)
 				}
 			}
-			t.Logf("%s model=%v: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
-				name, e.opinion != nil, float64(hit)/float64(p1), hit, p1, float64(hit)/float64(said), hit, said, float64(right)/float64(len(held)))
 		}
 	}
+	t.Logf("rules and model, all files and orders: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
+		float64(sumHit)/float64(sumP1), sumHit, sumP1, float64(sumHit)/float64(sumSaid), sumHit, sumSaid, float64(sumRight)/float64(sumN))
 }
 
 func mustGlob(t *testing.T, pattern string) []string {
