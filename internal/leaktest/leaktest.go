@@ -60,3 +60,25 @@ func Check(t testing.TB, where, haystack string, needles ...string) {
 		}
 	}
 }
+
+// CheckNoRun fails the test if haystack holds any run of n bytes of
+// secret (a recording, say), naming where. It looks for the secret's
+// blocks of n/2 bytes at offsets that are multiples of n/2: every run of n
+// bytes contains one, so finding none proves there is no run of n.
+func CheckNoRun(t testing.TB, where string, haystack, secret []byte, n int) {
+	t.Helper()
+	half := n / 2
+	if half < 1 || len(secret) < n {
+		t.Fatalf("CheckNoRun: a secret of %d bytes has no run of %d", len(secret), n)
+	}
+	blocks := map[string]int{}
+	for off := 0; off+half <= len(secret); off += half {
+		blocks[string(secret[off:off+half])] = off
+	}
+	for i := 0; i+half <= len(haystack); i++ {
+		if off, ok := blocks[string(haystack[i:i+half])]; ok {
+			t.Errorf("%s holds %d bytes of the secret (its offset %d) at offset %d", where, half, off, i)
+			return
+		}
+	}
+}
