@@ -79,6 +79,7 @@ type FakeTwilio struct {
 	recordings map[string][]byte
 	deleted    []string
 	redactions int
+	downloads  int
 	// failDownloads makes the next media downloads fail; deleteGate, when
 	// set, holds every recording delete (see HoldDeletes).
 	failDownloads int
@@ -595,6 +596,9 @@ func (f *FakeTwilio) serveMedia(w http.ResponseWriter, r *http.Request, sid, ext
 	fail := ok && f.failDownloads > 0
 	if fail {
 		f.failDownloads--
+	}
+	if ok && r.Method == http.MethodGet {
+		f.downloads++
 	}
 	f.mu.Unlock()
 	if fail {

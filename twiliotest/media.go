@@ -22,6 +22,13 @@ func (f *FakeTwilio) Redactions() int {
 	return f.redactions
 }
 
+// Downloads counts GETs of recording media, failed ones included.
+func (f *FakeTwilio) Downloads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.downloads
+}
+
 // HasRecording reports whether recording sid is still held (not deleted).
 func (f *FakeTwilio) HasRecording(sid string) bool {
 	f.mu.Lock()
