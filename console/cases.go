@@ -34,6 +34,9 @@ type CaseDetail struct {
 	Notes    []NoteView    `json:"notes"`
 	History  []WorkView    `json:"history"`
 	Alerts   []AlertView   `json:"alerts"`
+	// Recordings are the case's voicemail (metadata; the audio through
+	// CaseAudio).
+	Recordings []RecordingView `json:"recordings"`
 }
 
 // MessageView is one message of a case. It never holds the number.
@@ -160,6 +163,9 @@ func (a *Admin) ShowCase(ctx context.Context, code string) (CaseDetail, error) {
 	}
 	if d.Alerts == nil {
 		d.Alerts = []AlertView{}
+	}
+	if d.Recordings, err = a.CaseRecordings(code); err != nil {
+		return CaseDetail{}, err
 	}
 	return d, nil
 }

@@ -40,6 +40,9 @@ type MediaConfig struct {
 	GiveUpAfter time.Duration
 	// Concurrency bounds the jobs run at once. Default 2.
 	Concurrency int
+	// KeepAtTwilio leaves recordings at Twilio once stored (config
+	// erase_at_twilio = false).
+	KeepAtTwilio bool
 }
 
 // MediaWorker runs the jobs that leave nothing at Twilio: it downloads
@@ -77,8 +80,12 @@ func NewMediaWorker(cfg MediaConfig) (*MediaWorker, error) {
 		log: cfg.Logger.With().Str("component", "media").Logger()}, nil
 }
 
-// Wake makes the worker look for due jobs now.
+// Wake makes the worker look for due jobs now. A nil worker (no Twilio
+// account) ignores it.
 func (m *MediaWorker) Wake() {
+	if m == nil {
+		return
+	}
 	select {
 	case m.wake <- struct{}{}:
 	default:
@@ -306,6 +313,9 @@ func (m *MediaWorker) fetchRecording(ctx context.Context, job hotline.Job) (stri
 			return "", &jobFailure{err: fmt.Errorf("stored recording does not open; fetching again: %w", err)}
 		}
 		m.log.Info().Str("job", job.ID).Msg("recording stored and verified")
+	}
+	if m.cfg.KeepAtTwilio {
+		return "stored; kept at Twilio (erase_at_twilio = false)", nil
 	}
 	if !rec.DeletedAtTwilio {
 		if err := m.cfg.API.DeleteRecording(ctx, sid); err != nil {

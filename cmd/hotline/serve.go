@@ -38,6 +38,7 @@ Twilio and nothing else:
   POST /twilio/sms          inbound SMS (tips, and officers' acknowledgements)
   POST /twilio/status       delivery status of alert SMS and calls
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
+  POST /twilio/recording    a voicemail is ready: queued for download
   GET  /healthz             "ok": the process is up
 Any other path is 404.
 
@@ -98,6 +99,10 @@ type Main struct {
 	done             chan error
 	stopWorker       context.CancelFunc
 	worker           *alertWorker
+	// media runs recording downloads and redactions (nil without a
+	// Twilio account); mediaDone closes when it has stopped.
+	media     *dispatch.MediaWorker
+	mediaDone chan struct{}
 
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
@@ -176,6 +181,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.dispatcher = disp
+	if m.media, err = m.newMediaWorker(st, sender); err != nil {
+		st.Close()
+		return err
+	}
 	if cfg.Dev {
 		if err := seedDevOfficers(ctx, st, m.Logger); err != nil {
 			st.Close()
@@ -208,9 +217,14 @@ func (m *Main) Run(ctx context.Context) error {
 		Replies:    replies,
 		Officers:   disp,
 		OnInbound:  disp.OnInbound,
-		AfterStore: disp.Wake,
+		AfterStore: func() { disp.Wake(); m.media.Wake() },
+		// Without a Twilio account (dev) there is nothing to redact.
+		RedactAtTwilio: cfg.Twilio.EraseAtTwilio && m.media != nil,
 	})
 	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
+	recording := intake.NewRecordingHandler(intake.RecordingConfig{
+		Verifier: verifier, Store: st, AfterStore: m.media.Wake,
+	})
 
 	now := m.Now
 	if now == nil {
@@ -239,11 +253,12 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWorker = cancel
 	m.worker = startAlertWorker(workCtx, disp, m.Logger)
+	m.startMediaWorker(workCtx)
 
 	met := newMetrics(st, now)
 	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
-		Handler:           newPublicRouter(m.Logger, met, sms, alerts),
+		Handler:           newPublicRouter(m.Logger, met, sms, alerts, recording),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -280,6 +295,9 @@ func (m *Main) Run(ctx context.Context) error {
 			internalLn.Close()
 			cancel()
 			<-m.worker.done
+			if m.mediaDone != nil {
+				<-m.mediaDone
+			}
 			st.Close()
 			return err
 		}
@@ -300,6 +318,9 @@ func (m *Main) Close() error {
 	if m.stopWorker != nil {
 		m.stopWorker()
 		<-m.worker.done
+		if m.mediaDone != nil {
+			<-m.mediaDone
+		}
 	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
