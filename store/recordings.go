@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -526,4 +527,70 @@ func (s *Store) NextMediaTimer() time.Time {
 		return nil
 	})
 	return next
+}
+
+// recording checks a recording record: its tag, its sealed SID and
+// digest, and its case.
+func (v verifier) recording(k, _ []byte) error {
+	tx := &Tx{s: v.s, tx: v.tx}
+	r, err := tx.recordingRecord(string(k))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.recordingSecret(r); err != nil {
+		return err
+	}
+	if !hasKey(v.tx.Bucket(bucketCaseRecordings), []byte(r.CaseID+"/"+r.ID)) {
+		return fmt.Errorf("%w: recording %s is not indexed by its case %s", ErrTampered, r.ID, r.CaseID)
+	}
+	chunks := v.tx.Bucket(bucketRecordingChunks)
+	for i := range r.Chunks {
+		if chunks.Get(chunkKey(r.ID, i)) == nil {
+			return fmt.Errorf("%w: chunk %d of recording %s is missing", ErrTampered, i, r.ID)
+		}
+	}
+	return nil
+}
+
+// recordingChunk checks that a chunk opens where it is and belongs to a
+// recording that counts it (chunks past the count are what an
+// interrupted download left, only while the recording is queued).
+func (v verifier) recordingChunk(k, val []byte) error {
+	id, idx, ok := bytes.Cut(k, []byte("/"))
+	i, err := strconv.Atoi(string(idx))
+	if !ok || err != nil || i < 0 {
+		return fmt.Errorf("%w: not a chunk key", ErrTampered)
+	}
+	var c chunkRecord
+	if err := json.Unmarshal(val, &c); err != nil {
+		return err
+	}
+	if _, err := v.s.keyring.Open(string(bucketRecordingChunks), string(k), c.Sealed); err != nil {
+		return fmt.Errorf("%w: chunk does not open where it is (moved, or changed): %v", ErrTampered, err)
+	}
+	r, err := (&Tx{s: v.s, tx: v.tx}).recordingRecord(string(id))
+	if err != nil {
+		return fmt.Errorf("chunk of recording %s: %w", keyName(id), err)
+	}
+	if i >= r.Chunks && r.State != hotline.RecordingQueued {
+		return fmt.Errorf("%w: chunk %d of recording %s, which has %d", ErrTampered, i, r.ID, r.Chunks)
+	}
+	return nil
+}
+
+// caseRecording checks that a case's recording index entry names a
+// recording of that case.
+func (v verifier) caseRecording(k, _ []byte) error {
+	caseID, recID, ok := bytes.Cut(k, []byte("/"))
+	if !ok {
+		return fmt.Errorf("%w: not a case/recording key", ErrTampered)
+	}
+	r, err := (&Tx{s: v.s, tx: v.tx}).recordingRecord(string(recID))
+	if err != nil {
+		return err
+	}
+	if r.CaseID != string(caseID) {
+		return fmt.Errorf("%w: case %s indexes recording %s of case %s", ErrTampered, caseID, r.ID, r.CaseID)
+	}
+	return nil
 }

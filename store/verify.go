@@ -53,6 +53,9 @@ func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err e
 		{bucketSessions, v.session},
 		{bucketCaseWork, v.caseWork},
 		{bucketCaseNotes, v.note},
+		{bucketRecordings, v.recording},
+		{bucketRecordingChunks, v.recordingChunk},
+		{bucketCaseRecordings, v.caseRecording},
 	} {
 		b := tx.Bucket(step.bucket)
 		if b == nil {
