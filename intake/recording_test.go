@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -191,3 +192,56 @@ func TestRecordingCallbackSignedForAnotherPath(t *testing.T) {
 		t.Fatalf("got %d, want 403", rec.Code)
 	}
 }
+
+var fuzzRecordingSIDs = regexp.MustCompile(`^RE[0-9a-f]{32}$`)
+
+// FuzzRecordingCallback feeds arbitrary form bodies to the recording
+// callback, signed when they parse, unsigned, or with an arbitrary
+// header. It must never panic, answer only 200/400/403/413, queue a job
+// only on 200, and answer 200 with a job only to a validly signed form
+// of the account with Twilio-shaped RecordingSid and CallSid. Seeds are in
+// testdata/fuzz/FuzzRecordingCallback.
+func FuzzRecordingCallback(f *testing.F) {
+	f.Add("AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA0123456789abcdef0123456789abcdef&RecordingSid=RE0123456789abcdef0123456789abcdef&RecordingStatus=completed&RecordingDuration=14", uint8(fuzzSigned), "")
+	f.Add("AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=CA1&RecordingSid=RE1", uint8(fuzzSigned), "")
+	f.Add("RecordingSid=%zz", uint8(fuzzUnsigned), "")
+	f.Add("AccountSid=AC0123456789abcdef0123456789abcdef&RecordingSid=RE0123456789abcdef0123456789abcdef", uint8(fuzzArbitrary), "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+	e := newRecordingEnv(f)
+	f.Fuzz(func(t *testing.T, body string, mode uint8, header string) {
+		before := len(e.jobs(t))
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/twilio/recording", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		form, parseErr := url.ParseQuery(body)
+		switch mode % 3 {
+		case fuzzSigned:
+			if parseErr == nil {
+				req.Header.Set("X-Twilio-Signature", twiliotest.Signature(token, recordingURL, form))
+			}
+		case fuzzArbitrary:
+			req.Header.Set("X-Twilio-Signature", header)
+		}
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 400, 403, 413:
+		default:
+			t.Fatalf("status %d for body %q", rec.Code, body)
+		}
+		after := len(e.jobs(t))
+		if rec.Code != 200 && after != before {
+			t.Fatalf("status %d but a job was queued", rec.Code)
+		}
+		if after > before {
+			switch {
+			case after != before+1:
+				t.Fatalf("jobs went from %d to %d", before, after)
+			case parseErr != nil, form.Get("AccountSid") != accountSID:
+				t.Fatalf("queued for a body that does not parse or another account: %q", body)
+			case !fuzzRecordingSIDs.MatchString(strings.TrimSpace(form.Get("RecordingSid"))) || !callSIDs.MatchString(strings.TrimSpace(form.Get("CallSid"))):
+				t.Fatalf("queued for SIDs not shaped like Twilio's: %q", body)
+			}
+		}
+	})
+}
+
+var callSIDs = regexp.MustCompile(`^CA[0-9a-f]{32}$`)
