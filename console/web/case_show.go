@@ -32,6 +32,8 @@ type caseView struct {
 	// sent without the confirmation.
 	Draft      string
 	AskConfirm bool
+	// Recordings are the case's voicemail, played through playAudio.
+	Recordings []recordingItem
 }
 
 type timelineItem struct {
@@ -154,6 +156,9 @@ func (h *handler) loadCase(code string) (caseView, error) {
 					Step: j.Step, State: j.State, Delivery: j.Delivery, At: j.UpdatedAt})
 			}
 			v.Alerts = append(v.Alerts, item)
+		}
+		if v.Recordings, err = recordingItems(tx, c.ID); err != nil {
+			return err
 		}
 		notes, err := tx.Notes(c.ID)
 		if err != nil {

@@ -80,6 +80,8 @@ var messages = map[string][3]string{
 	"case.out":               {"Cavab", "Ответ", "Reply"},
 	"case.matched":           {"Triaj qaydaları", "Правила триажа", "Triage rules"},
 	"case.alerts":            {"Xəbərdarlıqlar", "Оповещения", "Alerts"},
+	"case.voicemail":         {"Səsli mesajlar", "Голосовые сообщения", "Voicemail"},
+	"case.voicemail.missing": {"Səs hələ yüklənməyib", "Запись ещё не загружена", "Audio not downloaded yet"},
 	"case.notes":             {"Qeydlər", "Заметки", "Notes"},
 	"case.note.add":          {"Qeyd əlavə et", "Добавить заметку", "Add note"},
 	"case.ack":               {"Qəbul et", "Принять", "Acknowledge"},
