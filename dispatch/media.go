@@ -237,7 +237,9 @@ func (m *MediaWorker) execute(ctx context.Context, jobID string) error {
 		if errors.As(fail, &ae) {
 			j.ErrorCode = ae.Code
 		}
-		if !fail.permanent && tx.Now().Sub(j.CreatedAt) < m.cfg.GiveUpAfter {
+		// A job an admin retried (Tries back at 0) gets a few tries even
+		// when it is older than GiveUpAfter.
+		if !fail.permanent && (tx.Now().Sub(j.CreatedAt) < m.cfg.GiveUpAfter || j.Tries < mediaMinTries) {
 			j.State, j.NextTryAt = hotline.JobPending, tx.Now().Add(mediaBackoff(j.Tries))
 			m.log.Warn().Str("job", j.ID).Str("kind", string(j.Kind)).Int("tries", j.Tries).Str("error", j.LastError).Msg("media job failed; will retry")
 			return tx.PutJob(&j)
@@ -324,6 +326,7 @@ func (m *MediaWorker) fetchRecording(ctx context.Context, job hotline.Job) (stri
 		if err := m.st.Update(ctx, func(tx *store.Tx) error { return tx.SetRecordingDeleted(job.ID) }); err != nil {
 			return "", &jobFailure{err: err}
 		}
+		m.log.Info().Str("job", job.ID).Msg("recording deleted at Twilio")
 	}
 	return "stored; deleted at Twilio", nil
 }
@@ -349,6 +352,9 @@ func (m *MediaWorker) redact(ctx context.Context, job hotline.Job) (string, *job
 	}
 	return "redacted at Twilio", nil
 }
+
+// mediaMinTries is how many tries a media job gets whatever its age.
+const mediaMinTries = 5
 
 // mediaMaxBackoff caps the wait between tries of a media job.
 const mediaMaxBackoff = 30 * time.Minute

@@ -315,6 +315,39 @@ func TestUnfetchableRecordingIsDeadLettered(t *testing.T) {
 	}
 }
 
+// A dead-lettered recording an admin retries (the job back to pending,
+// as the console's outbox page does) is fetched once Twilio has it.
+func TestDeadRecordingRetriedByAdmin(t *testing.T) {
+	h := newMediaHarness(t)
+	recSID := twiliotest.NewSID("RE")
+	h.post("/twilio/recording", url.Values{
+		"AccountSid": {h.twilio.AccountSID()}, "CallSid": {twiliotest.NewSID("CA")},
+		"RecordingSid": {recSID}, "RecordingStatus": {"completed"},
+	})
+	h.runDue()
+	j := h.onlyJob(hotline.JobFetchRecording)
+	if j.State != hotline.JobDead {
+		t.Fatalf("job %+v, want dead", j)
+	}
+	audio := twiliotest.NewWAV(3, 5)
+	h.twilio.AddRecording(recSID, audio)
+	h.clock.Add(48 * time.Hour)
+	if err := h.st.Update(context.Background(), func(tx *store.Tx) error {
+		j.State, j.Tries, j.NextTryAt = hotline.JobPending, 0, tx.Now()
+		return tx.PutJob(&j)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.runDue()
+	j = h.onlyJob(hotline.JobFetchRecording)
+	if rec := h.recording(j.ID); j.State != hotline.JobDelivered || rec.State != hotline.RecordingVerified || rec.Reason != "" {
+		t.Fatalf("after the retry: job %+v, recording %+v; want delivered and verified", j, rec)
+	}
+	if !bytes.Equal(h.audio(j.ID), audio) {
+		t.Fatal("audio differs")
+	}
+}
+
 // Twilio down: a recording is retried until Twilio answers, however many
 // tries that takes within a day.
 func TestRecordingRetriedThroughOutage(t *testing.T) {

@@ -122,11 +122,12 @@ func (h *RecordingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.cfg.AfterStore != nil {
 			h.cfg.AfterStore()
 		}
+		msg := "voicemail queued for download"
 		ev := log.Info()
 		if res.NewCase {
-			ev = log.Warn().Bool("new_case", true)
+			msg, ev = "voicemail of a call without a case queued for download; it opened a case of its own", log.Warn()
 		}
-		ev.Str("case", res.CaseCode).Str("recording", res.Recording.ID).Int("duration", duration).Msg("voicemail queued for download")
+		ev.Str("case", res.CaseCode).Str("recording", res.Recording.ID).Int("duration", duration).Msg(msg)
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -296,8 +296,9 @@ func (s *Store) StoreRecordingAudio(ctx context.Context, id, contentType string,
 		if rec, err = tx.recordingRecord(id); err != nil {
 			return err
 		}
-		if rec.State != hotline.RecordingQueued {
-			return fmt.Errorf("recording %s is %s, not queued: its audio is not fetched again", id, rec.State)
+		// A failed recording may be tried again (an admin retried its job).
+		if rec.State != hotline.RecordingQueued && rec.State != hotline.RecordingFailed {
+			return fmt.Errorf("recording %s is %s: its audio is not fetched again", id, rec.State)
 		}
 		if sec, err = tx.recordingSecret(rec); err != nil {
 			return err
@@ -367,6 +368,7 @@ func (s *Store) StoreRecordingAudio(ctx context.Context, id, contentType string,
 		return hotline.Recording{}, errors.New("recording is empty")
 	}
 	rec.State, rec.Size, rec.Chunks, rec.ContentType, rec.StoredAt = hotline.RecordingStored, size, n, contentType, s.now()
+	rec.Reason = ""
 	sec.SHA256 = hex.EncodeToString(digest.Sum(nil))
 	sealed, err := s.seal(bucketRecordings, id, sec)
 	if err != nil {
