@@ -71,6 +71,11 @@ type Twilio struct {
 	// APIURL points the REST client somewhere other than api.twilio.com
 	// (tests, Prism). Empty means real Twilio.
 	APIURL string `toml:"api_url"`
+	// EraseAtTwilio blanks each SMS tip's body and deletes each voicemail
+	// recording at Twilio once it is stored here, so Twilio's logs keep
+	// only metadata. On by default; off keeps Twilio's copies (recordings
+	// are still downloaded).
+	EraseAtTwilio bool `toml:"erase_at_twilio"`
 }
 
 // Config is the whole of hotline's configuration.
@@ -148,6 +153,7 @@ func Default() Config {
 		MinFreeSpace: 1 << 30,
 		Escalation:   DefaultEscalation(),
 		Voice:        DefaultVoice(),
+		Twilio:       Twilio{EraseAtTwilio: true},
 	}
 }
 

@@ -36,6 +36,9 @@ type CaseDetail struct {
 	Alerts   []AlertView   `json:"alerts"`
 	// Corrections are officers' changes of the case's priority.
 	Corrections []CorrectionView `json:"corrections"`
+	// Recordings are the case's voicemail (metadata; the audio through
+	// CaseAudio).
+	Recordings []RecordingView `json:"recordings"`
 }
 
 // MessageView is one message of a case. It never holds the number.
@@ -167,6 +170,9 @@ func (a *Admin) ShowCase(ctx context.Context, code string) (CaseDetail, error) {
 	}
 	if d.Alerts == nil {
 		d.Alerts = []AlertView{}
+	}
+	if d.Recordings, err = a.CaseRecordings(code); err != nil {
+		return CaseDetail{}, err
 	}
 	return d, nil
 }

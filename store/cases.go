@@ -129,6 +129,9 @@ type InboundSMS struct {
 	Triage     hotline.Triage
 	// Window is how long after its last message a case takes new texts.
 	Window time.Duration
+	// RedactAtTwilio queues, with the tip, the job that blanks its body at
+	// Twilio (QueueRedaction).
+	RedactAtTwilio bool
 }
 
 // InboundResult says what RecordInboundSMS did.
@@ -438,6 +441,11 @@ func (s *Store) recordInbound(ctx context.Context, p *inboundPlan, hook InboundH
 		}
 		if err := s.dedup.put(btx, now, p.sidHash, dedupRecord{CaseID: c.ID, MessageID: p.msg.ID, Lang: p.lang}); err != nil {
 			return err
+		}
+		if p.in.RedactAtTwilio {
+			if err := (&Tx{s: s, tx: btx}).QueueRedaction(c.ID, p.msg.ID); err != nil {
+				return err
+			}
 		}
 		res.Case = c.domain()
 		res.MessageID = p.msg.ID

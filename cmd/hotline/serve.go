@@ -41,6 +41,7 @@ Twilio and nothing else:
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
   POST /twilio/voice        inbound call: the voice menu (and /twilio/voice/*)
   GET  /prompts/LANG/NAME.wav  the voice menu's audio prompts
+  POST /twilio/recording    a voicemail is ready: queued for download
   GET  /healthz             "ok": the process is up
 Any other path is 404.
 
@@ -101,6 +102,10 @@ type Main struct {
 	done             chan error
 	stopWorker       context.CancelFunc
 	worker           *alertWorker
+	// media runs recording downloads and redactions (nil without a
+	// Twilio account); mediaDone closes when it has stopped.
+	media     *dispatch.MediaWorker
+	mediaDone chan struct{}
 
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
@@ -183,6 +188,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.dispatcher = disp
+	if m.media, err = m.newMediaWorker(st, sender); err != nil {
+		st.Close()
+		return err
+	}
 	if cfg.Dev {
 		if err := seedDevOfficers(ctx, st, m.Logger); err != nil {
 			st.Close()
@@ -217,7 +226,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Replies:    replies,
 		Officers:   disp,
 		OnInbound:  disp.OnInbound,
-		AfterStore: disp.Wake,
+		AfterStore: func() { disp.Wake(); m.media.Wake() },
+		// Without a Twilio account (dev) there is nothing to redact.
+		RedactAtTwilio: cfg.Twilio.EraseAtTwilio && m.media != nil,
 	})
 	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
 	voice, prompts, err := newVoice(cfg, verifier, st, disp)
@@ -225,6 +236,9 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	recording := intake.NewRecordingHandler(intake.RecordingConfig{
+		Verifier: verifier, Store: st, AfterStore: m.media.Wake, Calls: callCases{st},
+	})
 
 	now := m.Now
 	if now == nil {
@@ -253,11 +267,12 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWorker = cancel
 	m.worker = startAlertWorker(workCtx, disp, m.Logger)
+	m.startMediaWorker(workCtx)
 
 	met := newMetrics(st, now)
 	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
-		Handler:           newPublicRouter(m.Logger, met, sms, alerts, voice, prompts),
+		Handler:           newPublicRouter(m.Logger, met, sms, alerts, voice, prompts, recording),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -294,6 +309,9 @@ func (m *Main) Run(ctx context.Context) error {
 			internalLn.Close()
 			cancel()
 			<-m.worker.done
+			if m.mediaDone != nil {
+				<-m.mediaDone
+			}
 			st.Close()
 			return err
 		}
@@ -359,6 +377,18 @@ func (m *Main) Close() error {
 				report(errors.New("alert worker: still busy at the shutdown deadline"))
 			}
 		}()
+		if m.mediaDone != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-m.mediaDone:
+				case <-ctx.Done():
+					// Media jobs repeat safely: one cut short runs again at the next start.
+					report(errors.New("media worker: still busy at the shutdown deadline"))
+				}
+			}()
+		}
 	}
 	shutdown(m.server, "public")
 	shutdown(m.internalServer, "internal")

@@ -34,6 +34,8 @@ type caseView struct {
 	// sent without the confirmation.
 	Draft      string
 	AskConfirm bool
+	// Recordings are the case's voicemail, played through playAudio.
+	Recordings []recordingItem
 }
 
 type timelineItem struct {
@@ -158,6 +160,9 @@ func (h *handler) loadCase(code string) (caseView, error) {
 			v.Alerts = append(v.Alerts, item)
 		}
 		if v.Corrections, err = correctionItems(tx, c.ID, names); err != nil {
+			return err
+		}
+		if v.Recordings, err = recordingItems(tx, c.ID); err != nil {
 			return err
 		}
 		notes, err := tx.Notes(c.ID)

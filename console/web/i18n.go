@@ -164,4 +164,6 @@ var messages = map[string][3]string{
 	"error.invalid":            {"Məlumat düzgün deyil.", "Неверные данные.", "The form was not filled in correctly."},
 	"error.conflict":           {"Bu artıq edilib.", "Это уже сделано.", "That was already done."},
 	"back":                     {"Geri", "Назад", "Back"},
+	"case.voicemail":           {"Səsli mesajlar", "Голосовые сообщения", "Voicemail"},
+	"case.voicemail.missing":   {"Səs hələ yüklənməyib", "Запись ещё не загружена", "Audio not downloaded yet"},
 }

@@ -15,9 +15,9 @@ import (
 )
 
 // contentSecurityPolicy allows nothing but our own stylesheet, our own
-// images (the enrolment QR code) and forms posted to ourselves: no script,
-// no frames, no outside fetches.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// images (the enrolment QR code), our own audio (voicemail) and forms
+// posted to ourselves: no script, no frames, no outside fetches.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders sets the headers every console response carries,
 // errors and redirects included.

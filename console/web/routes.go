@@ -56,6 +56,7 @@ func (h *handler) routes() http.Handler {
 	officer.HandleFunc("/cases/{code}/state", h.changeState).Methods(http.MethodPost)
 	officer.HandleFunc("/cases/{code}/priority", h.changePriority).Methods(http.MethodPost)
 	officer.HandleFunc("/cases/{code}/reopen", h.reopenCase).Methods(http.MethodPost)
+	officer.HandleFunc("/cases/{code}/audio/{n:[0-9]{1,4}}", h.playAudio).Methods(http.MethodGet)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusNotFound, "error.notfound")

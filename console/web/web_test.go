@@ -86,7 +86,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	answers["forbidden"] = b.get("/admin/audit")
 	for label, a := range answers {
 		for k, want := range map[string]string{
-			"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+			"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 			"Cache-Control":           "no-store",
 			"X-Frame-Options":         "DENY",
 			"Referrer-Policy":         "no-referrer",
