@@ -159,3 +159,71 @@ func TestVoicemailAndRedactionEndToEnd(t *testing.T) {
 	leaktest.CheckNoRun(t, "data file", raw, audio, 64)
 	leaktest.Check(t, "log", logs.String(), append(leaktest.PhoneForms(from), recSID, callSID, smsSID, body)...)
 }
+
+// postSigned posts a signed Twilio webhook to path and returns its status.
+func (s *testServer) postSigned(tb testing.TB, path string, form url.Values) int {
+	tb.Helper()
+	form.Set("AccountSid", testAccountSID)
+	req, err := twiliotest.NewSignedRequest(testToken, s.URL+path, "https://hotline.example.az"+path, form)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestVoicemailJoinsItsCallsCase(t *testing.T) {
+	dir := t.TempDir()
+	logs := &leaktest.Buffer{}
+	fake := twiliotest.StartFakeTwilio(testAccountSID, testToken)
+	t.Cleanup(fake.Close)
+	srv := runWithFakeTwilio(t, dir, fake, logs)
+	defer srv.Close()
+
+	const caller = "+994551112233"
+	callSID := twiliotest.NewSID("CA")
+	call := url.Values{"CallSid": {callSID}, "From": {caller}, "To": {"+994125550000"}, "CallStatus": {"in-progress"}, "Direction": {"inbound"}}
+	if status := srv.postSigned(t, "/twilio/voice", call); status != 200 {
+		t.Fatalf("inbound call: HTTP %d", status)
+	}
+	recSID := twiliotest.NewSID("RE")
+	audio := twiliotest.NewWAV(5, 3)
+	fake.AddRecording(recSID, audio)
+	rec := url.Values{"CallSid": {callSID}, "RecordingSid": {recSID}, "RecordingStatus": {"completed"}, "RecordingDuration": {"5"}}
+	if status := srv.postSigned(t, "/twilio/recording", rec); status != 200 {
+		t.Fatalf("recording callback: HTTP %d", status)
+	}
+	waitFor(t, "the recording to be stored and deleted at Twilio", func() bool { return !fake.HasRecording(recSID) })
+
+	cases, err := srv.Store().ListCases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var voice []string
+	for _, c := range cases {
+		if c.Channel == hotline.ChannelVoice {
+			voice = append(voice, c.Code)
+		}
+	}
+	// One case: the call's. A recording that did not find its call would
+	// open a second, orphan case.
+	if len(voice) != 1 {
+		t.Fatalf("voice cases %v, want exactly the call's one", voice)
+	}
+	v, err := srv.Store().CaseForCall(callSID)
+	if err != nil || v.CaseCode != voice[0] {
+		t.Fatalf("CaseForCall = %+v, %v; want the case %s", v, err, voice[0])
+	}
+	out := filepath.Join(t.TempDir(), "voicemail.wav")
+	if exit, stdout, stderr := runCLI(t, "cases", "audio", voice[0], "--out", out, "--data", dir); exit != 0 {
+		t.Fatalf("cases audio %s: exit %d %q %q", voice[0], exit, stdout, stderr)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, audio) {
+		t.Fatalf("the call's case holds %d bytes of audio, want the %d Twilio had", len(got), len(audio))
+	}
+	leaktest.Check(t, "log", logs.String(), append(leaktest.PhoneForms(caller), recSID, callSID)...)
+}
