@@ -6,8 +6,8 @@ import "time"
 // apart from CaseStatus (which decides whether new texts join the case).
 type WorkState string
 
-// Workflow states, in order. A case moves forward only; closing needs a
-// reason.
+// Workflow states, in order. A case moves forward only, but for a
+// reopening (closed back to in progress); closing needs a reason.
 const (
 	WorkNew          WorkState = "new"
 	WorkAcknowledged WorkState = "acknowledged"
@@ -44,6 +44,8 @@ type WorkChange struct {
 	State     WorkState `json:"state"`
 	OfficerID string    `json:"officer_id"`
 	At        time.Time `json:"at"`
+	// Reopened marks the step that took a closed case back into work.
+	Reopened bool `json:"reopened,omitempty"`
 }
 
 // CaseWork is a case's workflow: its state, the reason it was closed

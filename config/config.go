@@ -71,6 +71,11 @@ type Twilio struct {
 	// APIURL points the REST client somewhere other than api.twilio.com
 	// (tests, Prism). Empty means real Twilio.
 	APIURL string `toml:"api_url"`
+	// EraseAtTwilio blanks each SMS tip's body and deletes each voicemail
+	// recording at Twilio once it is stored here, so Twilio's logs keep
+	// only metadata. On by default; off keeps Twilio's copies (recordings
+	// are still downloaded).
+	EraseAtTwilio bool `toml:"erase_at_twilio"`
 }
 
 // Config is the whole of hotline's configuration.
@@ -82,6 +87,11 @@ type Config struct {
 	// (later) the officer console. It must be a loopback or private
 	// address unless AllowPublicInternal is set.
 	InternalAddr string `toml:"internal_addr"`
+	// ConsoleAddr is the officer console's listen address (loopback or
+	// private; "" turns the console off).
+	ConsoleAddr string `toml:"console_addr"`
+	// Console holds the console's session and reply settings.
+	Console Console `toml:"console"`
 	// AllowPublicInternal accepts an InternalAddr that is neither loopback
 	// nor private (set by --allow-public-internal: a firewall must guard it).
 	AllowPublicInternal bool `toml:"-"`
@@ -135,12 +145,15 @@ func Default() Config {
 	return Config{
 		Addr:         "127.0.0.1:8080",
 		InternalAddr: "127.0.0.1:9090",
+		ConsoleAddr:  DefaultConsoleAddr,
+		Console:      DefaultConsole(),
 		DataDir:      "/var/lib/hotline",
 		CaseWindow:   Duration{7 * 24 * time.Hour},
 		LogLevel:     "info",
 		MinFreeSpace: 1 << 30,
 		Escalation:   DefaultEscalation(),
 		Voice:        DefaultVoice(),
+		Twilio:       Twilio{EraseAtTwilio: true},
 	}
 }
 
@@ -153,6 +166,9 @@ type Flags struct {
 	InternalAddr        string
 	AllowPublicInternal bool
 	Dev                 bool
+	// ConsoleAddr is --console-addr when given (nil: not given; "" turns
+	// the console off).
+	ConsoleAddr *string
 }
 
 // Load reads the file named by flags (if any), applies environment
@@ -179,6 +195,7 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	}
 	env("HOTLINE_ADDR", &cfg.Addr)
 	env("HOTLINE_INTERNAL_ADDR", &cfg.InternalAddr)
+	env("HOTLINE_CONSOLE_ADDR", &cfg.ConsoleAddr)
 	env("HOTLINE_DATA_DIR", &cfg.DataDir)
 	env("HOTLINE_PUBLIC_URL", &cfg.PublicURL)
 	env("HOTLINE_MASTER_KEY", &cfg.MasterKey)
@@ -222,6 +239,9 @@ func Load(flags Flags, getenv func(string) string) (Config, error) {
 	if flags.InternalAddr != "" {
 		cfg.InternalAddr = flags.InternalAddr
 	}
+	if flags.ConsoleAddr != nil {
+		cfg.ConsoleAddr = *flags.ConsoleAddr
+	}
 	cfg.AllowPublicInternal = flags.AllowPublicInternal
 	cfg.Dev = flags.Dev
 	return cfg, nil
@@ -244,6 +264,7 @@ func (c Config) Validate() error {
 		bad("addr (HOTLINE_ADDR, --addr)", "must be host:port, got %q", c.Addr)
 	}
 	c.validateInternalAddr(bad)
+	c.validateConsole(bad)
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir (HOTLINE_DATA_DIR, --data)", "is required")
 	}

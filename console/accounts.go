@@ -22,8 +22,8 @@ const (
 // on the data file directly: whoever may use the socket (mode 0600).
 const cliActor = "cli"
 
-// passwordProblem says what is wrong with a new password, or "".
-func passwordProblem(p string) string {
+// PasswordProblem says what is wrong with a new password, or "".
+func PasswordProblem(p string) string {
 	switch n := utf8.RuneCountInString(p); {
 	case !utf8.ValidString(p):
 		return "is not valid UTF-8"
@@ -53,7 +53,7 @@ func (a *Admin) officerNamed(tx *store.Tx, name string) (hotline.Officer, error)
 // SetPassword implements AdminService. The hash is made before the
 // transaction; every session of the officer ends.
 func (a *Admin) SetPassword(ctx context.Context, name, password string) error {
-	if p := passwordProblem(password); p != "" {
+	if p := PasswordProblem(password); p != "" {
 		return invalid("password: %s", p)
 	}
 	hash, err := crypto.HashPassword(password, crypto.DefaultPasswordParams)
@@ -76,7 +76,7 @@ func (a *Admin) SetPassword(ctx context.Context, name, password string) error {
 		if _, err := tx.DeleteSessions(o.ID); err != nil {
 			return err
 		}
-		return tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "admin.password_set", Object: o.ID, Via: "cli"})
+		return tx.AppendAudit(a.entry("admin.password_set", o.ID, ""))
 	})
 }
 
@@ -101,7 +101,7 @@ func (a *Admin) ResetTOTP(ctx context.Context, name string) error {
 		if _, err := tx.DeleteSessions(o.ID); err != nil {
 			return err
 		}
-		return tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "admin.totp_reset", Object: o.ID, Via: "cli"})
+		return tx.AppendAudit(a.entry("admin.totp_reset", o.ID, ""))
 	})
 }
 

@@ -211,6 +211,8 @@ type Admin struct {
 	// zone is the time zone an empty rota gets, and alerts are shown in.
 	zone string
 	loc  *time.Location
+	// by is who audit entries name (ActingAs); empty: the CLI.
+	by store.AuditEntry
 }
 
 // NewAdmin returns the admin service on st. d is the running dispatcher,
@@ -702,7 +704,7 @@ func (a *Admin) RotaOverride(ctx context.Context, officer, backup string, from, 
 			return err
 		}
 		v = overrideView(o, func(id string) string { return names[id] }, rotaLocation(r))
-		return nil
+		return tx.AppendAudit(a.entry("rota.override", o.ID, ""))
 	})
 	return v, err
 }

@@ -36,6 +36,9 @@ type CaseDetail struct {
 	Alerts   []AlertView   `json:"alerts"`
 	// Corrections are officers' changes of the case's priority.
 	Corrections []CorrectionView `json:"corrections"`
+	// Recordings are the case's voicemail (metadata; the audio through
+	// CaseAudio).
+	Recordings []RecordingView `json:"recordings"`
 }
 
 // MessageView is one message of a case. It never holds the number.
@@ -59,6 +62,8 @@ type WorkView struct {
 	State hotline.WorkState `json:"state"`
 	By    string            `json:"by"`
 	At    time.Time         `json:"at"`
+	// Reopened marks the step that took a closed case back into work.
+	Reopened bool `json:"reopened,omitempty"`
 }
 
 // Cases implements AdminService.
@@ -119,7 +124,7 @@ func (a *Admin) ShowCase(ctx context.Context, code string) (CaseDetail, error) {
 		}
 		d.State, d.Reason = w.State, w.Reason
 		for _, h := range w.History {
-			d.History = append(d.History, WorkView{State: h.State, By: names[h.OfficerID], At: h.At.In(a.loc)})
+			d.History = append(d.History, WorkView{State: h.State, By: names[h.OfficerID], At: h.At.In(a.loc), Reopened: h.Reopened})
 		}
 		if d.Corrections, err = a.correctionViews(tx, c.ID, names); err != nil {
 			return err
@@ -165,6 +170,9 @@ func (a *Admin) ShowCase(ctx context.Context, code string) (CaseDetail, error) {
 	}
 	if d.Alerts == nil {
 		d.Alerts = []AlertView{}
+	}
+	if d.Recordings, err = a.CaseRecordings(code); err != nil {
+		return CaseDetail{}, err
 	}
 	return d, nil
 }

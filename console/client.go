@@ -82,11 +82,7 @@ func (c *AdminClient) do(ctx context.Context, method, path string, query url.Val
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		var eb errorBody
-		if err := json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody)).Decode(&eb); err != nil || eb.Error.Code == "" {
-			return hotline.Errorf(hotline.EINTERNAL, "the server answered HTTP %d on the admin socket", resp.StatusCode)
-		}
-		return &hotline.Error{Code: eb.Error.Code, Message: eb.Error.Message}
+		return decodeError(resp)
 	}
 	if out == nil {
 		return nil
@@ -95,6 +91,15 @@ func (c *AdminClient) do(ctx context.Context, method, path string, query url.Val
 		return fmt.Errorf("admin socket: reading the answer: %w", err)
 	}
 	return nil
+}
+
+// decodeError turns an error answer into the *hotline.Error it carries.
+func decodeError(resp *http.Response) error {
+	var eb errorBody
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody)).Decode(&eb); err != nil || eb.Error.Code == "" {
+		return hotline.Errorf(hotline.EINTERNAL, "the server answered HTTP %d on the admin socket", resp.StatusCode)
+	}
+	return &hotline.Error{Code: eb.Error.Code, Message: eb.Error.Message}
 }
 
 func (c *AdminClient) doJSON(ctx context.Context, method, path string, in, out any) error {

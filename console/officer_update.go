@@ -116,7 +116,7 @@ func (a *Admin) UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView
 			}
 		}
 		v = a.officerView(o, false)
-		return tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "officer.update", Object: o.ID, Via: "cli", Detail: strings.Join(changed, ",")})
+		return tx.AppendAudit(a.entry("officer.update", o.ID, strings.Join(changed, ",")))
 	})
 	if err == nil && a.disp != nil {
 		a.disp.Wake()

@@ -89,7 +89,7 @@ func (a *Admin) RotaSet(ctx context.Context, spec ShiftSpec) (RotaView, error) {
 		if err := dispatch.SaveRota(tx, r); err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "rota.shift_set", Object: key, Via: "cli"}); err != nil {
+		if err := tx.AppendAudit(a.entry("rota.shift_set", key, "")); err != nil {
 			return err
 		}
 		v = rotaView(r, names, now)
@@ -138,7 +138,7 @@ func (a *Admin) RotaRemoveShift(ctx context.Context, day, start string) (RotaVie
 		if err := dispatch.SaveRota(tx, r); err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "rota.shift_removed", Object: removed, Via: "cli"}); err != nil {
+		if err := tx.AppendAudit(a.entry("rota.shift_removed", removed, "")); err != nil {
 			return err
 		}
 		names, err := officerNames(tx)
@@ -172,7 +172,7 @@ func (a *Admin) RotaCancelOverride(ctx context.Context, id string) (OverrideView
 		if err := dispatch.SaveRota(tx, r); err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(store.AuditEntry{Actor: cliActor, Action: "rota.override_cancelled", Object: o.ID, Via: "cli"}); err != nil {
+		if err := tx.AppendAudit(a.entry("rota.override_cancelled", o.ID, "")); err != nil {
 			return err
 		}
 		names, err := officerNames(tx)

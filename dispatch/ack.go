@@ -90,8 +90,37 @@ func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to h
 	if err := queueNotices(tx, a, to, officerID); err != nil {
 		return AckResult{}, err
 	}
+	if err := d.recordAckOnCase(tx, a, to, officerID, via); err != nil {
+		return AckResult{}, err
+	}
 	d.Wake()
 	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
+}
+
+// recordAckOnCase moves a new case to acknowledged, whichever way the
+// alert was settled, so the console and `hotline cases` show one state.
+// That is bookkeeping: a case that cannot be read (missing, or failing
+// its integrity check) is logged and never stops the acknowledgement,
+// which is what ends the escalation. An acknowledgement by SMS or call
+// is written to the audit log here, where it is applied; the console and
+// the admin socket write their own entries (with the client's address
+// or the CLI as the way in).
+func (d *Dispatcher) recordAckOnCase(tx *store.Tx, a hotline.Alert, to hotline.AlertState, officerID, via string) error {
+	w, err := tx.CaseWork(a.CaseID)
+	if err == nil && w.State == hotline.WorkNew {
+		err = tx.SetCaseState(a.CaseID, hotline.WorkAcknowledged, officerID, "")
+	}
+	if err != nil {
+		d.log.Warn().Err(err).Str("alert", a.ID).Msg("alert settled, but its case's workflow state could not be moved to acknowledged")
+	}
+	if via != "sms" && via != "call" {
+		return nil
+	}
+	action := "case.ack"
+	if to == hotline.AlertClosed {
+		action = "alert.close"
+	}
+	return tx.AppendAudit(store.AuditEntry{Actor: officerID, Action: action, Object: a.CaseCode, Via: via, Detail: fmt.Sprintf("alert=%d", a.Number)})
 }
 
 // Escalate runs an open alert's next step now instead of at its time.

@@ -160,6 +160,9 @@ func (d *Dispatcher) Recover(ctx context.Context) error {
 		}
 		for i := range jobs {
 			j := jobs[i]
+			if j.Kind.MediaJob() {
+				continue // MediaWorker.Recover puts these back
+			}
 			j.LastError = "interrupted while sending (process restarted)"
 			if canCheck {
 				j.State, j.Unconfirmed, j.NextTryAt = hotline.JobPending, true, tx.Now()

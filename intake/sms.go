@@ -52,6 +52,9 @@ type SMSConfig struct {
 	OnInbound store.InboundHook
 	// AfterStore runs once a new tip is durable (wakes the alert worker).
 	AfterStore func()
+	// RedactAtTwilio queues, with each tip, the job that blanks its body
+	// in Twilio's message log (config redact_at_twilio).
+	RedactAtTwilio bool
 }
 
 // SMSHandler serves POST /twilio/sms.
@@ -134,6 +137,7 @@ func (h *SMSHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tri := h.cfg.Triager.Triage(body)
 	res, err := h.cfg.Store.RecordInboundSMS(r.Context(), store.InboundSMS{
 		MessageSID: sid, From: from, Body: body, Triage: tri, Window: h.cfg.CaseWindow,
+		RedactAtTwilio: h.cfg.RedactAtTwilio,
 	}, h.cfg.OnInbound)
 	if err != nil {
 		// Twilio does not retry an inbound-message webhook that fails: it

@@ -32,6 +32,10 @@ type Account struct {
 	// PendingTOTP is the secret shown during enrolment, until the officer
 	// proves they stored it by typing a code.
 	PendingTOTP string
+	// TOTPLastStep is the time step (Unix time / 30 s) of the last code
+	// accepted: a code is good once, so one seen over a shoulder or
+	// replayed from a proxy log cannot log in again within its window.
+	TOTPLastStep int64
 	// Lang is the officer's interface language.
 	Lang hotline.Lang
 }
@@ -50,6 +54,7 @@ type accountSecret struct {
 	PasswordHash string `json:"password_hash"`
 	TOTPSecret   string `json:"totp_secret,omitempty"`
 	PendingTOTP  string `json:"pending_totp,omitempty"`
+	TOTPLastStep int64  `json:"totp_last_step,omitempty"`
 }
 
 // Account returns an officer's console account, if one was set up.
@@ -66,7 +71,7 @@ func (t *Tx) Account(officerID string) (Account, bool, error) {
 	}
 	return Account{
 		OfficerID: rec.OfficerID, PasswordHash: sec.PasswordHash, PasswordSetAt: rec.PasswordSetAt,
-		TOTPSecret: sec.TOTPSecret, PendingTOTP: sec.PendingTOTP, Lang: rec.Lang,
+		TOTPSecret: sec.TOTPSecret, PendingTOTP: sec.PendingTOTP, TOTPLastStep: sec.TOTPLastStep, Lang: rec.Lang,
 	}, true, nil
 }
 
@@ -80,7 +85,7 @@ func (t *Tx) PutAccount(a Account) error {
 		return hotline.Errorf(hotline.ENOTFOUND, "no such officer")
 	}
 	sealed, err := t.s.seal(bucketAccounts, a.OfficerID, accountSecret{
-		PasswordHash: a.PasswordHash, TOTPSecret: a.TOTPSecret, PendingTOTP: a.PendingTOTP,
+		PasswordHash: a.PasswordHash, TOTPSecret: a.TOTPSecret, PendingTOTP: a.PendingTOTP, TOTPLastStep: a.TOTPLastStep,
 	})
 	if err != nil {
 		return err

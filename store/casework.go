@@ -99,7 +99,9 @@ func (t *Tx) CaseWork(caseID string) (hotline.CaseWork, error) {
 		return hotline.CaseWork{}, err
 	}
 	w := hotline.CaseWork{State: rec.State, History: rec.History}
-	if rec.Sealed != nil {
+	// A reopened case keeps its last close reason sealed until the next
+	// close; it is shown only while the case is closed.
+	if rec.Sealed != nil && rec.State == hotline.WorkClosed {
 		var sec workSecret
 		if err := t.s.open(bucketCaseWork, caseID, rec.Sealed, &sec); err != nil {
 			return w, err
@@ -169,6 +171,41 @@ func (t *Tx) SetCaseState(caseID string, to hotline.WorkState, officerID, reason
 			return err
 		}
 	}
+	return t.s.putTagged(t.tx.Bucket(bucketCaseWork), bucketCaseWork, []byte(caseID), rec)
+}
+
+// ReopenCase takes a closed case back into work: its state becomes in
+// progress (the step is marked as a reopening in the history) and the
+// case is open again, so the queue lists it and, if it is still the
+// reporter's latest case, the reporter's next text joins it. The reason
+// the case was closed stays sealed in the record until the next close.
+func (t *Tx) ReopenCase(caseID, officerID string) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	var rec workRecord
+	if err := t.s.getTagged(t.tx.Bucket(bucketCaseWork), bucketCaseWork, []byte(caseID), &rec); isNotFound(err) {
+		return hotline.Errorf(hotline.ECONFLICT, "the case is not closed")
+	} else if err != nil {
+		return err
+	}
+	if rec.State != hotline.WorkClosed {
+		return hotline.Errorf(hotline.ECONFLICT, "the case is %s, not closed", rec.State)
+	}
+	var c caseRecord
+	cases := t.tx.Bucket(bucketCases)
+	if err := t.s.getTagged(cases, bucketCases, []byte(caseID), &c); isNotFound(err) {
+		return hotline.Errorf(hotline.ENOTFOUND, "no such case")
+	} else if err != nil {
+		return err
+	}
+	now := t.s.now()
+	c.Status, c.UpdatedAt = hotline.CaseOpen, now
+	if err := t.s.putTagged(cases, bucketCases, []byte(caseID), c); err != nil {
+		return err
+	}
+	rec.State = hotline.WorkInProgress
+	rec.History = append(rec.History, hotline.WorkChange{State: hotline.WorkInProgress, OfficerID: officerID, At: now, Reopened: true})
 	return t.s.putTagged(t.tx.Bucket(bucketCaseWork), bucketCaseWork, []byte(caseID), rec)
 }
 

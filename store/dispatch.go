@@ -508,7 +508,7 @@ func (t *Tx) PutJob(j *hotline.Job) error {
 		return err
 	}
 	jobs := t.tx.Bucket(bucketJobs)
-	queue := t.tx.Bucket(bucketJobQueue)
+	queue := t.tx.Bucket(queueBucket(j.Kind))
 	now := t.s.now()
 	var rec jobRecord
 	if j.ID == "" {

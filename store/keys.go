@@ -61,6 +61,8 @@ var sealedFields = []sealedField{
 	{bucketCaseWork, "sealed", recordKey},
 	{bucketCaseNotes, "sealed", recordKey},
 	{bucketJobs, "sealed_sid", func(k, _ []byte) (string, error) { return string(k) + "/sid", nil }},
+	{bucketRecordings, "sealed", recordKey},
+	{bucketRecordingChunks, "sealed", recordKey},
 }
 
 // sealedMembers decodes only the members that may hold an envelope.

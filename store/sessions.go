@@ -32,6 +32,9 @@ type Session struct {
 	Stage     SessionStage `json:"stage"`
 	CreatedAt time.Time    `json:"created_at"`
 	LastSeen  time.Time    `json:"last_seen"`
+	// Lang is the interface language picked on the login page, carried
+	// from the password step to the code step ("" : none picked).
+	Lang hotline.Lang `json:"lang,omitempty"`
 }
 
 func (t *Tx) sessionKey(id string) []byte {

@@ -56,6 +56,7 @@ var (
 		bucketOfficers, bucketOfficerIndex, bucketSettings, bucketAlerts, bucketAlertNumbers,
 		bucketCaseAlerts, bucketJobs, bucketJobQueue, bucketTimers, bucketSIDJobs,
 		bucketAlertPending,
+		bucketRecordings, bucketRecordingChunks, bucketCaseRecordings, bucketMediaQueue,
 	}
 )
 

@@ -55,6 +55,9 @@ func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err e
 		{bucketCaseNotes, v.note},
 		{bucketCorrections, v.correction},
 		{bucketCalls, v.call},
+		{bucketRecordings, v.recording},
+		{bucketRecordingChunks, v.recordingChunk},
+		{bucketCaseRecordings, v.caseRecording},
 	} {
 		b := tx.Bucket(step.bucket)
 		if b == nil {

@@ -34,6 +34,9 @@ en = ["nobody is hurt"]
 [words.retracted]
 en = ["it turned out"]
 
+[words.practical_request]
+en = ["embassy +number"]
+
 [[rule]]
 name = "locked"
 priority = "P1"
@@ -98,6 +101,12 @@ func TestDecisionTable(t *testing.T) {
 		{"nothing here", 0.5, 0.1, 0.4, hotline.P3, []string{}},
 		{"nothing here", 0.3, 0.61, 0.09, hotline.P2, []string{SecondOpinion}},
 		{"nothing here", 0.7, 0.2, 0.1, hotline.P1, []string{SecondOpinion}},
+		// A practical request is never raised to P1 by the model alone,
+		// but may still be raised to P2, and does not stop a rule.
+		{"what is the embassy number", 0.95, 0.04, 0.01, hotline.P3, []string{}},
+		{"what is the embassy number", 0.3, 0.61, 0.09, hotline.P2, []string{SecondOpinion}},
+		{"help, embassy number", 0.95, 0.04, 0.01, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
+		{"they locked me in, embassy number", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
 	}
 	for _, tc := range tests {
 		e.opinion = nil

@@ -78,6 +78,12 @@ const reassuredList = "reassured"
 // tip is weak, and the second opinion may make the tip P3.
 const retractedList = "retracted"
 
+// practicalList is the word list of practical requests (an embassy's
+// number, an address, an app on a new phone); when it is found, the second
+// opinion alone does not raise the tip to P1: a plea word next to a phone
+// number reads like distress to a bag of words.
+const practicalList = "practical_request"
+
 var (
 	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	topKeys     = []string{"category_order", "second_opinion", "words", "rule"}
@@ -623,7 +629,7 @@ func (c *compiler) engine() *Engine {
 		e.exact[k] = en
 	}
 	e.minor.phrases = dedupe(e.minor.phrases)
-	e.imminent, e.reassured, e.retracted = -1, -1, -1
+	e.imminent, e.reassured, e.retracted, e.practical = -1, -1, -1, -1
 	if i, ok := c.listIdx[imminentList]; ok {
 		e.imminent = i
 	}
@@ -632,6 +638,9 @@ func (c *compiler) engine() *Engine {
 	}
 	if i, ok := c.listIdx[retractedList]; ok {
 		e.retracted = i
+	}
+	if i, ok := c.listIdx[practicalList]; ok {
+		e.practical = i
 	}
 	e.words = (len(e.lists) + 63) / 64
 	e.pool.New = func() any {

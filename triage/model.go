@@ -153,13 +153,12 @@ type trainParams struct {
 	epochs int
 	rate   float32
 	l2     float32
+	// seed fixes the order of the examples, so that the same examples
+	// always give the same model.
+	seed uint64
 }
 
-var defaultTrain = trainParams{epochs: 25, rate: 0.05, l2: 1e-5}
-
-// trainSeed fixes the order of the examples, so that the same examples
-// always give the same model.
-const trainSeed = 20261127
+var defaultTrain = trainParams{epochs: 25, rate: 0.05, l2: 1e-5, seed: 20261127}
 
 // train fits a model with the given number of classes and 2^bits weights
 // per class (bits at most modelBits) to the examples.
@@ -177,7 +176,7 @@ func train(exs []example, classes, bits int, tp trainParams) *linear {
 	for i := range order {
 		order[i] = i
 	}
-	rng := rand.New(rand.NewPCG(trainSeed, trainSeed))
+	rng := rand.New(rand.NewPCG(tp.seed, tp.seed))
 	for range tp.epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
@@ -334,7 +333,7 @@ func trainSecondOpinion(tips []labelledTip, tp trainParams) *secondOpinion {
 	}
 	return &secondOpinion{
 		priority: train(prio, 3, modelBits, tp),
-		category: train(cat, len(modelCategories), categoryBits, trainParams{epochs: categoryEpochs, rate: tp.rate, l2: tp.l2}),
+		category: train(cat, len(modelCategories), categoryBits, trainParams{epochs: categoryEpochs, rate: tp.rate, l2: tp.l2, seed: tp.seed}),
 	}
 }
 

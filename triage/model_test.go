@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -178,56 +179,73 @@ func readTips(t *testing.T, path string) []labelledTip {
 // TestSecondOpinionOnBlindSets is a measuring tool, run by hand: for each
 // examples file named in TRIAGE_BLIND (comma-separated base names), it
 // trains the model without that file and scores rules alone and rules with
-// the model on it, as if the file had never been seen.
+// the model on it, as if the file had never been seen. TRIAGE_SEEDS=n
+// repeats it with n orders of the training examples: a few examples more or
+// less move the model as much as another order does, so a change is real
+// only if it holds across orders.
 func TestSecondOpinionOnBlindSets(t *testing.T) {
 	blind := os.Getenv("TRIAGE_BLIND")
 	if blind == "" {
 		t.Skip("set TRIAGE_BLIND=heldout13.jsonl,... to measure")
 	}
-	for _, name := range strings.Split(blind, ",") {
-		var train []labelledTip
-		for _, f := range mustGlob(t, "testdata/*.jsonl") {
-			if filepath.Base(f) == name {
-				continue
+	seeds := 1
+	if n, err := strconv.Atoi(os.Getenv("TRIAGE_SEEDS")); err == nil && n > 0 {
+		seeds = n
+	}
+	var sumP1, sumHit, sumSaid, sumRight, sumN int
+	for seed := range seeds {
+		tp := defaultTrain
+		tp.seed += uint64(seed)
+		for _, name := range strings.Split(blind, ",") {
+			var train []labelledTip
+			for _, f := range mustGlob(t, "testdata/*.jsonl") {
+				if filepath.Base(f) == name {
+					continue
+				}
+				train = append(train, readTips(t, f)...)
 			}
-			train = append(train, readTips(t, f)...)
-		}
-		rulesOnly, err := Load(strings.NewReader(strings.Replace(string(defaultRules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		withModel, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		withModel.opinion = trainSecondOpinion(train, defaultTrain)
-		held := readTips(t, filepath.Join("testdata", name))
-		for _, e := range []*Engine{rulesOnly, withModel} {
-			var p1, hit, said, wrong, right int
-			for _, tip := range held {
-				got := e.Triage(tip.Text)
-				if got.Priority == tip.Priority {
-					right++
-				}
-				if tip.Priority == hotline.P1 {
-					p1++
-				}
-				if got.Priority == hotline.P1 {
-					said++
-					if tip.Priority == hotline.P1 {
-						hit++
-					} else {
-						wrong++
-						t.Logf("   false P1 %v: %q", got.Matched, tip.Text)
+			rulesOnly, err := Load(strings.NewReader(strings.Replace(string(defaultRules), "[second_opinion]\nenabled = true", "[second_opinion]\nenabled = false", 1)), "rules.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			withModel, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			withModel.opinion = trainSecondOpinion(train, tp)
+			held := readTips(t, filepath.Join("testdata", name))
+			for _, e := range []*Engine{rulesOnly, withModel} {
+				var p1, hit, said, wrong, right int
+				for _, tip := range held {
+					got := e.Triage(tip.Text)
+					if got.Priority == tip.Priority {
+						right++
 					}
-				} else if tip.Priority == hotline.P1 {
-					t.Logf("   missed P1 (%s %v): %q", got.Priority, got.Matched, tip.Text)
+					if tip.Priority == hotline.P1 {
+						p1++
+					}
+					if got.Priority == hotline.P1 {
+						said++
+						if tip.Priority == hotline.P1 {
+							hit++
+						} else {
+							wrong++
+							t.Logf("   false P1 %v: %q", got.Matched, tip.Text)
+						}
+					} else if tip.Priority == hotline.P1 {
+						t.Logf("   missed P1 (%s %v): %q", got.Priority, got.Matched, tip.Text)
+					}
+				}
+				t.Logf("%s model=%v seed+%d: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
+					name, e.opinion != nil, seed, float64(hit)/float64(p1), hit, p1, float64(hit)/float64(said), hit, said, float64(right)/float64(len(held)))
+				if e.opinion != nil {
+					sumP1, sumHit, sumSaid, sumRight, sumN = sumP1+p1, sumHit+hit, sumSaid+said, sumRight+right, sumN+len(held)
 				}
 			}
-			t.Logf("%s model=%v: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
-				name, e.opinion != nil, float64(hit)/float64(p1), hit, p1, float64(hit)/float64(said), hit, said, float64(right)/float64(len(held)))
 		}
 	}
+	t.Logf("rules and model, all files and orders: P1 recall %.3f (%d of %d), P1 precision %.3f (%d of %d), priority accuracy %.3f",
+		float64(sumHit)/float64(sumP1), sumHit, sumP1, float64(sumHit)/float64(sumSaid), sumHit, sumSaid, float64(sumRight)/float64(sumN))
 }
 
 func mustGlob(t *testing.T, pattern string) []string {
@@ -249,5 +267,85 @@ func BenchmarkTrainSecondOpinion(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		trainSecondOpinion(tips, defaultTrain)
+	}
+}
+
+// TestDecisionTableSweep is a measuring tool, run by hand
+// (TRIAGE_SWEEP=1): for each examples file, a model trained on all the
+// others judges it, and the whole engine is scored at several values of
+// confirm and threshold, over every file and over the independent writers'
+// batches (heldout29 and later), so that the decision table's settings are
+// chosen on tips the model was not trained on. The rules have seen these
+// files, so the figures are kinder than a blind batch.
+func TestDecisionTableSweep(t *testing.T) {
+	if os.Getenv("TRIAGE_SWEEP") == "" {
+		t.Skip("set TRIAGE_SWEEP=1 to measure")
+	}
+	files := mustGlob(t, "testdata/*.jsonl")
+	sort.Strings(files)
+	tips := make(map[string][]labelledTip)
+	for _, f := range files {
+		tips[f] = readTips(t, f)
+	}
+	confirms := []float64{0.05, 0.1, 0.2, 0.3, 0.5}
+	thresholds := []float64{0.8, 0.85, 0.9, 0.95}
+	type tally struct{ p1, hit, said, right, n int }
+	all := make(map[[2]float64]*tally)
+	indep := make(map[[2]float64]*tally)
+	for _, held := range files {
+		var tr []labelledTip
+		for _, f := range files {
+			if f != held {
+				tr = append(tr, tips[f]...)
+			}
+		}
+		e, err := Load(strings.NewReader(string(defaultRules)), "rules.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.opinion = trainSecondOpinion(tr, defaultTrain)
+		isIndep := filepath.Base(held) >= "heldout29.jsonl" && strings.HasPrefix(filepath.Base(held), "heldout") && len(filepath.Base(held)) == len("heldout29.jsonl")
+		for _, c := range confirms {
+			for _, th := range thresholds {
+				e.confirm, e.threshold = c, th
+				k := [2]float64{c, th}
+				for _, m := range []map[[2]float64]*tally{all, indep} {
+					if m[k] == nil {
+						m[k] = &tally{}
+					}
+				}
+				for _, tip := range tips[held] {
+					got := e.Triage(tip.Text).Priority
+					for i, m := range []map[[2]float64]*tally{all, indep} {
+						if i == 1 && !isIndep {
+							continue
+						}
+						s := m[k]
+						s.n++
+						if got == tip.Priority {
+							s.right++
+						}
+						if tip.Priority == hotline.P1 {
+							s.p1++
+						}
+						if got == hotline.P1 {
+							s.said++
+							if tip.Priority == hotline.P1 {
+								s.hit++
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, c := range confirms {
+		for _, th := range thresholds {
+			k := [2]float64{c, th}
+			a, b := all[k], indep[k]
+			t.Logf("confirm %.2f threshold %.2f: all files P1 recall %.3f precision %.3f accuracy %.3f | heldout29-33 P1 recall %.3f (%d/%d) precision %.3f accuracy %.3f",
+				c, th, float64(a.hit)/float64(a.p1), float64(a.hit)/float64(a.said), float64(a.right)/float64(a.n),
+				float64(b.hit)/float64(b.p1), b.hit, b.p1, float64(b.hit)/float64(b.said), float64(b.right)/float64(b.n))
+		}
 	}
 }

@@ -220,7 +220,10 @@ type scratch struct {
 	retracted bool
 	// joked: a sentence of the tip jokes (a sentence-scoped list, joke).
 	joked bool
-	feats []uint32 // the second opinion's features
+	// practical: the tip asks for a number, an address or an app (the word
+	// list practical_request).
+	practical bool
+	feats     []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was

@@ -50,8 +50,9 @@ var rulesAloneFloors = map[string][2]float64{
 	"heldout7.jsonl":   {1, 0.985},
 	"heldout8.jsonl":   {1, 0.986},
 	"heldout9.jsonl":   {1, 1},
-	"labelled.jsonl":   {1, 0.984}, // lowered from 0.997: issue 13's contrast pairs (a retracted alarm, "don't reply, it's my work phone") are settled by the second opinion, not the rules
+	"labelled.jsonl":   {1, 0.97}, // lowered from 0.997: issue 13's contrast pairs (a retracted alarm, "don't reply, it's my work phone", a minor's wedding next year with an "if", a child sent to camp tomorrow who does not want to go, a door locked with nobody behind it) are settled by the second opinion, not the rules
 	"negated.jsonl":    {1, 1},
+	"probe13.jsonl":    {0.89, 0.85}, // issue 13's second round: scored blind once, then joined the examples; not tuned to
 	"triage-dev.jsonl": {1, 1},
 }
 

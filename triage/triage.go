@@ -56,6 +56,7 @@ type Engine struct {
 	imminent    int32                 // the list imminentList, or -1
 	reassured   int32                 // the list reassuredList, or -1
 	retracted   int32                 // the list retractedList, or -1
+	practical   int32                 // the list practicalList, or -1
 	catRank     [9]int                // by category index; higher wins
 	words       int                   // uint64 words in a list bitset
 
@@ -134,7 +135,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	lang := s.readTip(text)
 	li := langIndex(lang)
 	s.tipWords = len(s.toks)
-	s.retracted = false
+	s.retracted, s.practical = false, false
 
 	top := e.evaluate(s, li)
 	s.joked = s.scopedSents != 0
@@ -211,7 +212,8 @@ type decision struct {
 //	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
-//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted or joking)
+//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking
+//	                                                              or a practical request)
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
 //
@@ -280,7 +282,7 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		strong = hotline.P3
 	}
 	switch {
-	case o.p1 >= th && !s.retracted && !s.joked:
+	case o.p1 >= th && !s.retracted && !s.joked && !s.practical:
 		return decision{priority: hotline.P1, says: SecondOpinion}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
@@ -353,6 +355,7 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 	reassured := e.reassured >= 0 && has(hit, e.reassured)
 	retracted := e.retracted >= 0 && has(hit, e.retracted)
 	s.retracted = s.retracted || retracted
+	s.practical = s.practical || e.practical >= 0 && has(hit, e.practical)
 	for ri := range e.rules {
 		r := &e.rules[ri]
 		if r.langs != 0 && r.langs&(1<<li) == 0 {

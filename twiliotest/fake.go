@@ -78,14 +78,20 @@ type FakeTwilio struct {
 	calls      []FakeCall
 	recordings map[string][]byte
 	deleted    []string
-	requests   int
-	failN      int
-	failStatus int
-	failCode   int
-	down       bool
-	delay      time.Duration
-	now        func() time.Time
-	drops      map[string]dropRule // by resource: Messages, Calls
+	redactions int
+	downloads  int
+	// failDownloads makes the next media downloads fail; deleteGate, when
+	// set, holds every recording delete (see HoldDeletes).
+	failDownloads int
+	deleteGate    *deleteGate
+	requests      int
+	failN         int
+	failStatus    int
+	failCode      int
+	down          bool
+	delay         time.Duration
+	now           func() time.Time
+	drops         map[string]dropRule // by resource: Messages, Calls
 }
 
 // dropRule makes the next n creations of a resource lose their answer.
@@ -378,8 +384,12 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case resource == "Recordings" && sid != "" && ext == "json":
-		if allow(w, r, http.MethodDelete) {
-			f.deleteRecording(w, r, sid)
+		if allow(w, r, http.MethodDelete, http.MethodGet) {
+			if r.Method == http.MethodGet {
+				f.fetchRecording(w, r, sid)
+			} else {
+				f.deleteRecording(w, r, sid)
+			}
 		}
 	case resource == "Recordings" && sid != "" && (ext == "wav" || ext == "mp3"):
 		if allow(w, r, http.MethodGet, http.MethodHead) {
@@ -466,6 +476,7 @@ func (f *FakeTwilio) updateMessage(w http.ResponseWriter, r *http.Request, sid s
 	if found != nil {
 		found.Body = ""
 		found.Redacted = true
+		f.redactions++
 	}
 	var msg FakeMessage
 	if found != nil {
@@ -557,6 +568,15 @@ func (f *FakeTwilio) createCall(w http.ResponseWriter, r *http.Request) {
 
 func (f *FakeTwilio) deleteRecording(w http.ResponseWriter, r *http.Request, sid string) {
 	f.mu.Lock()
+	gate := f.deleteGate
+	f.mu.Unlock()
+	if gate != nil {
+		gate.entered <- struct{}{}
+		<-gate.release
+		writeError(w, http.StatusServiceUnavailable, 20503, "Service Unavailable")
+		return
+	}
+	f.mu.Lock()
 	_, ok := f.recordings[sid]
 	if ok {
 		delete(f.recordings, sid)
@@ -573,7 +593,25 @@ func (f *FakeTwilio) deleteRecording(w http.ResponseWriter, r *http.Request, sid
 func (f *FakeTwilio) serveMedia(w http.ResponseWriter, r *http.Request, sid, ext string) {
 	f.mu.Lock()
 	data, ok := f.recordings[sid]
+	fail := ok && f.failDownloads > 0
+	if fail {
+		f.failDownloads--
+	}
+	if ok && r.Method == http.MethodGet {
+		f.downloads++
+	}
 	f.mu.Unlock()
+	if fail {
+		// Half the audio, then the connection drops: a download cut short.
+		w.Header().Set("Content-Type", "audio/x-wav")
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(data[:len(data)/2])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		panic(http.ErrAbortHandler)
+	}
 	if !ok {
 		notFound(w, r)
 		return

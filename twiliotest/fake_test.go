@@ -241,6 +241,10 @@ func TestFakeRecordings(t *testing.T) {
 		}
 	}
 	status, _, b := do(t, f, "GET", base+".json", nil, true)
+	if status != 200 || !strings.Contains(string(b), `"status":"completed"`) || !strings.Contains(string(b), `"sid":"`+sid+`"`) {
+		t.Errorf("GET .json: %d %s, want the completed recording resource", status, b)
+	}
+	status, _, b = do(t, f, "PUT", base+".json", nil, true)
 	assertTwilioError(t, status, b, 405, 20004)
 
 	status, _, b = do(t, f, "DELETE", base+".json", nil, true)

@@ -19,6 +19,7 @@ Commands:
   list     list cases, P1 first then oldest: metadata only, no text
   show     open one case: its messages, notes and workflow (audited)
   set-priority  change a case's priority, with a reason (audited)
+  audio    write a case's voicemail, decrypted, to a file (audited)
 
 Examples:
   hotline cases list --open
@@ -77,6 +78,8 @@ func runCases(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			}
 			return tw.Flush()
 		})
+	case "audio":
+		return runCasesAudio(ctx, args, stdout, stderr, getenv)
 	case "show":
 		c := newAdminCmd(ctx, "cases show", casesShowUsage, stdout, stderr, getenv)
 		asJSON := c.fs.Bool("json", false, "print JSON")
@@ -135,10 +138,30 @@ func printCase(w io.Writer, d console.CaseDetail) {
 	if len(d.History) > 0 {
 		fmt.Fprintln(w, "\nWorkflow:")
 		for _, h := range d.History {
-			fmt.Fprintf(w, "  %s  %s by %s\n", h.At.Format("2006-01-02 15:04"), h.State, h.By)
+			reopened := ""
+			if h.Reopened {
+				reopened = "reopened, "
+			}
+			fmt.Fprintf(w, "  %s  %s%s by %s\n", h.At.Format("2006-01-02 15:04"), reopened, h.State, h.By)
 		}
 	}
 	printCorrections(w, d.Corrections)
+	if len(d.Recordings) > 0 {
+		fmt.Fprintln(w, "\nVoicemail (hotline cases audio CODE --out FILE --recording N):")
+		for _, r := range d.Recordings {
+			fmt.Fprintf(w, "  %d  %s  %ds  %s", r.Number, r.At.Format("2006-01-02 15:04"), r.Duration, r.State)
+			if r.Size > 0 {
+				fmt.Fprintf(w, ", %d bytes", r.Size)
+			}
+			if r.DeletedAtTwilio {
+				fmt.Fprint(w, ", deleted at Twilio")
+			}
+			if r.Reason != "" {
+				fmt.Fprintf(w, ": %s", r.Reason)
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	if len(d.Alerts) > 0 {
 		fmt.Fprintln(w, "\nAlerts:")
 		for _, a := range d.Alerts {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,13 +10,10 @@ import (
 	"github.com/hotline-az/hotline/console/web"
 )
 
-// defaultConsoleAddr is where the officer console listens until it moves
-// onto the internal listener (internal_addr).
-const defaultConsoleAddr = "127.0.0.1:9091"
-
 // startConsole serves the officer console on its own listener at
 // m.ConsoleAddr (loopback or a private address only: never the public
-// Twilio port). Cookies are Secure except for --dev on loopback.
+// Twilio port). Cookies are Secure except for --dev on loopback. If the
+// listener dies, /readyz says so (consoleStopped).
 func (m *Main) startConsole(loc *time.Location) error {
 	host, _, err := net.SplitHostPort(m.ConsoleAddr)
 	if err != nil {
@@ -26,9 +24,16 @@ func (m *Main) startConsole(loc *time.Location) error {
 		return fmt.Errorf("--console-addr %q: the console listens on loopback or a private address only", m.ConsoleAddr)
 	}
 	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	cc := m.Config.Console
+	proxies, err := cc.TrustedProxies()
+	if err != nil {
+		return err
+	}
 	h, err := web.New(web.Config{
 		Store: m.store, Dispatcher: m.dispatcher, Logger: m.Logger, Now: m.Now,
 		Secure: !(m.Config.Dev && loopback), Location: loc,
+		IdleTimeout: cc.SessionIdleTimeout.Duration, AbsoluteTimeout: cc.SessionAbsoluteTimeout.Duration,
+		SafeReplyWindow: cc.SafeReplyWindow.Duration, TrustedProxies: proxies, Escalation: m.Config.Escalation,
 	})
 	if err != nil {
 		return err
@@ -46,9 +51,28 @@ func (m *Main) startConsole(loc *time.Location) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-	go m.consoleServer.Serve(ln)
+	m.consoleDone = make(chan struct{})
+	go func() {
+		err := m.consoleServer.Serve(ln)
+		if !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error().Err(err).Msg("officer console stopped: officers cannot log in until the server restarts")
+		}
+		m.consoleErr = err
+		close(m.consoleDone)
+	}()
 	m.Logger.Info().Str("addr", ln.Addr().String()).Msg("officer console listening")
 	return nil
+}
+
+// consoleStopped is a readiness check: an error once the console's
+// listener stopped serving.
+func (m *Main) consoleStopped() error {
+	select {
+	case <-m.consoleDone:
+		return fmt.Errorf("officer console: %w", m.consoleErr)
+	default:
+		return nil
+	}
 }
 
 // ConsoleURL is the console's base URL once Run has returned ("" when

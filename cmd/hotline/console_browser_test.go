@@ -40,7 +40,8 @@ func chromiumPath() string {
 // Chromium against the real server: log in with password and TOTP
 // (enrolling from the page), see the P1 case at the top of the queue,
 // open it, read the message, acknowledge, reply to the reporter, close
-// the case with a reason, log out. On failure it saves a screenshot of
+// the case with a reason, reopen it, change the password, log out, and
+// log in again with the new password. On failure it saves a screenshot of
 // every step under the test's temporary folder and names it.
 //
 // HOTLINE_SCREENSHOTS=DIR also saves the queue and the case page there
@@ -82,6 +83,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		reason   = "Polisə yönləndirildi, insanlar azad edildi"
 		// priorityWhy is the reason for a priority change (sealed).
 		priorityWhy = "Yoxlama: qapı açıqdır, heç kim saxlanmır"
+		// newPassword replaces password from the account page.
+		newPassword = "another long passphrase, typed in the browser"
 	)
 	admin := console.NewAdmin(m.Store(), m.Dispatcher(), nil)
 	ctx := context.Background()
@@ -306,6 +309,31 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("case after close: %s %v", c.Status, err)
 	}
 
+	// Reopen it: back to in progress and back in the queue.
+	submit("reopened", "reopen")
+	if s := text("#case-state"); s != "icrada" {
+		t.Fatalf("state after reopening: %q", s)
+	}
+	if h := text("#history"); !strings.Contains(h, "yenidən açılıb") {
+		t.Fatalf("history does not show the reopening: %q", h)
+	}
+	if c, err := m.Store().CaseByCode(p1); err != nil || c.Status != hotline.CaseOpen {
+		t.Fatalf("case after reopening: %s %v", c.Status, err)
+	}
+	step("queue-after-reopen", chromedp.Navigate(base+"/queue"), chromedp.WaitVisible(chromedp.ID("queue")))
+	if top := text("#queue tbody tr:first-child a.case-link"); top != p1 {
+		t.Fatalf("the reopened P1 case is not back at the top of the queue: %q", top)
+	}
+
+	// Change the password from the account page, with the current one.
+	step("account", chromedp.Navigate(base+"/account"), chromedp.WaitVisible(chromedp.ID("change-password")),
+		chromedp.SendKeys(chromedp.ID("current"), password),
+		chromedp.SendKeys(chromedp.ID("new"), newPassword), chromedp.SendKeys(chromedp.ID("again"), newPassword))
+	submit("password-changed", "change-password")
+	if f := text("p.flash"); f != "Parol dəyişdi. Digər sessiyalar bitdi." {
+		t.Fatalf("after the password change: %q", f)
+	}
+
 	// Log out: the queue now sends the browser to the login page.
 	submit("logged-out", "logout")
 	step("after-logout", chromedp.Navigate(base+"/queue"), chromedp.WaitVisible(chromedp.ID("login")))
@@ -314,8 +342,28 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("after logout /queue went to %q (%v), want the login page", loc, err)
 	}
 
+	// The old password no longer works; the new one does (with the next
+	// TOTP step's code: a code logs in only once).
+	step("old-password", chromedp.SendKeys(chromedp.ID("name"), name), chromedp.SendKeys(chromedp.ID("password"), password))
+	if resp, err := chromedp.RunResponse(bctx, chromedp.Click(chromedp.ID("login"))); err != nil || resp.Status != http.StatusUnauthorized {
+		shoot("old-password-answer")
+		t.Fatalf("the old password after the change: %v %v, want 401", resp, err)
+	}
+	step("new-password", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("name"), name), chromedp.SendKeys(chromedp.ID("password"), newPassword))
+	submit("new-password-accepted", "login")
+	code, err = totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("totp-again", chromedp.SendKeys(chromedp.ID("code"), code))
+	submit("queue-again", "verify")
+	if top := text("#queue tbody tr:first-child a.case-link"); top != p1 {
+		t.Fatalf("after logging in with the new password: top of the queue %q", top)
+	}
+
 	// Everything was audited, and the chain holds.
-	for _, action := range []string{"login", "totp.enrolled", "case.open", "case.ack", "case.reply", "case.priority", "case.state", "logout"} {
+	for _, action := range []string{"login", "totp.enrolled", "case.open", "case.ack", "case.reply", "case.priority", "case.state", "case.reopen", "password.changed", "logout"} {
 		if e, _ := m.Store().Audit(store.AuditFilter{Action: action}); len(e) == 0 {
 			t.Errorf("no %s audit entry", action)
 		}
@@ -323,7 +371,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if _, problems, err := m.Store().VerifyAudit(); err != nil || len(problems) > 0 {
 		t.Errorf("audit chain: %v %v", problems, err)
 	}
-	leaktest.Check(t, "log", logs.String(), append(leaktest.Runs(tip, 12), reply, reason, priorityWhy, password, secret, reporter)...)
+	leaktest.Check(t, "log", logs.String(), append(leaktest.Runs(tip, 12), reply, reason, priorityWhy, password, newPassword, secret, reporter)...)
 	if errors.Is(bctx.Err(), context.Canceled) {
 		t.Fatal("browser context ended early")
 	}

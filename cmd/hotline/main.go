@@ -28,7 +28,8 @@ Commands:
   officers  manage officers and their logins (add|list|update|remove|passwd|reset-totp)
   rota      show or change the duty rota (show|set|remove-shift|override|import)
   alerts    list and act on alerts (list|show|ack|close|reopen|escalate)
-  cases     list cases, open one or change its priority (list|show|set-priority), audited
+  cases     list cases, open one, change its priority or write its voicemail
+            (list|show|set-priority|audio), audited
   audit     print or verify the audit log (list|verify)
   keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire)
   backup    write an age-encrypted hot snapshot of the data file

@@ -41,6 +41,7 @@ Twilio and nothing else:
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
   POST /twilio/voice        inbound call: the voice menu (and /twilio/voice/*)
   GET  /prompts/LANG/NAME.wav  the voice menu's audio prompts
+  POST /twilio/recording    a voicemail is ready: queued for download
   GET  /healthz             "ok": the process is up
 Any other path is 404.
 
@@ -53,7 +54,7 @@ address, refused otherwise unless --allow-public-internal):
   GET  /debug/pprof/        Go profiling (net/http/pprof)
   GET  /healthz             "ok"
 
-Officer console (--console-addr, default 127.0.0.1:9091; loopback or a
+Officer console (console_addr, --console-addr, default 127.0.0.1:9091; loopback or a
 private address).
 
 Also runs the alert worker (escalation timers, outbox) and the admin socket
@@ -101,10 +102,18 @@ type Main struct {
 	done             chan error
 	stopWorker       context.CancelFunc
 	worker           *alertWorker
+	// media runs recording downloads and redactions (nil without a
+	// Twilio account); mediaDone closes when it has stopped.
+	media     *dispatch.MediaWorker
+	mediaDone chan struct{}
 
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
 	consoleServer   *http.Server
+	// consoleDone is closed when the console stops serving, consoleErr
+	// set to why.
+	consoleDone chan struct{}
+	consoleErr  error
 }
 
 // Dispatcher gives tests the alert dispatcher.
@@ -179,6 +188,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.dispatcher = disp
+	if m.media, err = m.newMediaWorker(st, sender); err != nil {
+		st.Close()
+		return err
+	}
 	if cfg.Dev {
 		if err := seedDevOfficers(ctx, st, m.Logger); err != nil {
 			st.Close()
@@ -198,6 +211,8 @@ func (m *Main) Run(ctx context.Context) error {
 		AccountSID: cfg.WebhookAccountSID(),
 		Numbers:    cfg.WebhookNumbers(),
 		Now:        m.Now,
+		// A flood of forged webhooks waits for its refusals.
+		RefusalDelay: intake.DefaultRefusalDelay,
 	})
 	if err != nil {
 		st.Close()
@@ -211,7 +226,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Replies:    replies,
 		Officers:   disp,
 		OnInbound:  disp.OnInbound,
-		AfterStore: disp.Wake,
+		AfterStore: func() { disp.Wake(); m.media.Wake() },
+		// Without a Twilio account (dev) there is nothing to redact.
+		RedactAtTwilio: cfg.Twilio.EraseAtTwilio && m.media != nil,
 	})
 	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp, DefaultLang: hotline.Lang(cfg.Voice.OfficerLang)}
 	voice, prompts, err := newVoice(cfg, verifier, st, disp)
@@ -219,6 +236,9 @@ func (m *Main) Run(ctx context.Context) error {
 		st.Close()
 		return err
 	}
+	recording := intake.NewRecordingHandler(intake.RecordingConfig{
+		Verifier: verifier, Store: st, AfterStore: m.media.Wake, Calls: callCases{st},
+	})
 
 	now := m.Now
 	if now == nil {
@@ -247,11 +267,12 @@ func (m *Main) Run(ctx context.Context) error {
 	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWorker = cancel
 	m.worker = startAlertWorker(workCtx, disp, m.Logger)
+	m.startMediaWorker(workCtx)
 
 	met := newMetrics(st, now)
 	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
-		Handler:           newPublicRouter(m.Logger, met, sms, alerts, voice, prompts),
+		Handler:           newPublicRouter(m.Logger, met, sms, alerts, voice, prompts, recording),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -288,9 +309,13 @@ func (m *Main) Run(ctx context.Context) error {
 			internalLn.Close()
 			cancel()
 			<-m.worker.done
+			if m.mediaDone != nil {
+				<-m.mediaDone
+			}
 			st.Close()
 			return err
 		}
+		ready.also("officer console stopped", m.consoleStopped)
 	}
 
 	m.done = make(chan error, 2)
@@ -352,6 +377,18 @@ func (m *Main) Close() error {
 				report(errors.New("alert worker: still busy at the shutdown deadline"))
 			}
 		}()
+		if m.mediaDone != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-m.mediaDone:
+				case <-ctx.Done():
+					// Media jobs repeat safely: one cut short runs again at the next start.
+					report(errors.New("media worker: still busy at the shutdown deadline"))
+				}
+			}()
+		}
 	}
 	shutdown(m.server, "public")
 	shutdown(m.internalServer, "internal")
@@ -455,7 +492,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.StringVar(&flags.InternalAddr, "internal-addr", "", "internal listen address host:port for /readyz, /metrics, pprof\n(overrides internal_addr and HOTLINE_INTERNAL_ADDR; default 127.0.0.1:9090)")
 	fs.BoolVar(&flags.AllowPublicInternal, "allow-public-internal", false, "accept an internal address that is neither loopback nor private\n(only behind a firewall: metrics show when a P1 case opens)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
-	consoleAddr := fs.String("console-addr", defaultConsoleAddr, "officer console listen address (loopback or private; \"\" turns it off)")
+	consoleAddr := fs.String("console-addr", "", "officer console listen address, loopback or private (overrides console_addr and\nHOTLINE_CONSOLE_ADDR; default 127.0.0.1:9091; --console-addr= turns it off)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -467,6 +504,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "hotline serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "console-addr" {
+			flags.ConsoleAddr = consoleAddr
+		}
+	})
 	cfg, err := config.Load(flags, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
@@ -474,7 +516,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	if cfg.Dev {
-		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}, {"--console-addr", *consoleAddr}} {
+		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}, {"console_addr", cfg.ConsoleAddr}} {
 			if a.addr == "" {
 				continue // the console turned off
 			}
@@ -498,7 +540,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	m := &Main{Config: cfg, Logger: log, ConsoleAddr: *consoleAddr}
+	m := &Main{Config: cfg, Logger: log, ConsoleAddr: cfg.ConsoleAddr}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
 		return 1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -35,4 +36,22 @@ func routeVoice(r *mux.Router, voice *intake.VoiceHandlers, prompts *intake.Prom
 	r.HandleFunc("/twilio/voice/recorded", voice.Recorded).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/voice/status", voice.Status).Methods(http.MethodPost)
 	r.Handle("/prompts/{lang}/{name}.wav", prompts).Methods(http.MethodGet, http.MethodHead)
+}
+
+// callCases finds the case a call's recording belongs to: the case the
+// voice line stored for the call (or the earlier case the caller joined by
+// its reference).
+type callCases struct{ st *store.Store }
+
+// CaseIDForCall returns the case of the call with callSID, if the voice
+// line knows the call.
+func (c callCases) CaseIDForCall(callSID string) (string, bool, error) {
+	v, err := c.st.CaseForCall(callSID)
+	if errors.Is(err, store.ErrUnknownCall) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return v.CaseID, true, nil
 }

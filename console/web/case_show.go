@@ -34,6 +34,8 @@ type caseView struct {
 	// sent without the confirmation.
 	Draft      string
 	AskConfirm bool
+	// Recordings are the case's voicemail, played through playAudio.
+	Recordings []recordingItem
 }
 
 type timelineItem struct {
@@ -73,9 +75,10 @@ type noteItem struct {
 }
 
 type historyItem struct {
-	State hotline.WorkState
-	By    string
-	At    time.Time
+	State    hotline.WorkState
+	Reopened bool
+	By       string
+	At       time.Time
 }
 
 // validCode says whether s looks like a case code, before any lookup.
@@ -115,7 +118,7 @@ func (h *handler) loadCase(code string) (caseView, error) {
 		}
 		v.State, v.Reason = work.State, work.Reason
 		for _, ch := range work.History {
-			v.History = append(v.History, historyItem{State: ch.State, By: names[ch.OfficerID], At: ch.At})
+			v.History = append(v.History, historyItem{State: ch.State, Reopened: ch.Reopened, By: names[ch.OfficerID], At: ch.At})
 		}
 		jobs, err := tx.Jobs("")
 		if err != nil {
@@ -137,7 +140,6 @@ func (h *handler) loadCase(code string) (caseView, error) {
 			if a.CaseID != c.ID {
 				continue
 			}
-			v.State = effectiveState(v.State, a)
 			if a.State == hotline.AlertOpen {
 				v.OpenAlert = a.Number
 			}
@@ -158,6 +160,9 @@ func (h *handler) loadCase(code string) (caseView, error) {
 			v.Alerts = append(v.Alerts, item)
 		}
 		if v.Corrections, err = correctionItems(tx, c.ID, names); err != nil {
+			return err
+		}
+		if v.Recordings, err = recordingItems(tx, c.ID); err != nil {
 			return err
 		}
 		notes, err := tx.Notes(c.ID)

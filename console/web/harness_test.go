@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -70,6 +71,12 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith lets a test change the console's configuration.
+func newHarnessWith(t testing.TB, configure func(*web.Config)) *harness {
+	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 24, 23, 0, 0, 0, time.UTC)}
 	key, err := crypto.GenerateMasterKey()
 	if err != nil {
@@ -117,7 +124,11 @@ func newHarness(t testing.TB) *harness {
 	h.setPassword("Farid Admin", adminPass)
 	h.caseCode = h.inbound(reporterPhone, tipText, hotline.P1)
 
-	handler, err := web.New(web.Config{Store: st, Dispatcher: disp, Logger: log, Now: clock.Now, PasswordParams: testParams})
+	cfg := web.Config{Store: st, Dispatcher: disp, Logger: log, Now: clock.Now, PasswordParams: testParams, Escalation: config.DefaultEscalation()}
+	if configure != nil {
+		configure(&cfg)
+	}
+	handler, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,11 +170,35 @@ func (h *harness) inbound(from, body string, p hotline.Priority) string {
 type browser struct {
 	h *harness
 	c *http.Client
+	// forwardedFor, when set, is sent as X-Forwarded-For (a browser
+	// behind a reverse proxy, or one forging the header).
+	forwardedFor string
 }
 
 func (h *harness) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{h: h, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// browserFrom is a browser whose connections come from ip, another
+// loopback address (127.0.0.0/8 is all loopback on Linux): a second client.
+func (h *harness) browserFrom(ip string) *browser {
+	b := h.browser()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	b.c.Transport = &http.Transport{DialContext: d.DialContext}
+	return b
+}
+
+func (b *browser) do(req *http.Request) answer {
+	b.h.t.Helper()
+	if b.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", b.forwardedFor)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	return read(b.h.t, resp)
 }
 
 type answer struct {
@@ -174,22 +209,15 @@ type answer struct {
 
 func (b *browser) get(path string) answer {
 	b.h.t.Helper()
-	resp, err := b.c.Get(b.h.srv.URL + path)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	return read(b.h.t, resp)
+	req, _ := http.NewRequest(http.MethodGet, b.h.srv.URL+path, nil)
+	return b.do(req)
 }
 
 func (b *browser) post(path string, form url.Values) answer {
 	b.h.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, b.h.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	return read(b.h.t, resp)
+	return b.do(req)
 }
 
 // submit posts a form with the CSRF token of the page at from.
@@ -230,9 +258,13 @@ func csrfToken(html string) string {
 }
 
 // login logs in with password and TOTP (enrolling on first use) and
-// returns the TOTP secret.
+// returns the TOTP secret. With a known secret it first moves the clock
+// on one TOTP step, since a code logs in only once.
 func (b *browser) login(name, password, secret string) string {
 	b.h.t.Helper()
+	if secret != "" {
+		b.h.clock.Add(30 * time.Second)
+	}
 	a := b.submit("/login", "/login", url.Values{"name": {name}, "password": {password}})
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/login/totp" {
 		b.h.t.Fatalf("login %s: got %d %s, want 303 to /login/totp", name, a.status, a.header.Get("Location"))

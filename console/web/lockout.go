@@ -3,25 +3,50 @@ package web
 import (
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// Lockout policy: a few free failures, then a delay that doubles with
-// each further failure, up to maxDelay. Addresses get more free failures
-// than accounts (several officers may share one office address).
+// Login throttling. Failures are counted per (name, client) pair and per
+// client, never per name alone: a lock on a name would let anyone who
+// knows an officer's name keep that officer out, even with the right
+// password. After a few free failures a key waits a delay that doubles
+// with each further failure, up to maxDelay.
+//
+// A global budget of failures bounds guessing spread over many clients.
+// Once it is spent, only pairs that logged in before (this officer from
+// this client) may still try: a flood from elsewhere does not lock out
+// the officers who use the console. Such a known pair also skips its
+// client's count, so a spray of names from a shared office address does
+// not lock out the officers who work there.
 const (
-	accountFreeFailures = 3
-	addressFreeFailures = 10
-	maxDelay            = 15 * time.Minute
+	pairFreeFailures   = 5
+	clientFreeFailures = 20
+	maxDelay           = 15 * time.Minute
 	// forgetAfter drops a key's failures after this long without one.
 	forgetAfter = 24 * time.Hour
+	// knownFor is how long a successful login keeps its pair known.
+	knownFor = 30 * 24 * time.Hour
+	// DefaultLoginFailureBudget is how many failed logins an hour the
+	// whole console takes from clients that never logged in before.
+	DefaultLoginFailureBudget = 300
+	// maxKeys bounds the maps against a flood of made-up names.
+	maxKeys = 100000
 )
 
-// limiter counts failed logins per key (keyed hashes of an account name
-// or a client address, never the values) in memory. A restart forgets
-// them; the audit log keeps every failure.
-type limiter struct {
-	mu   sync.Mutex
-	keys map[string]*failures
+// throttle holds the counts in memory, under keyed hashes (never a name
+// or an address). A restart forgets them; the audit log keeps every
+// failure.
+type throttle struct {
+	mu      sync.Mutex
+	pairs   map[string]*failures
+	clients map[string]*failures
+	known   map[string]time.Time // pair → last successful login
+	global  *rate.Limiter
+	// noted is when a refusal for a key was last written to the audit
+	// log: a refused try costs no password check, and must not cost a
+	// disk write each either.
+	noted map[string]time.Time
 }
 
 type failures struct {
@@ -30,27 +55,106 @@ type failures struct {
 	until time.Time
 }
 
-func newLimiter() *limiter { return &limiter{keys: map[string]*failures{}} }
-
-// blockedUntil returns when key may try again (zero: now).
-func (l *limiter) blockedUntil(key string, now time.Time) time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.keys[key]
-	if f == nil || !now.Before(f.until) {
-		return time.Time{}
+// newThrottle allows budget failures an hour across all clients (with
+// a burst of the whole budget).
+func newThrottle(budget int) *throttle {
+	return &throttle{
+		pairs:   map[string]*failures{},
+		clients: map[string]*failures{},
+		known:   map[string]time.Time{},
+		global:  rate.NewLimiter(rate.Limit(float64(budget)/3600), budget),
+		noted:   map[string]time.Time{},
 	}
-	return f.until
 }
 
-// fail records a failure of key; free is how many failures cost nothing.
-func (l *limiter) fail(key string, free int, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.keys[key]
+// verdict says whether a login attempt may go ahead.
+type verdict int
+
+const (
+	allowed verdict = iota
+	pairWaiting
+	clientWaiting
+	globalSpent
+)
+
+// check says whether pair (from client) may try a password or code now.
+// A pair that logged in before skips the client and global limits; its
+// own delay always applies.
+func (t *throttle) check(pair, client string, now time.Time) verdict {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if waiting(t.pairs[pair], now) {
+		return pairWaiting
+	}
+	if at, ok := t.known[pair]; ok && now.Sub(at) < knownFor {
+		return allowed
+	}
+	if waiting(t.clients[client], now) {
+		return clientWaiting
+	}
+	if t.global.TokensAt(now) < 1 {
+		return globalSpent
+	}
+	return allowed
+}
+
+// refusalNoteEvery is how often refusals of one key reach the audit log.
+const refusalNoteEvery = time.Minute
+
+// noteRefusal says whether a refusal of key (for v) should be written to
+// the audit log now: the first one, then at most one a minute.
+func (t *throttle) noteRefusal(v verdict, pair, client string, now time.Time) bool {
+	key := map[verdict]string{pairWaiting: pair, clientWaiting: client, globalSpent: "global"}[v]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if at, ok := t.noted[key]; ok && now.Sub(at) < refusalNoteEvery {
+		return false
+	}
+	t.noted[key] = now
+	if len(t.noted) > maxKeys {
+		for k, at := range t.noted {
+			if now.Sub(at) >= refusalNoteEvery {
+				delete(t.noted, k)
+			}
+		}
+	}
+	return true
+}
+
+func waiting(f *failures, now time.Time) bool { return f != nil && now.Before(f.until) }
+
+// fail records a failed password or code of pair from client.
+func (t *throttle) fail(pair, client string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	count(t.pairs, pair, pairFreeFailures, now)
+	count(t.clients, client, clientFreeFailures, now)
+	t.global.AllowN(now, 1)
+}
+
+// succeed forgets pair's failures and remembers that it logged in. The
+// client's count stays: an officer's own login must not wipe the trail
+// of a spray from the same address.
+func (t *throttle) succeed(pair string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pairs, pair)
+	t.known[pair] = now
+	if len(t.known) > maxKeys {
+		for k, at := range t.known {
+			if now.Sub(at) > knownFor {
+				delete(t.known, k)
+			}
+		}
+	}
+}
+
+// count adds a failure of key; free is how many failures cost nothing.
+func count(m map[string]*failures, key string, free int, now time.Time) {
+	f := m[key]
 	if f == nil || now.Sub(f.last) > forgetAfter {
 		f = &failures{}
-		l.keys[key] = f
+		m[key] = f
 	}
 	f.count++
 	f.last = now
@@ -58,18 +162,11 @@ func (l *limiter) fail(key string, free int, now time.Time) {
 		d := time.Second << min(over-1, 20)
 		f.until = now.Add(min(d, maxDelay))
 	}
-	if len(l.keys) > 100000 { // a flood of made-up names: drop the stale ones
-		for k, v := range l.keys {
-			if now.Sub(v.last) > time.Hour {
-				delete(l.keys, k)
+	if len(m) > maxKeys {
+		for k, v := range m {
+			if now.Sub(v.last) > time.Hour && !now.Before(v.until) {
+				delete(m, k)
 			}
 		}
 	}
-}
-
-// reset forgets key's failures (after a successful login).
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.keys, key)
 }

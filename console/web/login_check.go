@@ -12,35 +12,51 @@ import (
 // maxFormBytes bounds every console form.
 const maxFormBytes = 16 << 10
 
-// accountKey and addressKey name an account and a client address in the
-// lockout limiter by keyed hash.
-func (h *handler) accountKey(name string) string {
-	return "n:" + h.st.AddressTag("login-name\x00"+strings.ToLower(strings.Join(strings.Fields(name), " ")))
+// loginKeys name a login attempt in the throttle by keyed hash: the pair
+// of the name typed and the client, and the client alone.
+func (h *handler) loginKeys(name, client string) (pair, clientKey string) {
+	folded := strings.ToLower(strings.Join(strings.Fields(name), " "))
+	return "p:" + h.st.AddressTag("login\x00"+folded+"\x00"+client), "c:" + h.st.AddressTag(client)
 }
 
-func (h *handler) addressKey(r *http.Request) string { return "a:" + h.st.AddressTag(clientAddr(r)) }
+// throttled audits an attempt the throttle refused (at most once a
+// minute per limit and key, see noteRefusal).
+func (h *handler) throttled(r *http.Request, v verdict, pair, clientKey, actor, from string) {
+	if !h.throttle.noteRefusal(v, pair, clientKey, h.now()) {
+		return
+	}
+	detail := map[verdict]string{pairWaiting: "name+client", clientWaiting: "client", globalSpent: "global"}[v]
+	h.st.Update(r.Context(), func(tx *store.Tx) error {
+		return tx.AppendAudit(store.AuditEntry{Actor: actor, Action: "login.throttled", Detail: detail, Via: "console", From: from})
+	})
+	if v == globalSpent {
+		h.log.Warn().Msg("console login refused: the global budget of failed logins is spent (a guessing attack from many addresses?)")
+	}
+}
 
 // checkLogin checks a name and password. Whether the name exists, the
-// password is wrong, or the account or address is locked out, the
-// answer says only "wrong name, password or code" or "too many attempts".
+// password is wrong, or the attempt is throttled, the answer says only
+// "wrong name, password or code" or "too many attempts".
 func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	password := r.PostFormValue("password")
-	lang := langOf(hotline.Lang(r.PostFormValue("lang")))
+	chosen := hotline.Lang(r.PostFormValue("lang"))
+	if !chosen.Valid() {
+		chosen = ""
+	}
 	now := h.now()
-	acctKey, addrKey := h.accountKey(name), h.addressKey(r)
-	from := h.st.AddressTag(clientAddr(r))
+	client := h.clientAddr(r)
+	pair, clientKey := h.loginKeys(name, client)
+	from := h.st.AddressTag(client)
 
 	again := func(status int, key string) {
-		p := h.newPage(r, "login.title", loginView{Name: name})
-		p.Lang, p.Flash = lang, key
+		p := h.newPage(r, "login.title", loginView{Name: name, Chosen: chosen})
+		p.Lang, p.Flash = langOf(chosen), key
 		h.render(w, status, "login", p)
 	}
-	if !h.limiter.blockedUntil(acctKey, now).IsZero() || !h.limiter.blockedUntil(addrKey, now).IsZero() {
-		h.st.Update(r.Context(), func(tx *store.Tx) error {
-			return tx.AppendAudit(store.AuditEntry{Action: "login.locked", Via: "console", From: from})
-		})
+	if v := h.throttle.check(pair, clientKey, now); v != allowed {
+		h.throttled(r, v, pair, clientKey, "", from)
 		again(http.StatusTooManyRequests, "login.locked")
 		return
 	}
@@ -73,8 +89,7 @@ func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 	// Verify even for an unknown name, so both take as long.
 	ok := crypto.VerifyPassword(hash, password) == nil && found && password != ""
 	if !ok {
-		h.limiter.fail(acctKey, accountFreeFailures, now)
-		h.limiter.fail(addrKey, addressFreeFailures, now)
+		h.throttle.fail(pair, clientKey, now)
 		h.st.Update(r.Context(), func(tx *store.Tx) error {
 			return tx.AppendAudit(store.AuditEntry{Actor: off.ID, Action: "login.failed", Detail: "password", Via: "console", From: from})
 		})
@@ -82,7 +97,9 @@ func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}
-	sess := store.Session{ID: newSessionID(), OfficerID: off.ID, Stage: store.StagePassword, CreatedAt: now, LastSeen: now}
+	// The language picked on the login page rides on the half-done login
+	// and becomes the officer's once the code is right.
+	sess := store.Session{ID: newSessionID(), OfficerID: off.ID, Stage: store.StagePassword, CreatedAt: now, LastSeen: now, Lang: chosen}
 	err := h.st.Update(r.Context(), func(tx *store.Tx) error {
 		if err := tx.PutSession(sess); err != nil {
 			return err

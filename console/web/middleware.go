@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"time"
 
@@ -11,13 +10,14 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/console"
 	"github.com/hotline-az/hotline/store"
 )
 
 // contentSecurityPolicy allows nothing but our own stylesheet, our own
-// images (the enrolment QR code) and forms posted to ourselves: no script,
-// no frames, no outside fetches.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// images (the enrolment QR code), our own audio (voicemail) and forms
+// posted to ourselves: no script, no frames, no outside fetches.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders sets the headers every console response carries,
 // errors and redirects included.
@@ -107,16 +107,6 @@ const (
 	ctxOfficer
 	ctxLang
 )
-
-// clientAddr is the peer's address without the port, for the lockout and
-// the audit log's keyed tag; it is never logged or stored as is.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 // loadSession finds the request's session, ends it if it is idle or too
 // old, and refreshes its last-seen time (at most once a minute, to spare
@@ -238,10 +228,16 @@ func (h *handler) clearSessionCookie(w http.ResponseWriter) {
 	})
 }
 
+// admin is the admin service acting for the request's officer: what it
+// changes is audited as them, via the console, from their address.
+func (h *handler) admin(r *http.Request) *console.Admin {
+	return console.NewAdmin(h.st, h.disp, h.loc).ActingAs(officerFrom(r).ID, "console", h.st.AddressTag(h.clientAddr(r)))
+}
+
 // audit appends an audit entry in tx for the request's officer.
 func (h *handler) audit(tx *store.Tx, r *http.Request, action, object, detail string) error {
 	return tx.AppendAudit(store.AuditEntry{
 		Actor: officerFrom(r).ID, Action: action, Object: object, Detail: detail,
-		Via: "console", From: h.st.AddressTag(clientAddr(r)),
+		Via: "console", From: h.st.AddressTag(h.clientAddr(r)),
 	})
 }

@@ -69,7 +69,6 @@ func (h *handler) showQueue(w http.ResponseWriter, r *http.Request) {
 			if a, ok := latest[c.ID]; ok {
 				row.AlertNumber, row.AlertState, row.AckedBy = a.Number, a.State, names[a.AckedBy]
 				row.CanAck = a.State == hotline.AlertOpen
-				row.State = effectiveState(row.State, a)
 			}
 			rows = append(rows, row)
 		}
@@ -85,15 +84,6 @@ func (h *handler) showQueue(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "queue.title", rows)
 	p.Refresh = queueRefresh
 	h.render(w, http.StatusOK, "queue", p)
-}
-
-// effectiveState counts an alert acknowledged by SMS or call as the case
-// being acknowledged, though nobody moved it in the console yet.
-func effectiveState(s hotline.WorkState, a hotline.Alert) hotline.WorkState {
-	if s == hotline.WorkNew && a.AckedBy != "" {
-		return hotline.WorkAcknowledged
-	}
-	return s
 }
 
 // officerNames maps officer ids to names.

@@ -33,7 +33,7 @@ func (h *handler) pendingLogin(r *http.Request) (store.Session, hotline.Officer,
 // showTOTP asks for the TOTP code, or on first login shows the QR code
 // to enrol (a new secret is made once and kept until it is confirmed).
 func (h *handler) showTOTP(w http.ResponseWriter, r *http.Request) {
-	_, off, acct, ok := h.pendingLogin(r)
+	sess, off, acct, ok := h.pendingLogin(r)
 	if !ok {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
@@ -61,6 +61,9 @@ func (h *handler) showTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.newPage(r, "totp.title", view)
 	p.Lang = langOf(acct.Lang)
+	if sess.Lang != "" {
+		p.Lang = sess.Lang // picked on the login page
+	}
 	h.render(w, http.StatusOK, "totp", p)
 }
 

@@ -1,8 +1,9 @@
 // Package web is the officer console: server-rendered pages where duty
 // officers log in (password and TOTP), see the queue, open a case, read
 // and answer the reporter, acknowledge alerts and move the case through
-// its workflow; admins also manage officers' logins, see the rota, retry
-// dead outbox jobs and read the audit log.
+// its workflow (and reopen a closed case); every officer changes their
+// own password; admins also manage officers and their logins, see and
+// change the rota, retry dead outbox jobs and read the audit log.
 //
 // It is meant for the internal listener only. Every response carries a
 // strict Content-Security-Policy (no script at all), Cache-Control:
@@ -19,10 +20,12 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/crypto"
 	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/store"
@@ -65,6 +68,18 @@ type Config struct {
 	// CSRFKey signs CSRF cookies (32 bytes); nil means a random key per
 	// process, so forms opened before a restart must be reloaded.
 	CSRFKey []byte
+	// TrustedProxies are the reverse proxies in front of the console:
+	// only a request from one of them has its X-Forwarded-For believed
+	// (for the login throttle and the audit log's address tag). Empty:
+	// the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// LoginFailureBudget is how many failed logins an hour the console
+	// takes from clients that never logged in before (zero:
+	// DefaultLoginFailureBudget).
+	LoginFailureBudget int
+	// Escalation is the alert policy in force, shown read-only on the
+	// rota page (zero: not shown).
+	Escalation config.Escalation
 	// PasswordParams is the Argon2id cost of hashes made by the console
 	// (zero: crypto.DefaultPasswordParams); tests lower it.
 	PasswordParams crypto.PasswordParams
@@ -72,14 +87,14 @@ type Config struct {
 
 // handler holds what every page action needs.
 type handler struct {
-	cfg     Config
-	st      *store.Store
-	disp    *dispatch.Dispatcher
-	log     zerolog.Logger
-	now     func() time.Time
-	loc     *time.Location
-	pages   map[string]*template.Template
-	limiter *limiter
+	cfg      Config
+	st       *store.Store
+	disp     *dispatch.Dispatcher
+	log      zerolog.Logger
+	now      func() time.Time
+	loc      *time.Location
+	pages    map[string]*template.Template
+	throttle *throttle
 	// dummyHash is verified when a login names nobody, so that an unknown
 	// name takes as long as a wrong password.
 	dummyHash string
@@ -101,6 +116,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.SafeReplyWindow <= 0 {
 		cfg.SafeReplyWindow = DefaultSafeReplyWindow
+	}
+	if cfg.LoginFailureBudget <= 0 {
+		cfg.LoginFailureBudget = DefaultLoginFailureBudget
 	}
 	if cfg.PasswordParams == (crypto.PasswordParams{}) {
 		cfg.PasswordParams = crypto.DefaultPasswordParams
@@ -133,7 +151,7 @@ func New(cfg Config) (http.Handler, error) {
 		cfg: cfg, st: cfg.Store, disp: cfg.Dispatcher, now: cfg.Now, loc: cfg.Location,
 		log:       cfg.Logger.With().Str("component", "console").Logger(),
 		pages:     pages,
-		limiter:   newLimiter(),
+		throttle:  newThrottle(cfg.LoginFailureBudget),
 		dummyHash: dummy,
 	}
 	return h.routes(), nil

@@ -34,7 +34,9 @@ func TestAdminRoutesRefuseOfficersAndAnonymous(t *testing.T) {
 		}
 	}
 	adminID := h.officers["Farid Admin"].ID
-	for _, p := range []string{"/admin/officers", "/admin/officers/" + adminID + "/reset-totp", "/admin/officers/" + adminID + "/revoke", "/admin/outbox/x/retry"} {
+	for _, p := range []string{"/admin/officers", "/admin/officers/" + adminID + "/reset-totp", "/admin/officers/" + adminID + "/revoke", "/admin/outbox/x/retry",
+		"/admin/officers/" + adminID, "/admin/officers/" + adminID + "/password",
+		"/admin/rota/shifts", "/admin/rota/shifts/remove", "/admin/rota/overrides", "/admin/rota/overrides/x/cancel"} {
 		if a := officer.submit("/queue", p, url.Values{"name": {"X Y"}, "phone": {"+994501119999"}, "role": {"admin"}}); a.status != http.StatusForbidden {
 			t.Errorf("officer POST %s: got %d, want 403", p, a.status)
 		}
@@ -84,7 +86,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	answers["forbidden"] = b.get("/admin/audit")
 	for label, a := range answers {
 		for k, want := range map[string]string{
-			"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+			"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 			"Cache-Control":           "no-store",
 			"X-Frame-Options":         "DENY",
 			"Referrer-Policy":         "no-referrer",
@@ -126,62 +128,6 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func mustURL(s string) *url.URL { u, _ := url.Parse(s); return u }
-
-func TestLockoutGrowsAndDoesNotTellNamesApart(t *testing.T) {
-	h := newHarness(t)
-	b := h.browser()
-	try := func(name, password string) answer {
-		t.Helper()
-		return b.submit("/login", "/login", url.Values{"name": {name}, "password": {password}})
-	}
-	wrong := try("Leyla Aliyeva", "wrong password")
-	nobody := try("Nobody Atall", "wrong password")
-	if wrong.status != http.StatusUnauthorized || nobody.status != http.StatusUnauthorized {
-		t.Fatalf("wrong password %d, unknown name %d: want 401 both", wrong.status, nobody.status)
-	}
-	strip := func(s string) string { // the form echoes the name typed
-		s = strings.ReplaceAll(s, "Leyla Aliyeva", "NAME")
-		s = strings.ReplaceAll(s, "Nobody Atall", "NAME")
-		return csrfRe.ReplaceAllString(s, "")
-	}
-	if strip(wrong.body) != strip(nobody.body) {
-		t.Errorf("a wrong password and an unknown name get different pages")
-	}
-	try("Leyla Aliyeva", "wrong again")
-	try("Leyla Aliyeva", "and again") // three failures are free
-	try("Leyla Aliyeva", "a fourth")  // the fourth delays the next try by 1s
-	if a := try("Leyla Aliyeva", leylaPass); a.status != http.StatusTooManyRequests {
-		t.Fatalf("right password during lockout: got %d, want 429", a.status)
-	}
-	h.clock.Add(2 * time.Second)
-	if a := try("Leyla Aliyeva", "wrong once more"); a.status != http.StatusUnauthorized {
-		t.Fatalf("after the delay: got %d, want 401", a.status)
-	}
-	if a := try("Leyla Aliyeva", leylaPass); a.status != http.StatusTooManyRequests {
-		t.Fatalf("delay did not grow: got %d, want 429", a.status)
-	}
-	h.clock.Add(1500 * time.Millisecond) // 1s was the first delay; the second is 2s
-	if a := try("Leyla Aliyeva", leylaPass); a.status != http.StatusTooManyRequests {
-		t.Fatalf("second delay shorter than 2s: got %d, want 429", a.status)
-	}
-	h.clock.Add(time.Second)
-	if a := try("Leyla Aliyeva", leylaPass); a.status != http.StatusSeeOther {
-		t.Fatalf("after the second delay: got %d, want 303", a.status)
-	}
-
-	// Per address: many names from one address lock the address out.
-	other := h.browser()
-	for i := range 12 {
-		other.submit("/login", "/login", url.Values{"name": {"Made Up " + string(rune('A'+i))}, "password": {"x"}})
-	}
-	if a := other.submit("/login", "/login", url.Values{"name": {"Farid Admin"}, "password": {adminPass}}); a.status != http.StatusTooManyRequests {
-		t.Fatalf("address lockout: got %d, want 429", a.status)
-	}
-	entries, err := h.st.Audit(store.AuditFilter{Action: "login.failed"})
-	if err != nil || len(entries) < 10 {
-		t.Fatalf("audit has %d failed logins (err %v), want at least 10", len(entries), err)
-	}
-}
 
 func TestSessionExpires(t *testing.T) {
 	h := newHarness(t)

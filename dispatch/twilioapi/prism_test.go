@@ -140,6 +140,13 @@ func TestPrismContract(t *testing.T) {
 	t.Run("DeleteRecording", func(t *testing.T) {
 		valid(t, "DeleteRecording", c.DeleteRecording(ctx, "RE0123456789abcdef0123456789abcdef"))
 	})
+	t.Run("RecordingInfo", func(t *testing.T) {
+		info, err := c.RecordingInfo(ctx, "RE0123456789abcdef0123456789abcdef")
+		valid(t, "RecordingInfo", err)
+		if info.Status == "" {
+			t.Errorf("RecordingInfo = %+v, want the example's status", info)
+		}
+	})
 	t.Run("FindMessage", func(t *testing.T) {
 		_, _, err := c.FindMessage(ctx, officerNumber, alertBody, time.Now(), nil)
 		valid(t, "FindMessage", err)
@@ -148,8 +155,10 @@ func TestPrismContract(t *testing.T) {
 		_, _, err := c.FindCall(ctx, officerNumber, time.Now(), nil)
 		valid(t, "FindCall", err)
 	})
-	// FetchRecording is not in the contract: the description has no
-	// .wav/.mp3 media route, so Prism answers 404. The fake covers it.
+	// OpenRecording (the media download) is not in the contract: the
+	// description has no .wav/.mp3 media route, so Prism answers 404. The
+	// fake covers it; RecordingInfo above is the recording fetch the
+	// description has.
 
 	// The checks above can fail: Prism does reject requests that break the
 	// description, and the client reports that as a non-retryable error.

@@ -17,6 +17,7 @@
 package twilioapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,6 +62,9 @@ type Config struct {
 	// Timeout bounds each call, including reading the response. Zero means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// DownloadTimeout bounds a whole recording download (OpenRecording).
+	// Zero means DefaultDownloadTimeout.
+	DownloadTimeout time.Duration
 
 	// Transport is the base HTTP transport, under the APIURL rewrite. Nil
 	// means a private clone of http.DefaultTransport. Tests use it to refuse
@@ -92,6 +96,7 @@ type Client struct {
 	authToken  string
 	from       string
 	timeout    time.Duration
+	download   time.Duration
 	ring       time.Duration
 	validity   time.Duration
 	transport  http.RoundTripper // rewrite (if any) over the base transport
@@ -171,6 +176,7 @@ func New(cfg Config) (*Client, error) {
 		authToken:  cfg.AuthToken,
 		from:       cfg.From,
 		timeout:    timeout,
+		download:   cmp.Or(cfg.DownloadTimeout, DefaultDownloadTimeout),
 		ring:       ring,
 		validity:   validity,
 		transport:  rt,
@@ -381,59 +387,20 @@ func createdSince(date *string, since time.Time) bool {
 	return !t.Before(since.Add(-ReconcileSkew).Truncate(time.Second))
 }
 
-// FetchRecording downloads recording sid as WAV and returns its bytes and
-// content type. twilio-go has no call for media, so this is a plain GET with
-// the same credentials, transport and timeout. Redirects (Twilio may send
-// media from a storage host) are followed at most three times, over HTTPS
-// only unless Config.APIURL is set; Go drops the Authorization header when a
-// redirect leaves the original host.
+// FetchRecording downloads recording sid as WAV into memory and returns
+// its bytes and content type (at most MaxRecordingBytes). The recording
+// pipeline streams instead (OpenRecording); this is for small tools.
 func (c *Client) FetchRecording(ctx context.Context, sid string) ([]byte, string, error) {
-	if !recordingRe.MatchString(sid) {
-		return nil, "", fmt.Errorf("%w: recording sid is not RE followed by 32 hex digits", ErrInvalidArgument)
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	cl := &call{ctx: ctx}
-	u := "https://api.twilio.com/2010-04-01/Accounts/" + c.accountSID + "/Recordings/" + sid + ".wav"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	media, err := c.OpenRecording(ctx, sid)
 	if err != nil {
-		return nil, "", c.wrap(cl, err, sid)
+		return nil, "", err
 	}
-	req.SetBasicAuth(c.accountSID, c.authToken)
-	_, rewritten := c.transport.(*rewriteTransport)
-	hc := &http.Client{
-		Transport: c.transport,
-		CheckRedirect: func(r *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return errors.New("too many redirects")
-			}
-			if r.URL.Scheme != "https" && !rewritten {
-				return errors.New("redirect to a non-https URL")
-			}
-			return nil
-		},
-	}
-	resp, err := hc.Do(req)
+	defer media.Close()
+	data, err := io.ReadAll(media)
 	if err != nil {
-		return nil, "", c.wrap(cl, err, sid)
+		return nil, "", err
 	}
-	defer resp.Body.Close()
-	cl.status = resp.StatusCode
-	if resp.StatusCode != http.StatusOK {
-		return nil, "", c.wrap(cl, errorFromResponse(resp), sid)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxRecordingBytes+1))
-	if err != nil {
-		return nil, "", c.wrap(cl, err, sid)
-	}
-	if len(data) > MaxRecordingBytes {
-		return nil, "", &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("recording is larger than %d bytes", MaxRecordingBytes)}
-	}
-	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
-		ct = "audio/x-wav"
-	}
-	return data, ct, nil
+	return data, media.ContentType, nil
 }
 
 // rewriteTransport sends every request for https://twilio.com or

@@ -4,6 +4,7 @@ package leaktest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +58,36 @@ func Check(t testing.TB, where, haystack string, needles ...string) {
 	for _, n := range needles {
 		if n != "" && strings.Contains(haystack, n) {
 			t.Errorf("%s contains %q", where, n)
+		}
+	}
+}
+
+// CheckNoRun fails the test if haystack holds any run of n bytes of
+// secret (a recording, say), naming where. It looks for the secret's
+// blocks of n/2 bytes at offsets that are multiples of n/2: every run of n
+// bytes contains one, so finding none proves there is no run of n. Blocks
+// are found by their first 8 bytes, then compared whole.
+func CheckNoRun(t testing.TB, where string, haystack, secret []byte, n int) {
+	t.Helper()
+	half := n / 2
+	if half < 8 || len(secret) < n {
+		t.Fatalf("CheckNoRun: runs of %d bytes in a secret of %d: want n >= 16 and a secret at least that long", n, len(secret))
+	}
+	blocks := map[uint64][]int{}
+	for off := 0; off+half <= len(secret); off += half {
+		k := binary.LittleEndian.Uint64(secret[off:])
+		blocks[k] = append(blocks[k], off)
+	}
+	for i := 0; i+half <= len(haystack); i++ {
+		offs, ok := blocks[binary.LittleEndian.Uint64(haystack[i:])]
+		if !ok {
+			continue
+		}
+		for _, off := range offs {
+			if bytes.Equal(haystack[i:i+half], secret[off:off+half]) {
+				t.Errorf("%s holds %d bytes of the secret (its offset %d) at offset %d", where, half, off, i)
+				return
+			}
 		}
 	}
 }
