@@ -90,6 +90,9 @@ func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to h
 	if err := queueNotices(tx, a, to, officerID); err != nil {
 		return AckResult{}, err
 	}
+	if err := auditAlert(tx, a, "alert."+string(to), officerID, via); err != nil {
+		return AckResult{}, err
+	}
 	d.Wake()
 	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
 }
@@ -107,6 +110,9 @@ func (d *Dispatcher) Escalate(ctx context.Context, alertID, via string) (hotline
 			return hotline.Errorf(hotline.ECONFLICT, "alert %d is %s; only an open alert escalates", a.Number, a.State)
 		}
 		if err := d.advance(tx, &a, tx.Now(), true); err != nil {
+			return err
+		}
+		if err := auditAlert(tx, a, "alert.escalated", via, via); err != nil {
 			return err
 		}
 		return tx.PutAlert(&a)
@@ -143,6 +149,9 @@ func (d *Dispatcher) Reopen(ctx context.Context, alertID, via string) (hotline.A
 		if err := d.advance(tx, &a, now, false); err != nil {
 			return err
 		}
+		if err := auditAlert(tx, a, "alert.reopened", via, via); err != nil {
+			return err
+		}
 		return tx.PutAlert(&a)
 	})
 	if err == nil {
@@ -150,6 +159,20 @@ func (d *Dispatcher) Reopen(ctx context.Context, alertID, via string) (hotline.A
 		d.Wake()
 	}
 	return a, err
+}
+
+// auditAlert writes an alert's change to the audit log in the same
+// transaction: the case code as the object, the alert number and the step
+// it reached as detail (no content, no numbers). An SMS, call, console or
+// CLI acknowledgement is audited alike; a reopen or escalation names no
+// officer, so its actor is the way in ("cli", as the console package
+// writes admin socket entries).
+func auditAlert(tx *store.Tx, a hotline.Alert, action, actor, via string) error {
+	detail := fmt.Sprintf("alert=%d", a.Number)
+	if a.State == hotline.AlertOpen {
+		detail += fmt.Sprintf(" round=%d step=%d", a.Round, a.Step)
+	}
+	return tx.AppendAudit(store.AuditEntry{Actor: actor, Action: action, Object: a.CaseCode, Via: via, Detail: detail})
 }
 
 var (
