@@ -91,6 +91,10 @@ const (
 	JobReplySMS JobKind = "reply_sms"
 	// JobVerifySMS sends an officer's new number its verification code.
 	JobVerifySMS JobKind = "verify_sms"
+	// JobTestSMS and JobTestCall test an officer's phone (hotline
+	// officers test): no alert, no case, one try, the outcome reported.
+	JobTestSMS  JobKind = "test_sms"
+	JobTestCall JobKind = "test_call"
 )
 
 // JobState is where an outbox job is.

@@ -81,6 +81,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	r.HandleFunc("/stats", h.stats).Methods(http.MethodGet)
 	h.consoleRoutes(r)
 	h.rotaRoutes(r)
+	h.officerTestRoutes(r)
 	h.keyRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))

@@ -68,6 +68,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if j.Kind == hotline.JobVerifySMS {
 			return startVerify(tx, j, &job, &to, &body)
 		}
+		if isTest(j.Kind) {
+			return startTest(tx, j, &job, &to, &body)
+		}
 		a, err := tx.Alert(j.AlertID)
 		if err != nil {
 			return err
@@ -144,11 +147,11 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	}
 	if err == nil && !found {
 		switch job.Kind {
-		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS:
+		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS, hotline.JobTestSMS:
 			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobReplySMS:
 			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, body, d.callbackURL("/twilio/status", job.ID))
-		case hotline.JobAlertCall:
+		case hotline.JobAlertCall, hotline.JobTestCall:
 			sid, err = d.cfg.Sender.Call(sendCtx, to, d.callbackURL("/twilio/alert-call", job.ID), d.callbackURL("/twilio/status", job.ID))
 		default:
 			err = fmt.Errorf("unknown job kind %q", job.Kind)
@@ -192,6 +195,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		// going: they retry for a bounded time, then dead-letter.
 		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS
 		switch {
+		case isTest(j.Kind):
+			// One try: the operator wants to know what Twilio said.
+			j.State = hotline.JobDead
 		case notice && twilioapi.IsRetryable(err) && tx.Now().Sub(j.CreatedAt) < noticeMaxAge:
 			j.State = hotline.JobPending
 			j.NextTryAt = tx.Now().Add(backoff(j.Tries))

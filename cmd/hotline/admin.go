@@ -48,6 +48,7 @@ Commands:
   add      register an officer
   list     list officers
   update   change an officer's name, role or number (a new number is verified by SMS)
+  test     send a test SMS and call through the running server and report what Twilio said
   remove   remove an officer (not while they are in the rota)
   passwd   set an officer's console password
   reset-totp  make an officer enrol a new TOTP authenticator
@@ -411,6 +412,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		})
 	case "update":
 		return runOfficersUpdate(ctx, args, stdout, stderr, getenv)
+	case "test":
+		return runOfficersTest(ctx, args, stdout, stderr, getenv)
 	case "passwd":
 		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
 	case "reset-totp":
