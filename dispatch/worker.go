@@ -71,6 +71,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		if isTest(j.Kind) {
 			return startTest(tx, j, &job, &to, &body)
 		}
+		if j.Kind == hotline.JobGapSMS || j.Kind == hotline.JobReminderSMS {
+			return d.startRotaSMS(tx, j, &job, &to, &body)
+		}
 		a, err := tx.Alert(j.AlertID)
 		if err != nil {
 			return err
@@ -147,7 +150,7 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	}
 	if err == nil && !found {
 		switch job.Kind {
-		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS, hotline.JobTestSMS:
+		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS, hotline.JobTestSMS, hotline.JobGapSMS, hotline.JobReminderSMS:
 			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobReplySMS:
 			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, body, d.callbackURL("/twilio/status", job.ID))
@@ -193,7 +196,8 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		}
 		// Notices and replies to reporters have no alert to keep them
 		// going: they retry for a bounded time, then dead-letter.
-		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS
+		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS ||
+			j.Kind == hotline.JobGapSMS || j.Kind == hotline.JobReminderSMS
 		switch {
 		case isTest(j.Kind):
 			// One try: the operator wants to know what Twilio said.
