@@ -50,6 +50,12 @@ type Escalation struct {
 	// ShiftReminder is how long before their duty starts an officer is
 	// texted a reminder (0, the default: no reminders).
 	ShiftReminder Duration `toml:"shift_reminder"`
+	// SMSAckCode makes every alert SMS carry a four-digit code for its
+	// recipient, and SMS commands that acknowledge or close an alert
+	// valid only with it ("12a 4821"): a text sent with a forged sender
+	// number cannot silence an alert. Off by default: it costs the short
+	// forms "a" and "aa".
+	SMSAckCode bool `toml:"sms_ack_code"`
 }
 
 func step(after time.Duration, target string, channels ...string) EscalationStep {

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -176,8 +177,8 @@ func auditAlert(tx *store.Tx, a hotline.Alert, action, actor, via string) error 
 }
 
 var (
-	ackNumberFirst = regexp.MustCompile(`^#?(\d{1,9})\s*([ac])$`)
-	ackWordFirst   = regexp.MustCompile(`^(ack|ok|a|close|c)\s*#?(\d{1,9})$`)
+	ackNumberFirst = regexp.MustCompile(`^#?(\d{1,9})\s*([ac])(?:\s+(\d{4}))?$`)
+	ackWordFirst   = regexp.MustCompile(`^(ack|ok|a|close|c)\s*#?(\d{1,9})(?:\s+(\d{4}))?$`)
 )
 
 // helpLimit is how many help replies one officer gets per hour: enough to
@@ -200,6 +201,9 @@ type command struct {
 	action byte // 'a' acknowledge, 'c' close, 'y' confirm a close
 	number int  // 0: the officer's newest alert
 	all    bool // aa: every open alert of theirs
+	// code is the four digits after the alert number ("12a 4821"),
+	// needed when escalation.sms_ack_code is on.
+	code string
 }
 
 func parseCommand(body string) (command, bool) {
@@ -216,7 +220,7 @@ func parseCommand(body string) (command, bool) {
 	}
 	if m := ackNumberFirst.FindStringSubmatch(cmd); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return command{action: m[2][0], number: n}, true
+		return command{action: m[2][0], number: n, code: m[3]}, true
 	}
 	if m := ackWordFirst.FindStringSubmatch(cmd); m != nil {
 		n, _ := strconv.Atoi(m[2])
@@ -224,7 +228,7 @@ func parseCommand(body string) (command, bool) {
 		if m[1] == "ok" {
 			action = 'a'
 		}
-		return command{action: action, number: n}, true
+		return command{action: action, number: n, code: m[3]}, true
 	}
 	return command{}, false
 }
@@ -249,6 +253,9 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 	if !ok {
 		return d.help(officerID, ""), true, nil
 	}
+	if d.cfg.Escalation.SMSAckCode && cmd.action != 'y' && cmd.number == 0 {
+		return d.help(officerID, "Hotline: reply with the alert number and the code from its SMS, like 12a 4821. "), true, nil
+	}
 	if cmd.action == 'y' {
 		return d.confirmClose(ctx, officerID)
 	}
@@ -269,6 +276,14 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 				refusal = fmt.Sprintf("Hotline: no alert %d. ", cmd.number)
 			case o.Role != hotline.RoleSupervisor && !pagedTo(a, officerID):
 				refusal = fmt.Sprintf("Hotline: alert %d was not sent to you. ", cmd.number)
+			case d.cfg.Escalation.SMSAckCode && !d.codeTriesLeft(officerID):
+				refusal = "Hotline: too many wrong codes from this number; acknowledge by the alert call or in the console. "
+			case d.cfg.Escalation.SMSAckCode && subtle.ConstantTimeCompare([]byte(cmd.code), []byte(d.st.AckCode(a.ID, officerID))) != 1:
+				// Wrong, missing, or someone else's code: the sender
+				// number alone proves nothing. Logged without the text.
+				d.badCode(officerID)
+				d.log.Warn().Str("officer", officerID).Int("alert", a.Number).Msg("SMS command without the alert's code refused")
+				refusal = fmt.Sprintf("Hotline: alert %d needs the code from its SMS, like %da 4821. ", cmd.number, cmd.number)
 			default:
 				targets = []hotline.Alert{a}
 			}
@@ -361,6 +376,32 @@ func ackReply(res AckResult) string {
 		return fmt.Sprintf("Hotline: alert %d (case %s) closed.", a.Number, a.CaseCode)
 	}
 	return fmt.Sprintf("Hotline: alert %d (%s case %s) acknowledged. Open it in the console.", a.Number, a.Priority, a.CaseCode)
+}
+
+// maxBadCodes is how many wrong acknowledgement codes one officer's
+// number may send in an hour before SMS commands from it are refused
+// (guessing one of 10,000 codes then takes years, not minutes).
+const maxBadCodes = 5
+
+// codeTriesLeft reports whether officerID's number may try a code now.
+func (d *Dispatcher) codeTriesLeft(officerID string) bool {
+	now := d.st.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	recent := d.badCodes[officerID][:0]
+	for _, t := range d.badCodes[officerID] {
+		if now.Sub(t) < time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	d.badCodes[officerID] = recent
+	return len(recent) < maxBadCodes
+}
+
+func (d *Dispatcher) badCode(officerID string) {
+	d.mu.Lock()
+	d.badCodes[officerID] = append(d.badCodes[officerID], d.st.Now())
+	d.mu.Unlock()
 }
 
 // help returns the help text unless this officer had helpLimit replies in

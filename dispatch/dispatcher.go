@@ -67,6 +67,7 @@ type Dispatcher struct {
 	mu          sync.Mutex
 	helpReplies map[string][]time.Time  // officer id → recent help replies
 	closes      map[string]pendingClose // officer id → P1 close awaiting YES
+	badCodes    map[string][]time.Time  // officer id → recent wrong ack codes
 	// lastRotaWatch is when the rota was last looked at for gaps and
 	// shifts ahead (rotawatch.go).
 	lastRotaWatch time.Time
@@ -100,6 +101,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		log:         cfg.Logger.With().Str("component", "dispatch").Logger(),
 		helpReplies: map[string][]time.Time{},
 		closes:      map[string]pendingClose{},
+		badCodes:    map[string][]time.Time{},
 	}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hotline-az/hotline"
@@ -22,6 +23,12 @@ func AlertText(a hotline.Alert) string {
 	}
 	return fmt.Sprintf("Hotline: %s %s case %s (%s, %s). Reply %da to acknowledge.",
 		what, a.Priority, a.CaseCode, channelLabel(a.Channel), a.Lang, a.Number)
+}
+
+// AlertTextWithCode is AlertText for escalation.sms_ack_code: the reply
+// must carry the recipient's code.
+func AlertTextWithCode(a hotline.Alert, code string) string {
+	return strings.Replace(AlertText(a), fmt.Sprintf("Reply %da ", a.Number), fmt.Sprintf("Reply %da %s ", a.Number, code), 1)
 }
 
 // NoticeText tells an officer who was paged that someone else took the
@@ -123,6 +130,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		job, to = j, o.Phone
 		if j.Kind == hotline.JobAlertSMS {
 			body = AlertText(a)
+			if d.cfg.Escalation.SMSAckCode {
+				body = AlertTextWithCode(a, d.st.AckCode(a.ID, j.OfficerID))
+			}
 		}
 		return tx.PutJob(&j)
 	})
