@@ -89,7 +89,7 @@ Commands:
   escalate N           run alert N's next escalation step now
 
 Everyone who was paged is told by SMS when an alert is acknowledged or
-closed, and by whom. Each action is written to the server's log. No tip
+closed, and by whom. Each action is written to the server's log and the audit log. No tip
 content is ever shown.
 ` + adminCommonHelp
 

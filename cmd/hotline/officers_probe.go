@@ -73,7 +73,7 @@ func runOfficersTest(ctx context.Context, args []string, stdout, stderr io.Write
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(250 * time.Millisecond):
+			case <-time.After(time.Second):
 			}
 		}
 		failed = testFailed(v.SMS) || testFailed(v.Call)
@@ -84,7 +84,7 @@ func runOfficersTest(ctx context.Context, args []string, stdout, stderr io.Write
 		case failed:
 			fmt.Fprintf(c.stdout, "%s cannot be reached by every way alerts use: fix the number (hotline officers update) or ask Twilio why.\n", v.Officer)
 		case !v.SMS.Final || !v.Call.Final:
-			fmt.Fprintf(c.stdout, "No final answer from Twilio within %s; see 'hotline audit list' and the server log for later callbacks.\n", *wait)
+			fmt.Fprintf(c.stdout, "Twilio had not reported how it ended within %s (a phone that is off can take minutes): run it again with a longer --wait.\n", *wait)
 		default:
 			fmt.Fprintf(c.stdout, "%s can be reached.\n", v.Officer)
 		}
@@ -112,7 +112,10 @@ func describeTest(a console.TestAttemptView) string {
 	case hotline.JobCancelled:
 		return "not sent: " + a.LastError
 	case hotline.JobFailed:
-		s := "FAILED: " + a.Delivery
+		s := "FAILED"
+		if a.Delivery != "" && a.Delivery != "failed" {
+			s += ": " + a.Delivery
+		}
 		if a.ErrorCode != 0 {
 			s += fmt.Sprintf(" (error %d)", a.ErrorCode)
 		}
