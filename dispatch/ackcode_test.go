@@ -1,6 +1,7 @@
 package dispatch_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/store"
 )
 
 var codeInSMS = regexp.MustCompile(`Reply (\d+)a (\d{4}) to acknowledge\.$`)
@@ -65,4 +67,29 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// FuzzOfficerCommandWithCodes: with sms_ack_code on, no text from the
+// officer's number changes the alert unless it carries the alert's code
+// for that officer.
+func FuzzOfficerCommandWithCodes(f *testing.F) {
+	for _, s := range []string{"1a", "1a 0000", "a", "aa", "1c 1234", "yes", "ack 1 9999", "1 a 12345", "#1a 0001", "ｙｅｓ"} {
+		f.Add(s)
+	}
+	h := newHarness(f, func(e *config.Escalation) { e.SMSAckCode = true })
+	h.sms(reporter, p1Tip)
+	a := h.onlyAlert()
+	code := h.st.AckCode(a.ID, h.officers[leylaPhone].ID)
+	f.Fuzz(func(t *testing.T, body string) {
+		if _, handled, err := h.disp.Handle(context.Background(), leylaPhone, body); err != nil || !handled {
+			t.Fatalf("officer text %q: handled=%v err=%v", body, handled, err)
+		}
+		var now hotline.Alert
+		if err := h.st.View(func(tx *store.Tx) error { var err error; now, err = tx.Alert(a.ID); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if now.State != hotline.AlertOpen && !strings.Contains(body, code) {
+			t.Fatalf("%q without the code %s left the alert %s", body, code, now.State)
+		}
+	})
 }
