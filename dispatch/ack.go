@@ -187,6 +187,9 @@ const helpLimit = 3
 
 const helpText = "Hotline: reply with the alert number and a to acknowledge (12a) or c to close (12c); a alone for your newest open alert, aa for all of yours."
 
+// helpTextWithCode is the help under escalation.sms_ack_code.
+const helpTextWithCode = "Hotline: reply with the alert number, a to acknowledge or c to close, and the code from its SMS: 12a 4821."
+
 // confirmWindow is how long a request to close a P1 by SMS waits for YES.
 const confirmWindow = 5 * time.Minute
 
@@ -254,7 +257,7 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 		return d.help(officerID, ""), true, nil
 	}
 	if d.cfg.Escalation.SMSAckCode && cmd.action != 'y' && cmd.number == 0 {
-		return d.help(officerID, "Hotline: reply with the alert number and the code from its SMS, like 12a 4821. "), true, nil
+		return d.help(officerID, ""), true, nil
 	}
 	if cmd.action == 'y' {
 		return d.confirmClose(ctx, officerID)
@@ -283,7 +286,7 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 				// number alone proves nothing. Logged without the text.
 				d.badCode(officerID)
 				d.log.Warn().Str("officer", officerID).Int("alert", a.Number).Msg("SMS command without the alert's code refused")
-				refusal = fmt.Sprintf("Hotline: alert %d needs the code from its SMS, like %da 4821. ", cmd.number, cmd.number)
+				refusal = fmt.Sprintf("Hotline: alert %d needs the code from its SMS. ", cmd.number)
 			default:
 				targets = []hotline.Alert{a}
 			}
@@ -421,5 +424,8 @@ func (d *Dispatcher) help(officerID, prefix string) string {
 		return ""
 	}
 	d.helpReplies[officerID] = append(recent, now)
+	if d.cfg.Escalation.SMSAckCode {
+		return prefix + helpTextWithCode
+	}
 	return prefix + helpText
 }

@@ -31,6 +31,9 @@ func TestSMSAckCodeRefusesAForgedSender(t *testing.T) {
 	}
 	code := m[2]
 	wrong := fmt.Sprintf("%04d", (atoi(code)+1)%10000)
+	if reply := h.sms(leylaPhone, "1a"); !strings.Contains(reply, "Hotline: alert 1 needs the code from its SMS. Hotline: reply with the alert number, a to acknowledge or c to close, and the code from its SMS: 12a 4821.") {
+		t.Fatalf("1a without a code: %q", reply)
+	}
 	for _, text := range []string{"a", "aa", "1a", "1 a", "ack 1", "1a " + wrong, "1c", "c", "1c " + wrong, "yes"} {
 		if reply := h.sms(leylaPhone, text); strings.Contains(reply, "acknowledged") || strings.Contains(reply, "closed") || strings.Contains(reply, "YES within") {
 			t.Errorf("%q without the code: %q", text, reply)
