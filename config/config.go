@@ -119,6 +119,9 @@ type Config struct {
 	// Escalation is the rota time zone and alert policies.
 	Escalation Escalation `toml:"escalation"`
 
+	// Voice is the voice line's menu (config/voice.go).
+	Voice Voice `toml:"voice"`
+
 	// BackupRecipients are the age public keys (age1...) `hotline backup`
 	// encrypts to; HOTLINE_BACKUP_RECIPIENTS holds them comma-separated.
 	BackupRecipients []string `toml:"backup_recipients"`
@@ -137,6 +140,7 @@ func Default() Config {
 		LogLevel:     "info",
 		MinFreeSpace: 1 << 30,
 		Escalation:   DefaultEscalation(),
+		Voice:        DefaultVoice(),
 	}
 }
 
@@ -337,6 +341,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Escalation.validate(bad)
+	c.Voice.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -39,6 +40,8 @@ Twilio and nothing else:
   POST /twilio/sms          inbound SMS (tips, and officers' acknowledgements)
   POST /twilio/status       delivery status of alert SMS and calls
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
+  POST /twilio/voice        inbound call: the voice menu (and /twilio/voice/*)
+  GET  /prompts/LANG/NAME.wav  the voice menu's audio prompts
   GET  /healthz             "ok": the process is up
 Any other path is 404.
 
@@ -206,6 +209,8 @@ func (m *Main) Run(ctx context.Context) error {
 		AccountSID: cfg.WebhookAccountSID(),
 		Numbers:    cfg.WebhookNumbers(),
 		Now:        m.Now,
+		// A flood of forged webhooks waits for its refusals.
+		RefusalDelay: intake.DefaultRefusalDelay,
 	})
 	if err != nil {
 		st.Close()
@@ -222,6 +227,11 @@ func (m *Main) Run(ctx context.Context) error {
 		AfterStore: disp.Wake,
 	})
 	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
+	voice, prompts, err := newVoice(cfg, verifier, st, disp)
+	if err != nil {
+		st.Close()
+		return err
+	}
 
 	now := m.Now
 	if now == nil {
@@ -254,7 +264,7 @@ func (m *Main) Run(ctx context.Context) error {
 	met := newMetrics(st, now)
 	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
-		Handler:           newPublicRouter(m.Logger, met, sms, alerts),
+		Handler:           newPublicRouter(m.Logger, met, sms, alerts, voice, prompts),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -304,42 +314,68 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// shutdownBudget bounds Close as a whole: systemd's TimeoutStopSec (30 s in
+// deploy/hotline.service) kills the process after that, and a kill before
+// the store is closed would leave the last batch to bbolt's recovery.
+var shutdownBudget = 20 * time.Second
+
 // Close stops accepting requests, lets in-flight ones finish (their data
-// is made durable before they answer), then closes the store.
+// is made durable before they answer), then closes the store. Everything
+// before the store closes in parallel under one deadline, so a slow
+// listener cannot push the whole stop past systemd's timeout.
 func (m *Main) Close() error {
-	var errs []error
 	if m.devSink != nil {
+		// Dev only: failures not yet reported are dropped (a report being
+		// posted has its own 10 s limit).
 		m.devSink.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	report := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	shutdown := func(srv *http.Server, name string) {
+		if srv == nil {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A running CPU profile or a stuck client would otherwise hold
+			// Shutdown past the budget; past it, connections are cut.
+			if err := srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+				srv.Close()
+				report(fmt.Errorf("%s listener: in-flight requests cut after %s", name, shutdownBudget))
+			} else {
+				report(err)
+			}
+		}()
 	}
 	if m.stopWorker != nil {
 		m.stopWorker()
-		<-m.worker.done
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-m.worker.done:
+			case <-ctx.Done():
+				// Outbound jobs are durable: one cut short is retried at the next start.
+				report(errors.New("alert worker: still busy at the shutdown deadline"))
+			}
+		}()
 	}
-	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		errs = append(errs, m.server.Shutdown(ctx))
-	}
-	if m.internalServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		// A running CPU profile would hold Shutdown for its full duration.
-		if err := m.internalServer.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
-			m.internalServer.Close()
-		} else {
-			errs = append(errs, err)
-		}
-	}
-	if m.consoleServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		errs = append(errs, m.consoleServer.Shutdown(ctx))
-	}
-	if m.adminServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		errs = append(errs, m.adminServer.Shutdown(ctx))
-	}
+	shutdown(m.server, "public")
+	shutdown(m.internalServer, "internal")
+	shutdown(m.consoleServer, "console")
+	shutdown(m.adminServer, "admin")
+	wg.Wait()
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
