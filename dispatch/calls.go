@@ -151,6 +151,9 @@ type CallPrompt struct {
 	Count int
 	// Open is false when no alert needs acknowledging any more.
 	Open bool
+	// Test is set for the call of `hotline officers test`, which names no
+	// alert: a keypress confirms the phone works.
+	Test bool
 }
 
 // CallPrompt returns what the call placed by job jobID announces: every
@@ -163,6 +166,10 @@ func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
 		j, err := tx.Job(jobID)
 		if err != nil {
 			return err
+		}
+		if j.Kind == hotline.JobTestCall {
+			p.Test = true
+			return nil
 		}
 		if j.Kind != hotline.JobAlertCall {
 			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")
@@ -217,6 +224,10 @@ func (d *Dispatcher) AcknowledgeByCall(ctx context.Context, jobID string) (AckRe
 		j, err := tx.Job(jobID)
 		if err != nil {
 			return err
+		}
+		if j.Kind == hotline.JobTestCall {
+			j.Pressed = true // the test call's key press confirms the phone
+			return tx.PutJob(&j)
 		}
 		if j.Kind != hotline.JobAlertCall {
 			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")

@@ -95,6 +95,20 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	var verbs []twiml.Element
 	answeredBy := form.Get("AnsweredBy")
 	switch digits := form.Get("Digits"); {
+	case prompt.Test && digits == "1":
+		if _, err := h.Alerts.AcknowledgeByCall(r.Context(), jobID); err != nil {
+			writeAppError(w, r, err)
+			return
+		}
+		verbs = append(verbs, say("Thank you. The hotline can reach you on this phone. Goodbye."), &twiml.VoiceHangup{})
+	case prompt.Test && !strings.HasPrefix(answeredBy, "machine") && answeredBy != "fax":
+		text := "This is a test call from the hotline. No case is open. Press 1 to confirm you can hear it."
+		gather := &twiml.VoiceGather{
+			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
+			Action:        r.URL.Path + "?job=" + jobID,
+			InnerElements: []twiml.Element{say(text), say(text)},
+		}
+		verbs = append(verbs, gather, say("No key pressed. Goodbye."), &twiml.VoiceHangup{})
 	case strings.HasPrefix(answeredBy, "machine") || answeredBy == "fax":
 		// A mailbox is not an answer: hang up, and the call's
 		// "completed" without a keypress moves the alert on at once.
