@@ -93,6 +93,15 @@ const (
 	JobReplySMS JobKind = "reply_sms"
 	// JobVerifySMS sends an officer's new number its verification code.
 	JobVerifySMS JobKind = "verify_sms"
+	// JobTestSMS and JobTestCall test an officer's phone (hotline
+	// officers test): no alert, no case, one try, the outcome reported.
+	JobTestSMS  JobKind = "test_sms"
+	JobTestCall JobKind = "test_call"
+	// JobGapSMS warns a supervisor that nobody is on duty from SpanFrom
+	// (to SpanTo); JobReminderSMS reminds an officer that their duty
+	// starts at SpanFrom (until SpanTo). Both never escalate.
+	JobGapSMS      JobKind = "gap_sms"
+	JobReminderSMS JobKind = "reminder_sms"
 )
 
 // JobState is where an outbox job is.
@@ -153,6 +162,11 @@ type Job struct {
 	// Pressed is set when the officer pressed the acknowledgement key on
 	// this call: a call that ends without it was not answered (voicemail).
 	Pressed bool `json:"pressed,omitempty"`
+
+	// SpanFrom and SpanTo are the stretch a rota SMS (JobGapSMS,
+	// JobReminderSMS) is about; SpanTo is zero when nothing ends it.
+	SpanFrom time.Time `json:"span_from,omitzero"`
+	SpanTo   time.Time `json:"span_to,omitzero"`
 
 	// Event and By are what a notice reports: the alert's new state and
 	// the id of the officer who changed it.

@@ -44,6 +44,18 @@ type Escalation struct {
 	// worker stay stopped) before the dispatcher reports itself unhealthy:
 	// /readyz fails, a metric shows it and an error is logged every minute.
 	OutageAlarm Duration `toml:"outage_alarm"`
+	// GapWarning is how long before a stretch that no shift or override
+	// covers a supervisor is texted about it (0: never).
+	GapWarning Duration `toml:"gap_warning"`
+	// ShiftReminder is how long before their duty starts an officer is
+	// texted a reminder (0, the default: no reminders).
+	ShiftReminder Duration `toml:"shift_reminder"`
+	// SMSAckCode makes every alert SMS carry a four-digit code for its
+	// recipient, and SMS commands that acknowledge or close an alert
+	// valid only with it ("12a 4821"): a text sent with a forged sender
+	// number cannot silence an alert. Off by default: it costs the short
+	// forms "a" and "aa".
+	SMSAckCode bool `toml:"sms_ack_code"`
 }
 
 func step(after time.Duration, target string, channels ...string) EscalationStep {
@@ -58,6 +70,7 @@ func DefaultEscalation() Escalation {
 		TimeZone:    "Asia/Baku",
 		MaxTries:    6,
 		OutageAlarm: Duration{2 * time.Minute},
+		GapWarning:  Duration{2 * time.Hour},
 		P1: EscalationPolicy{Repeat: 3, RoundGap: Duration{5 * time.Minute}, Steps: []EscalationStep{
 			step(0, TargetOnDuty, "sms", "call"),
 			step(5*time.Minute, TargetBackup, "sms", "call"),
@@ -81,6 +94,11 @@ func (e Escalation) validate(bad func(field, format string, args ...any)) {
 	}
 	if e.OutageAlarm.Duration < 10*time.Second || e.OutageAlarm.Duration > 24*time.Hour {
 		bad("escalation.outage_alarm", "must be between 10s and 24h, got %s", e.OutageAlarm.Duration)
+	}
+	for field, d := range map[string]time.Duration{"escalation.gap_warning": e.GapWarning.Duration, "escalation.shift_reminder": e.ShiftReminder.Duration} {
+		if d != 0 && (d < 5*time.Minute || d > 7*24*time.Hour) {
+			bad(field, "must be 0 (off) or between 5m and 168h, got %s", d)
+		}
 	}
 	for name, p := range map[string]EscalationPolicy{"p1": e.P1, "p2": e.P2} {
 		field := "escalation." + name

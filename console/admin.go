@@ -53,6 +53,11 @@ type AdminService interface {
 	// and takes alerts only once the officer texts it back, unless
 	// u.NoVerify (audited).
 	UpdateOfficer(ctx context.Context, u OfficerUpdate) (OfficerView, error)
+	// TestOfficer queues a test SMS and a test call to the officer named
+	// name (no alert, no case; audited); the running server sends them.
+	TestOfficer(ctx context.Context, name string) (OfficerTestView, error)
+	// OfficerTestResult says where a test's SMS and call are now.
+	OfficerTestResult(ctx context.Context, smsJob, callJob string) (OfficerTestView, error)
 	// RotaZone names the rota's time zone (an IANA name like Asia/Baku).
 	RotaZone(ctx context.Context) (string, error)
 	// RotaShow lays out the rota and says who is on duty at at (the zero

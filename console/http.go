@@ -81,6 +81,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	r.HandleFunc("/stats", h.stats).Methods(http.MethodGet)
 	h.consoleRoutes(r)
 	h.rotaRoutes(r)
+	h.officerTestRoutes(r)
 	h.keyRoutes(r)
 	h.correctionRoutes(r)
 	h.recordingRoutes(r)

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -90,22 +91,21 @@ func (d *Dispatcher) settleTx(tx *store.Tx, alertID, officerID, via string, to h
 	if err := queueNotices(tx, a, to, officerID); err != nil {
 		return AckResult{}, err
 	}
-	if err := d.recordAckOnCase(tx, a, to, officerID, via); err != nil {
+	d.moveCaseToAcknowledged(tx, a, officerID)
+	if err := auditAlert(tx, a, "alert."+string(to), officerID, via); err != nil {
 		return AckResult{}, err
 	}
 	d.Wake()
 	return AckResult{Alert: a, Changed: true, ByName: o.Name, Count: 1}, nil
 }
 
-// recordAckOnCase moves a new case to acknowledged, whichever way the
-// alert was settled, so the console and `hotline cases` show one state.
-// That is bookkeeping: a case that cannot be read (missing, or failing
-// its integrity check) is logged and never stops the acknowledgement,
-// which is what ends the escalation. An acknowledgement by SMS or call
-// is written to the audit log here, where it is applied; the console and
-// the admin socket write their own entries (with the client's address
-// or the CLI as the way in).
-func (d *Dispatcher) recordAckOnCase(tx *store.Tx, a hotline.Alert, to hotline.AlertState, officerID, via string) error {
+// moveCaseToAcknowledged moves a new case to acknowledged, whichever way
+// the alert was settled, so the console and `hotline cases` show one
+// state. That is bookkeeping: a case that cannot be read (missing, or
+// failing its integrity check) is logged and never stops the
+// acknowledgement, which is what ends the escalation. The audit entry is
+// auditAlert's, for every way in.
+func (d *Dispatcher) moveCaseToAcknowledged(tx *store.Tx, a hotline.Alert, officerID string) {
 	w, err := tx.CaseWork(a.CaseID)
 	if err == nil && w.State == hotline.WorkNew {
 		err = tx.SetCaseState(a.CaseID, hotline.WorkAcknowledged, officerID, "")
@@ -113,14 +113,6 @@ func (d *Dispatcher) recordAckOnCase(tx *store.Tx, a hotline.Alert, to hotline.A
 	if err != nil {
 		d.log.Warn().Err(err).Str("alert", a.ID).Msg("alert settled, but its case's workflow state could not be moved to acknowledged")
 	}
-	if via != "sms" && via != "call" {
-		return nil
-	}
-	action := "case.ack"
-	if to == hotline.AlertClosed {
-		action = "alert.close"
-	}
-	return tx.AppendAudit(store.AuditEntry{Actor: officerID, Action: action, Object: a.CaseCode, Via: via, Detail: fmt.Sprintf("alert=%d", a.Number)})
 }
 
 // Escalate runs an open alert's next step now instead of at its time.
@@ -136,6 +128,9 @@ func (d *Dispatcher) Escalate(ctx context.Context, alertID, via string) (hotline
 			return hotline.Errorf(hotline.ECONFLICT, "alert %d is %s; only an open alert escalates", a.Number, a.State)
 		}
 		if err := d.advance(tx, &a, tx.Now(), true); err != nil {
+			return err
+		}
+		if err := auditAlert(tx, a, "alert.escalated", via, via); err != nil {
 			return err
 		}
 		return tx.PutAlert(&a)
@@ -172,6 +167,9 @@ func (d *Dispatcher) Reopen(ctx context.Context, alertID, via string) (hotline.A
 		if err := d.advance(tx, &a, now, false); err != nil {
 			return err
 		}
+		if err := auditAlert(tx, a, "alert.reopened", via, via); err != nil {
+			return err
+		}
 		return tx.PutAlert(&a)
 	})
 	if err == nil {
@@ -181,9 +179,23 @@ func (d *Dispatcher) Reopen(ctx context.Context, alertID, via string) (hotline.A
 	return a, err
 }
 
+// auditAlert writes an alert's change to the audit log in the same
+// transaction: the case code as the object, the alert number and the step
+// it reached as detail (no content, no numbers). An SMS, call, console or
+// CLI acknowledgement is audited alike; a reopen or escalation names no
+// officer, so its actor is the way in ("cli", as the console package
+// writes admin socket entries).
+func auditAlert(tx *store.Tx, a hotline.Alert, action, actor, via string) error {
+	detail := fmt.Sprintf("alert=%d", a.Number)
+	if a.State == hotline.AlertOpen {
+		detail += fmt.Sprintf(" round=%d step=%d", a.Round, a.Step)
+	}
+	return tx.AppendAudit(store.AuditEntry{Actor: actor, Action: action, Object: a.CaseCode, Via: via, Detail: detail})
+}
+
 var (
-	ackNumberFirst = regexp.MustCompile(`^#?(\d{1,9})\s*([ac])$`)
-	ackWordFirst   = regexp.MustCompile(`^(ack|ok|a|close|c)\s*#?(\d{1,9})$`)
+	ackNumberFirst = regexp.MustCompile(`^#?(\d{1,9})\s*([ac])(?:\s+(\d{4}))?$`)
+	ackWordFirst   = regexp.MustCompile(`^(ack|ok|a|close|c)\s*#?(\d{1,9})(?:\s+(\d{4}))?$`)
 )
 
 // helpLimit is how many help replies one officer gets per hour: enough to
@@ -191,6 +203,9 @@ var (
 const helpLimit = 3
 
 const helpText = "Hotline: reply with the alert number and a to acknowledge (12a) or c to close (12c); a alone for your newest open alert, aa for all of yours."
+
+// helpTextWithCode is the help under escalation.sms_ack_code.
+const helpTextWithCode = "Hotline: reply with the alert number, a to acknowledge or c to close, and the code from its SMS: 12a 4821."
 
 // confirmWindow is how long a request to close a P1 by SMS waits for YES.
 const confirmWindow = 5 * time.Minute
@@ -206,6 +221,9 @@ type command struct {
 	action byte // 'a' acknowledge, 'c' close, 'y' confirm a close
 	number int  // 0: the officer's newest alert
 	all    bool // aa: every open alert of theirs
+	// code is the four digits after the alert number ("12a 4821"),
+	// needed when escalation.sms_ack_code is on.
+	code string
 }
 
 func parseCommand(body string) (command, bool) {
@@ -222,7 +240,7 @@ func parseCommand(body string) (command, bool) {
 	}
 	if m := ackNumberFirst.FindStringSubmatch(cmd); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return command{action: m[2][0], number: n}, true
+		return command{action: m[2][0], number: n, code: m[3]}, true
 	}
 	if m := ackWordFirst.FindStringSubmatch(cmd); m != nil {
 		n, _ := strconv.Atoi(m[2])
@@ -230,7 +248,7 @@ func parseCommand(body string) (command, bool) {
 		if m[1] == "ok" {
 			action = 'a'
 		}
-		return command{action: action, number: n}, true
+		return command{action: action, number: n, code: m[3]}, true
 	}
 	return command{}, false
 }
@@ -255,6 +273,9 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 	if !ok {
 		return d.help(officerID, ""), true, nil
 	}
+	if d.cfg.Escalation.SMSAckCode && cmd.action != 'y' && cmd.number == 0 {
+		return d.help(officerID, ""), true, nil
+	}
 	if cmd.action == 'y' {
 		return d.confirmClose(ctx, officerID)
 	}
@@ -275,6 +296,14 @@ func (d *Dispatcher) Handle(ctx context.Context, from, body string) (string, boo
 				refusal = fmt.Sprintf("Hotline: no alert %d. ", cmd.number)
 			case o.Role != hotline.RoleSupervisor && !pagedTo(a, officerID):
 				refusal = fmt.Sprintf("Hotline: alert %d was not sent to you. ", cmd.number)
+			case d.cfg.Escalation.SMSAckCode && !d.codeTriesLeft(officerID):
+				refusal = "Hotline: too many wrong codes from this number; acknowledge by the alert call or in the console. "
+			case d.cfg.Escalation.SMSAckCode && subtle.ConstantTimeCompare([]byte(cmd.code), []byte(d.st.AckCode(a.ID, officerID))) != 1:
+				// Wrong, missing, or someone else's code: the sender
+				// number alone proves nothing. Logged without the text.
+				d.badCode(officerID)
+				d.log.Warn().Str("officer", officerID).Int("alert", a.Number).Msg("SMS command without the alert's code refused")
+				refusal = fmt.Sprintf("Hotline: alert %d needs the code from its SMS. ", cmd.number)
 			default:
 				targets = []hotline.Alert{a}
 			}
@@ -369,6 +398,32 @@ func ackReply(res AckResult) string {
 	return fmt.Sprintf("Hotline: alert %d (%s case %s) acknowledged. Open it in the console.", a.Number, a.Priority, a.CaseCode)
 }
 
+// maxBadCodes is how many wrong acknowledgement codes one officer's
+// number may send in an hour before SMS commands from it are refused
+// (guessing one of 10,000 codes then takes years, not minutes).
+const maxBadCodes = 5
+
+// codeTriesLeft reports whether officerID's number may try a code now.
+func (d *Dispatcher) codeTriesLeft(officerID string) bool {
+	now := d.st.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	recent := d.badCodes[officerID][:0]
+	for _, t := range d.badCodes[officerID] {
+		if now.Sub(t) < time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	d.badCodes[officerID] = recent
+	return len(recent) < maxBadCodes
+}
+
+func (d *Dispatcher) badCode(officerID string) {
+	d.mu.Lock()
+	d.badCodes[officerID] = append(d.badCodes[officerID], d.st.Now())
+	d.mu.Unlock()
+}
+
 // help returns the help text unless this officer had helpLimit replies in
 // the last hour, in which case it returns "" (no reply is sent).
 func (d *Dispatcher) help(officerID, prefix string) string {
@@ -386,5 +441,8 @@ func (d *Dispatcher) help(officerID, prefix string) string {
 		return ""
 	}
 	d.helpReplies[officerID] = append(recent, now)
+	if d.cfg.Escalation.SMSAckCode {
+		return prefix + helpTextWithCode
+	}
 	return prefix + helpText
 }

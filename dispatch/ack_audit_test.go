@@ -48,7 +48,7 @@ func TestSMSAckAndCloseAreAuditedOnTheCase(t *testing.T) {
 	h.sms(leylaPhone, "yes")
 	entries := h.caseAudit(t, a.CaseCode)
 	leyla := h.officers[leylaPhone].ID
-	want := []struct{ action, detail string }{{"case.ack", "alert=1"}, {"alert.close", "alert=1"}}
+	want := []struct{ action, detail string }{{"alert.acknowledged", "alert=1"}, {"alert.closed", "alert=1"}}
 	if len(entries) != len(want) {
 		t.Fatalf("case audit: %+v, want %d entries", entries, len(want))
 	}
@@ -88,8 +88,8 @@ func TestCallAckIsAuditedOnEachCase(t *testing.T) {
 	}
 	for _, a := range h.alerts() {
 		e := h.caseAudit(t, a.CaseCode)
-		if len(e) != 1 || e[0].Action != "case.ack" || e[0].Via != "call" || e[0].Actor != h.officers[leylaPhone].ID {
-			t.Errorf("case %s audit: %+v, want one case.ack via call", a.CaseCode, e)
+		if len(e) != 1 || e[0].Action != "alert.acknowledged" || e[0].Via != "call" || e[0].Actor != h.officers[leylaPhone].ID {
+			t.Errorf("case %s audit: %+v, want one alert.acknowledged via call", a.CaseCode, e)
 		}
 		if s := h.caseState(t, a.CaseID); s != hotline.WorkAcknowledged {
 			t.Errorf("case %s after the call: %s, want acknowledged", a.CaseCode, s)

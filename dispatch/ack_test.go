@@ -2,12 +2,14 @@ package dispatch_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/store"
 	"github.com/hotline-az/hotline/twiliotest"
 )
 
@@ -102,6 +104,24 @@ func TestEveryonePagedIsToldWhoTookTheAlert(t *testing.T) {
 	}
 	if _, err := h.disp.Reopen(context.Background(), a.ID, "cli"); err == nil {
 		t.Fatal("reopening an open alert was accepted")
+	}
+	// Every change is in the audit log with who and how, in order; the
+	// refused reopen and the second "yes" are not.
+	entries, err := h.st.Audit(store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", e.Action, e.Actor, e.Object, e.Via, e.Detail))
+	}
+	want := []string{
+		"alert.acknowledged " + h.officers[rashadPhone].ID + " " + a.CaseCode + " sms alert=1",
+		"alert.closed " + h.officers[leylaPhone].ID + " " + a.CaseCode + " sms alert=1",
+		"alert.reopened cli " + a.CaseCode + " cli alert=1 round=0 step=1",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit log:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -154,6 +154,9 @@ type CallPrompt struct {
 	// Lang is the officer's language (hotline.Officer.Lang); empty when
 	// the officer has none or is gone, and the call takes its default.
 	Lang hotline.Lang
+	// Test is set for the call of `hotline officers test`, which names no
+	// alert: a keypress confirms the phone works.
+	Test bool
 }
 
 // CallPrompt returns what the call placed by job jobID announces: every
@@ -167,12 +170,16 @@ func (d *Dispatcher) CallPrompt(jobID string) (CallPrompt, error) {
 		if err != nil {
 			return err
 		}
-		if j.Kind != hotline.JobAlertCall {
-			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")
-		}
 		lang, err := officerLang(tx, j.OfficerID)
 		if err != nil {
 			return err
+		}
+		if j.Kind == hotline.JobTestCall {
+			p.Test, p.Lang = true, lang
+			return nil
+		}
+		if j.Kind != hotline.JobAlertCall {
+			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")
 		}
 		var named []hotline.Alert
 		if j.Announced == nil {
@@ -236,6 +243,10 @@ func (d *Dispatcher) AcknowledgeByCall(ctx context.Context, jobID string) (AckRe
 		j, err := tx.Job(jobID)
 		if err != nil {
 			return err
+		}
+		if j.Kind == hotline.JobTestCall {
+			j.Pressed = true // the test call's key press confirms the phone
+			return tx.PutJob(&j)
 		}
 		if j.Kind != hotline.JobAlertCall {
 			return hotline.Errorf(hotline.ENOTFOUND, "not a call job")

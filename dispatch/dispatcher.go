@@ -67,6 +67,10 @@ type Dispatcher struct {
 	mu          sync.Mutex
 	helpReplies map[string][]time.Time  // officer id → recent help replies
 	closes      map[string]pendingClose // officer id → P1 close awaiting YES
+	badCodes    map[string][]time.Time  // officer id → recent wrong ack codes
+	// lastRotaWatch is when the rota was last looked at for gaps and
+	// shifts ahead (rotawatch.go).
+	lastRotaWatch time.Time
 
 	health health
 }
@@ -97,6 +101,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		log:         cfg.Logger.With().Str("component", "dispatch").Logger(),
 		helpReplies: map[string][]time.Time{},
 		closes:      map[string]pendingClose{},
+		badCodes:    map[string][]time.Time{},
 	}, nil
 }
 
@@ -188,6 +193,11 @@ func (d *Dispatcher) RunDue(ctx context.Context) error {
 	var errs []error
 	if err := d.retryPendingAlerts(ctx, now); err != nil {
 		errs = append(errs, err)
+	}
+	if err := d.watchRota(ctx, now); err != nil && ctx.Err() == nil {
+		// A rota that does not load already holds up alerts, which say
+		// so; the look ahead logs it (once a minute) and waits.
+		d.log.Error().Err(err).Msg("rota watch: gaps and shifts ahead not checked")
 	}
 	var due []string
 	if err := d.st.View(func(tx *store.Tx) error { due = tx.DueAlerts(now, 256); return nil }); err != nil {

@@ -57,7 +57,7 @@ func (d *Dispatcher) Status(ctx context.Context, jobID, sid, status string, erro
 			j.ErrorCode = errorCode
 		}
 		failed := failedStatuses[status]
-		if status == "completed" && j.Kind == hotline.JobAlertCall && !j.Pressed {
+		if status == "completed" && (j.Kind == hotline.JobAlertCall || j.Kind == hotline.JobTestCall) && !j.Pressed {
 			// Answered by a mailbox, or hung up before the key: nobody
 			// took the alert.
 			failed = true

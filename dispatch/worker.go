@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hotline-az/hotline"
@@ -22,6 +23,12 @@ func AlertText(a hotline.Alert) string {
 	}
 	return fmt.Sprintf("Hotline: %s %s case %s (%s, %s). Reply %da to acknowledge.",
 		what, a.Priority, a.CaseCode, channelLabel(a.Channel), a.Lang, a.Number)
+}
+
+// AlertTextWithCode is AlertText for escalation.sms_ack_code: the reply
+// must carry the recipient's code.
+func AlertTextWithCode(a hotline.Alert, code string) string {
+	return strings.Replace(AlertText(a), fmt.Sprintf("Reply %da ", a.Number), fmt.Sprintf("Reply %da %s ", a.Number, code), 1)
 }
 
 // NoticeText tells an officer who was paged that someone else took the
@@ -67,6 +74,12 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		}
 		if j.Kind == hotline.JobVerifySMS {
 			return startVerify(tx, j, &job, &to, &body)
+		}
+		if isTest(j.Kind) {
+			return startTest(tx, j, &job, &to, &body)
+		}
+		if j.Kind == hotline.JobGapSMS || j.Kind == hotline.JobReminderSMS {
+			return d.startRotaSMS(tx, j, &job, &to, &body)
 		}
 		a, err := tx.Alert(j.AlertID)
 		if err != nil {
@@ -117,6 +130,9 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		job, to = j, o.Phone
 		if j.Kind == hotline.JobAlertSMS {
 			body = AlertText(a)
+			if d.cfg.Escalation.SMSAckCode {
+				body = AlertTextWithCode(a, d.st.AckCode(a.ID, j.OfficerID))
+			}
 		}
 		return tx.PutJob(&j)
 	})
@@ -144,11 +160,11 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 	}
 	if err == nil && !found {
 		switch job.Kind {
-		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS:
+		case hotline.JobAlertSMS, hotline.JobNoticeSMS, hotline.JobVerifySMS, hotline.JobTestSMS, hotline.JobGapSMS, hotline.JobReminderSMS:
 			sid, err = d.cfg.Sender.SendSMS(sendCtx, to, body, d.callbackURL("/twilio/status", job.ID))
 		case hotline.JobReplySMS:
 			sid, err = d.cfg.Sender.SendSMS(withReporterReply(sendCtx), to, body, d.callbackURL("/twilio/status", job.ID))
-		case hotline.JobAlertCall:
+		case hotline.JobAlertCall, hotline.JobTestCall:
 			sid, err = d.cfg.Sender.Call(sendCtx, to, d.callbackURL("/twilio/alert-call", job.ID), d.callbackURL("/twilio/status", job.ID))
 		default:
 			err = fmt.Errorf("unknown job kind %q", job.Kind)
@@ -190,8 +206,12 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		}
 		// Notices and replies to reporters have no alert to keep them
 		// going: they retry for a bounded time, then dead-letter.
-		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS
+		notice := j.Kind == hotline.JobNoticeSMS || j.Kind == hotline.JobReplySMS || j.Kind == hotline.JobVerifySMS ||
+			j.Kind == hotline.JobGapSMS || j.Kind == hotline.JobReminderSMS
 		switch {
+		case isTest(j.Kind):
+			// One try: the operator wants to know what Twilio said.
+			j.State = hotline.JobDead
 		case notice && twilioapi.IsRetryable(err) && tx.Now().Sub(j.CreatedAt) < noticeMaxAge:
 			j.State = hotline.JobPending
 			j.NextTryAt = tx.Now().Add(backoff(j.Tries))

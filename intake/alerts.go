@@ -107,6 +107,15 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 	var verbs []twiml.Element
 	answeredBy := form.Get("AnsweredBy")
 	switch digits := form.Get("Digits"); {
+	case prompt.Test && digits == "1":
+		if _, err := h.Alerts.AcknowledgeByCall(r.Context(), jobID); err != nil {
+			writeAppError(w, r, err)
+			return
+		}
+		names = append(names, "test_ok")
+	case prompt.Test && !strings.HasPrefix(answeredBy, "machine") && answeredBy != "fax":
+		verbs = append(verbs, h.gatherOne(r, jobID, append(h.plays(lang, []string{"test_call"}), h.plays(lang, []string{"test_call"})...)))
+		names = append(names, "test_no_key")
 	case strings.HasPrefix(answeredBy, "machine") || answeredBy == "fax":
 		// A mailbox is not an answer: hang up, and the call's
 		// "completed" without a keypress moves the alert on at once.
@@ -155,13 +164,7 @@ func (h *AlertHandlers) AlertCall(w http.ResponseWriter, r *http.Request) {
 		}
 		// Said twice: the first time may be lost while the phone
 		// reaches the officer's ear.
-		inner := append(h.plays(lang, said), h.plays(lang, said)...)
-		gather := &twiml.VoiceGather{
-			Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
-			Action:        h.Verifier.publicURL + r.URL.Path + "?job=" + url.QueryEscape(jobID),
-			InnerElements: inner,
-		}
-		verbs = append(verbs, gather)
+		verbs = append(verbs, h.gatherOne(r, jobID, append(h.plays(lang, said), h.plays(lang, said)...)))
 		names = append(names, "alert_no_key")
 	}
 	verbs = append(verbs, h.plays(lang, names)...)
@@ -211,6 +214,16 @@ func callSID(form url.Values) *rejection {
 		return badSID("CallSid", "CA followed by 32 hex digits")
 	}
 	return nil
+}
+
+// gatherOne waits for one key while inner plays, posting it back to this
+// call's URL.
+func (h *AlertHandlers) gatherOne(r *http.Request, jobID string, inner []twiml.Element) twiml.Element {
+	return &twiml.VoiceGather{
+		Input: "dtmf", NumDigits: "1", Timeout: "8", Method: http.MethodPost,
+		Action:        h.Verifier.publicURL + r.URL.Path + "?job=" + url.QueryEscape(jobID),
+		InnerElements: inner,
+	}
 }
 
 // plays turns prompt names into <Play> verbs of their public URLs.
@@ -267,6 +280,7 @@ var alertPromptNames = []string{
 	"alert_intro", "alert_many", "alert_most_urgent", "alert_priority", "alert_case", "alert_press", "alert_press_all",
 	"alert_number", "alert_acknowledged", "alert_open_case", "alert_acknowledged_many", "alert_open_console",
 	"alert_already_acknowledged", "alert_already_closed", "alert_superseded", "alert_not_needed", "alert_no_key",
+	"test_call", "test_ok", "test_no_key",
 }
 
 // writeAppError maps a domain error to a status with a safe message.

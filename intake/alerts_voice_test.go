@@ -107,6 +107,9 @@ func TestAlertCallPlaysOfficersLanguage(t *testing.T) {
 			ack:       dispatch.AckResult{Alert: hotline.Alert{Number: 7, State: hotline.AlertSuperseded}},
 			wantAfter: code("alert_number", "digit_7", "alert_superseded"), wantNoGather: true},
 		{label: "mailbox", prompt: open, form: url.Values{"AnsweredBy": {"machine_start"}}, wantNoGather: true},
+		{label: "test call", prompt: dispatch.CallPrompt{Test: true}, wantGather: code("test_call"), wantAfter: code("test_no_key")},
+		{label: "test call key 1", prompt: dispatch.CallPrompt{Test: true}, form: url.Values{"Digits": {"1"}},
+			wantAfter: code("test_ok"), wantNoGather: true},
 	}
 	// An officer without a language hears the configured default, or
 	// English when there is none.

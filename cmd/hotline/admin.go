@@ -49,6 +49,7 @@ Commands:
   add      register an officer
   list     list officers
   update   change an officer's name, role or number (a new number is verified by SMS)
+  test     send a test SMS and call through the running server and report what Twilio said
   remove   remove an officer (not while they are in the rota)
   passwd   set an officer's console password
   reset-totp  make an officer enrol a new TOTP authenticator
@@ -89,7 +90,7 @@ Commands:
   escalate N           run alert N's next escalation step now
 
 Everyone who was paged is told by SMS when an alert is acknowledged or
-closed, and by whom. Each action is written to the server's log. No tip
+closed, and by whom. Each action is written to the server's log and the audit log. No tip
 content is ever shown.
 ` + adminCommonHelp
 
@@ -430,6 +431,8 @@ func runOfficers(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		})
 	case "update":
 		return runOfficersUpdate(ctx, args, stdout, stderr, getenv)
+	case "test":
+		return runOfficersTest(ctx, args, stdout, stderr, getenv)
 	case "passwd":
 		return runOfficersPasswd(ctx, args, stdin, stdout, stderr, getenv)
 	case "reset-totp":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -247,6 +248,32 @@ func adminScenario(t *testing.T, e *adminEnv, withStore func(func(*store.Store))
 	}
 	if got := record(e.mustCLI(t, "alerts", "show", "1")); !strings.Contains(got, "Alert 1: P1 case K7P2QX, open") || !strings.Contains(got, "next escalation step") {
 		t.Errorf("alerts show: got %q", got)
+	}
+	if got := record(e.mustCLI(t, "alerts", "escalate", "1")); !strings.Contains(got, "is open") {
+		t.Errorf("alerts escalate: got %q", got)
+	}
+	// Each action is in the audit log, through the socket or not, like
+	// the console's: who, what, the case and the alert number.
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(e.mustCLI(t, "audit", "list", "--json")), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var audited []string
+	for _, en := range entries {
+		if strings.HasPrefix(en["action"].(string), "alert.") {
+			// The step reached depends on who the rota has on duty now.
+			detail, _, _ := strings.Cut(en["detail"].(string), " step=")
+			audited = append(audited, fmt.Sprintf("%s %v %s %v %s", en["action"], en["actor_name"], en["object"], detail, en["via"]))
+		}
+	}
+	want := []string{
+		"alert.acknowledged Leyla Aliyeva K7P2QX alert=1 cli",
+		"alert.closed Leyla Aliyeva K7P2QX alert=1 cli",
+		"alert.reopened <nil> K7P2QX alert=1 round=0 cli",
+		"alert.escalated <nil> K7P2QX alert=1 round=0 cli",
+	}
+	if strings.Join(audited, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit entries of the alert actions:\n%s\nwant\n%s", strings.Join(audited, "\n"), strings.Join(want, "\n"))
 	}
 	return out.String()
 }

@@ -25,7 +25,7 @@ Commands:
   stats     print counts of cases and messages as JSON, without decrypting
   triage    show how a text would be triaged (priority, category, language);
             triage corrections --export FILE: officers' corrections as labelled tips
-  officers  manage officers and their logins (add|list|update|remove|passwd|reset-totp)
+  officers  manage officers and their logins (add|list|update|test|remove|passwd|reset-totp)
   rota      show or change the duty rota (show|set|remove-shift|override|import)
   alerts    list and act on alerts (list|show|ack|close|reopen|escalate)
   cases     list cases, open one, change its priority or write its voicemail

@@ -97,9 +97,10 @@ func TestEndToEndSMSRestartStats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s: got %d, want 200", u, resp.StatusCode)
+			t.Fatalf("GET %s: got %d %q, want 200", u, resp.StatusCode, body)
 		}
 	}
 	status, reply := srv.sendSMS(t, "SM"+strings.Repeat("1", 32), "+994501234567", "Kömək edin, bizi zirzəmidə saxlayırlar")

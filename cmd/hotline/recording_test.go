@@ -47,17 +47,6 @@ func runWithFakeTwilio(t *testing.T, dir string, fake *twiliotest.FakeTwilio, lo
 	return &testServer{Main: m, URL: "http://" + m.Addr(), InternalURL: "http://" + m.InternalAddr()}
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // The whole path on a real server: an SMS tip's body is blanked at
 // Twilio; a voicemail is fetched, sealed, deleted at Twilio, and an admin
 // writes it back out with cases audio, over the socket and with the

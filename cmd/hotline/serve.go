@@ -31,6 +31,7 @@ import (
 
 const serveUsage = `Usage: hotline serve [--config FILE] [--data DIR] [--addr HOST:PORT]
                      [--internal-addr HOST:PORT] [--allow-public-internal] [--dev]
+                     [--dev-fail NUMBER] [--dev-unanswered]
 
 Runs the hotline server on two listeners.
 
@@ -67,7 +68,11 @@ the server exits before opening anything.
 --dev needs nothing else: it creates ./hotline-dev (or --data), a dev
 master key file in it, a dev Twilio auth token it prints, and listens on
 127.0.0.1 only (8080, 9090 and the console's 9091). It is for trying out
-only: never put real tips in it.
+only: never put real tips in it. Its outbox prints each SMS and call with
+its SID and status callback (for 'twilio-sim status'); --dev-fail NUMBER
+makes deliveries to NUMBER fail and --dev-unanswered leaves every call
+unanswered, each reported to the status webhook after 3 s as Twilio would,
+so the escalation moves on.
 
 Example:
   hotline serve --config /etc/hotline/hotline.toml
@@ -91,6 +96,12 @@ type Main struct {
 	Stdout io.Writer
 	// ConsoleAddr is where the officer console listens ("" : no console).
 	ConsoleAddr string
+	// DevFail, DevUnanswered and DevRingTime make the dev outbox fail
+	// deliveries (serve --dev-fail, --dev-unanswered; see dev.go).
+	DevFail       []string
+	DevUnanswered bool
+	DevRingTime   time.Duration
+	devSink       *dispatch.DevSink
 
 	store            *store.Store
 	dispatcher       *dispatch.Dispatcher
@@ -129,7 +140,7 @@ func (m *Main) sender() (dispatch.Sender, error) {
 			out = os.Stdout
 		}
 		m.Logger.Warn().Msg("DEV MODE: outbound SMS and calls are printed, not sent")
-		return dispatch.NewDevSink(out), nil
+		return m.newDevSink(out), nil
 	}
 	return twilioapi.New(twilioapi.Config{
 		AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken,
@@ -336,6 +347,11 @@ var shutdownBudget = 20 * time.Second
 // before the store closes in parallel under one deadline, so a slow
 // listener cannot push the whole stop past systemd's timeout.
 func (m *Main) Close() error {
+	if m.devSink != nil {
+		// Dev only: failures not yet reported are dropped (a report being
+		// posted has its own 10 s limit).
+		m.devSink.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
 	defer cancel()
 	var (
@@ -493,6 +509,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.BoolVar(&flags.AllowPublicInternal, "allow-public-internal", false, "accept an internal address that is neither loopback nor private\n(only behind a firewall: metrics show when a P1 case opens)")
 	fs.BoolVar(&flags.Dev, "dev", false, "local try-out: generated keys, no Twilio account, 127.0.0.1 only")
 	consoleAddr := fs.String("console-addr", "", "officer console listen address, loopback or private (overrides console_addr and\nHOTLINE_CONSOLE_ADDR; default 127.0.0.1:9091; --console-addr= turns it off)")
+	var devFail []string
+	fs.Var(devFailFlag{&devFail}, "dev-fail", "with --dev: SMS to this number come back undelivered and calls to it fail\n(repeat or separate with commas)")
+	devUnanswered := fs.Bool("dev-unanswered", false, "with --dev: every alert call rings out unanswered")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
@@ -515,6 +534,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if (len(devFail) > 0 || *devUnanswered) && (!cfg.Dev || cfg.Twilio.AccountSID != "") {
+		fmt.Fprintf(stderr, "hotline serve: --dev-fail and --dev-unanswered need --dev without a Twilio account (they act on the dev outbox)\n")
+		return 2
+	}
 	if cfg.Dev {
 		for _, a := range []struct{ name, addr string }{{"addr", cfg.Addr}, {"internal_addr", cfg.InternalAddr}, {"console_addr", cfg.ConsoleAddr}} {
 			if a.addr == "" {
@@ -540,7 +563,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	m := &Main{Config: cfg, Logger: log, ConsoleAddr: cfg.ConsoleAddr}
+	m := &Main{Config: cfg, Logger: log, ConsoleAddr: cfg.ConsoleAddr, DevFail: devFail, DevUnanswered: *devUnanswered}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "hotline serve: %v\n", err)
 		return 1

@@ -104,7 +104,7 @@ func TestSMSAckShowsTheSameStateEverywhereAndIsAudited(t *testing.T) {
 		t.Fatalf("case page: state or audit trail link missing")
 	}
 	trail := admin.get("/admin/audit?object=" + h.caseCode)
-	if trail.status != http.StatusOK || !strings.Contains(trail.body, "<td>case.ack</td><td>"+h.caseCode+"</td><td>alert=1</td><td>sms</td>") {
+	if trail.status != http.StatusOK || !strings.Contains(trail.body, "<td>alert.acknowledged</td><td>"+h.caseCode+"</td><td>alert=1</td><td>sms</td>") {
 		t.Fatalf("the case's audit trail lacks the SMS ack:\n%s", trail.body)
 	}
 }

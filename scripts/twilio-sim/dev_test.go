@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
+	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/crypto"
+	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/intake"
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 	"github.com/hotline-az/hotline/triage"
 )
@@ -94,5 +100,137 @@ func TestSignURLForPublicURL(t *testing.T) {
 	}
 	if s, _ := st.Stats(); s.Messages != 2 {
 		t.Fatalf("stored %d messages, want 2", s.Messages)
+	}
+}
+
+// devAlerts is the alert side of a --dev hotline without a Twilio account:
+// the dispatcher printing to the dev outbox, the real SMS and status
+// webhooks, a demo officer on duty all week with a demo supervisor as
+// backup.
+type devAlerts struct {
+	srv    *httptest.Server
+	st     *store.Store
+	disp   *dispatch.Dispatcher
+	outbox *leaktest.Buffer
+}
+
+const (
+	devOfficer    = "+994500000001"
+	devSupervisor = "+994500000002"
+)
+
+func mustStartDevAlerts(tb testing.TB) *devAlerts {
+	tb.Helper()
+	key, err := crypto.GenerateMasterKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := store.Open(tb.TempDir(), store.MasterKeySource{Key: &key}, store.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.Dev = true
+	srv := httptest.NewUnstartedServer(nil)
+	publicURL := "http://" + srv.Listener.Addr().String()
+	outbox := &leaktest.Buffer{}
+	disp, err := dispatch.New(dispatch.Config{Store: st, Sender: dispatch.NewDevSink(outbox), Escalation: cfg.Escalation,
+		PublicURL: publicURL, Logger: zerolog.Nop()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	err = st.Update(context.Background(), func(tx *store.Tx) error {
+		o, err := tx.AddOfficer(hotline.Officer{Name: "Demo Officer", Phone: devOfficer, Role: hotline.RoleOfficer})
+		if err != nil {
+			return err
+		}
+		s, err := tx.AddOfficer(hotline.Officer{Name: "Demo Supervisor", Phone: devSupervisor, Role: hotline.RoleSupervisor})
+		if err != nil {
+			return err
+		}
+		rota := dispatch.Rota{TimeZone: "Asia/Baku"}
+		for _, day := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+			rota.Shifts = append(rota.Shifts, dispatch.Shift{Day: day, Start: "00:00", End: "24:00", Officer: o.ID, Backup: s.ID, Supervisor: s.ID})
+		}
+		return dispatch.SaveRota(tx, rota)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL: publicURL, AuthTokens: []string{testToken},
+		AccountSID: cfg.WebhookAccountSID(), Numbers: cfg.WebhookNumbers(),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/twilio/sms", intake.NewSMSHandler(intake.SMSConfig{Verifier: v, Store: st, Triager: triage.Default(), Officers: disp, OnInbound: disp.OnInbound}))
+	alerts := &intake.AlertHandlers{Verifier: v, Alerts: disp}
+	mux.HandleFunc("/twilio/status", alerts.Status)
+	srv.Config.Handler = hlog.NewHandler(zerolog.Nop())(mux)
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	return &devAlerts{srv: srv, st: st, disp: disp, outbox: outbox}
+}
+
+// outboxEntry finds the sid and status callback the dev outbox printed
+// for the first SMS or call (kind "SMS" or "call") to a number ending in
+// the last two digits of to.
+var outboxSIDLine = regexp.MustCompile(`^ +sid ((?:SM|CA)[0-9a-f]{32}), status callback (\S+)$`)
+
+func (d *devAlerts) outboxEntry(t *testing.T, kind, to string) (sid, callback string) {
+	t.Helper()
+	lines := strings.Split(d.outbox.String(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "DEV OUTBOX: "+kind+" to +994*******"+to[len(to)-2:]) && i+1 < len(lines) {
+			if m := outboxSIDLine.FindStringSubmatch(lines[i+1]); m != nil {
+				return m[1], m[2]
+			}
+		}
+	}
+	t.Fatalf("no %s to %s with a sid in the dev outbox:\n%s", kind, to, d.outbox.String())
+	return "", ""
+}
+
+// TestStatusAgainstTheDevOutbox: the README's walk-through. A P1 tip
+// pages the demo officer through the dev outbox; twilio-sim status with
+// the sid and callback it printed reports the SMS undelivered and the
+// call unanswered, and the alert moves on to the backup at once instead
+// of after five minutes.
+func TestStatusAgainstTheDevOutbox(t *testing.T) {
+	clearEnv(t)
+	d := mustStartDevAlerts(t)
+	ctx := context.Background()
+	if code, stdout, stderr := runSim(t, "sms", "--url", d.srv.URL+"/twilio/sms", "--token", testToken, "--from", "+994501234567", "Kömək edin, bizi zirzəmidə saxlayırlar"); code != exitOK {
+		t.Fatalf("tip: exit %d %q %q", code, stdout, stderr)
+	}
+	if err := d.disp.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(d.outbox.String(), "to +994*******02") {
+		t.Fatalf("the backup was paged before any failure:\n%s", d.outbox.String())
+	}
+	sid, callback := d.outboxEntry(t, "SMS", devOfficer)
+	// A call sid is not a message: its statuses are checked as a call's.
+	if code, _, stderr := runSim(t, "status", "--url", callback, "--token", testToken, "--sid", sid, "--to", devOfficer, "--status", "no-answer"); code != exitUsage || !strings.Contains(stderr, "--status") {
+		t.Fatalf("a call status for a message: exit %d, stderr %q; want 2 naming --status", code, stderr)
+	}
+	if code, stdout, stderr := runSim(t, "status", "--url", callback, "--token", testToken, "--sid", sid, "--to", devOfficer, "--status", "undelivered", "--error-code", "30003"); code != exitOK || !strings.HasPrefix(stdout, "HTTP 204") {
+		t.Fatalf("SMS undelivered: exit %d, stdout %q, stderr %q; want 204", code, stdout, stderr)
+	}
+	callSID, callCallback := d.outboxEntry(t, "call", devOfficer)
+	if code, stdout, stderr := runSim(t, "status", "--url", callCallback, "--token", testToken, "--sid", callSID, "--to", devOfficer, "--status", "no-answer"); code != exitOK || !strings.HasPrefix(stdout, "HTTP 204") {
+		t.Fatalf("call unanswered: exit %d, stdout %q, stderr %q; want 204", code, stdout, stderr)
+	}
+	if err := d.disp.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.outboxEntry(t, "SMS", devSupervisor)
+	d.outboxEntry(t, "call", devSupervisor)
+	// Another message's sid on this job's callback is refused.
+	if code, stdout, _ := runSim(t, "status", "--url", callback, "--token", testToken, "--sid", "SM0123456789abcdef0123456789abcdef", "--to", devOfficer, "--status", "delivered"); code != exitFail || !strings.HasPrefix(stdout, "HTTP 403") {
+		t.Fatalf("another sid: exit %d, stdout %q; want 403", code, stdout)
 	}
 }

@@ -69,7 +69,7 @@ parameters, keyed by the auth token).
 
 Usage:
   twilio-sim sms    [flags] TEXT...   inbound SMS from a reporter (TEXT "-" reads stdin)
-  twilio-sim status [flags]           status callback for a message the hotline sent
+  twilio-sim status [flags]           status callback for a message or call the hotline sent
   twilio-sim call   [flags]           inbound call (the voice URL), or its end (--status completed)
   twilio-sim digits [flags] [KEYS]    keys pressed in a call, or a <Dial>/<Record>/whisper request
   twilio-sim raw    [flags]           any form body, signed as given
@@ -81,6 +81,7 @@ Examples:
   twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --from +994501234567 "Salam, kömək edin"
   echo "Помогите, у меня забрали паспорт" | twilio-sim sms --url http://127.0.0.1:8080/twilio/sms --from +79991234567 -
   twilio-sim status --url http://127.0.0.1:8080/twilio/status --sid SM0123456789abcdef0123456789abcdef --status undelivered --error-code 30003
+  twilio-sim status --url 'http://127.0.0.1:8080/twilio/status?job=...' --sid CA0123456789abcdef0123456789abcdef --status no-answer
   twilio-sim raw --url http://127.0.0.1:8080/twilio/sms --form 'From=+994501234567&Body=hi'
 
 The hotline checks the signature against its public_url, not the address it
@@ -413,20 +414,24 @@ func newSID(prefix string) string {
 
 const statusExamples = `  twilio-sim status --url http://127.0.0.1:8080/twilio/status --sid SM0123456789abcdef0123456789abcdef --status delivered
   twilio-sim status --url http://127.0.0.1:8080/twilio/status --sid SM0123456789abcdef0123456789abcdef --status undelivered --error-code 30003
+  # An alert the hotline sent: hotline serve --dev prints each SMS and
+  # call with its sid and status callback URL (quote the URL: it has ?job=).
+  twilio-sim status --url 'http://127.0.0.1:8080/twilio/status?job=...' --sid SM... --to +994500000001 --status undelivered --error-code 30003
+  twilio-sim status --url 'http://127.0.0.1:8080/twilio/status?job=...' --sid CA... --to +994500000001 --status no-answer
 `
 
-// status builds a message status callback for a message the hotline sent:
-// From is the hotline's number, To the reporter's.
+// status builds a status callback for a message (SM/MM sid) or a call (CA
+// sid) the hotline sent: From is the hotline's number, To the recipient's.
 func (s *sim) status(args []string) (*http.Request, error) {
 	var c common
 	var sid, status, errorCode, from, to, account string
 	fs := s.newFlagSet("status", "status [flags]", statusExamples)
 	s.commonFlags(fs, &c)
-	fs.StringVar(&sid, "sid", "", "MessageSid of the message the hotline sent (required)")
-	fs.StringVar(&status, "status", "", "MessageStatus: "+strings.Join(messageStatuses, ", ")+" (required)")
+	fs.StringVar(&sid, "sid", "", "MessageSid or CallSid of the message or call the hotline sent (required)")
+	fs.StringVar(&status, "status", "", "MessageStatus: "+strings.Join(messageStatuses, ", ")+";\nfor a call, CallStatus: "+strings.Join(callStatuses, ", ")+" (required)")
 	fs.StringVar(&errorCode, "error-code", "", "Twilio ErrorCode, e.g. 30003 (Unreachable destination handset)")
 	fs.StringVar(&from, "from", "", "hotline's Twilio number the message went out from\n(default: $"+envPhone+" or "+defaultTo+")")
-	fs.StringVar(&to, "to", defaultReporter, "reporter's number the message went to, E.164")
+	fs.StringVar(&to, "to", defaultReporter, "number the message or call went to, E.164")
 	fs.StringVar(&account, "account", "", "AccountSid (default: $"+envAccount+" or AC + 32 zeros)")
 	if err := s.parse(fs, args); err != nil {
 		return nil, err
@@ -438,16 +443,21 @@ func (s *sim) status(args []string) (*http.Request, error) {
 		return nil, err
 	}
 	if sid == "" {
-		return nil, usagef("--sid: required (the MessageSid whose status changed)")
+		return nil, usagef("--sid: required (the MessageSid or CallSid whose status changed)")
 	}
-	if !messageSIDPattern.MatchString(sid) {
-		return nil, usagef("--sid: %q is not a MessageSid (SM + 32 hex digits)", sid)
+	call := callSIDPattern.MatchString(sid)
+	if !call && !messageSIDPattern.MatchString(sid) {
+		return nil, usagef("--sid: %q is neither a MessageSid (SM + 32 hex digits) nor a CallSid (CA + 32 hex digits)", sid)
+	}
+	statuses := messageStatuses
+	if call {
+		statuses = callStatuses
 	}
 	if status == "" {
-		return nil, usagef("--status: required (one of %s)", strings.Join(messageStatuses, ", "))
+		return nil, usagef("--status: required (one of %s)", strings.Join(statuses, ", "))
 	}
-	if !contains(messageStatuses, status) {
-		return nil, usagef("--status: unknown value %q (want one of %s)", status, strings.Join(messageStatuses, ", "))
+	if !contains(statuses, status) {
+		return nil, usagef("--status: unknown value %q for a %s (want one of %s)", status, map[bool]string{true: "call", false: "message"}[call], strings.Join(statuses, ", "))
 	}
 	if errorCode != "" {
 		if _, err := strconv.ParseUint(errorCode, 10, 32); err != nil {
@@ -473,6 +483,10 @@ func (s *sim) status(args []string) (*http.Request, error) {
 		"From":          {from},
 		"To":            {to},
 		"ApiVersion":    {apiVersion},
+	}
+	if call {
+		form = url.Values{"CallSid": {sid}, "CallStatus": {status}, "AccountSid": {account},
+			"From": {from}, "To": {to}, "ApiVersion": {apiVersion}, "Direction": {"outbound-api"}}
 	}
 	if errorCode != "" {
 		form.Set("ErrorCode", errorCode)
