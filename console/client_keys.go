@@ -40,6 +40,18 @@ func (c *AdminClient) RetireKey(ctx context.Context, version uint32) error {
 	return c.doJSON(ctx, http.MethodPost, "/keys/retire", versionRequest{Version: version}, nil)
 }
 
+// RotateIndex implements KeyService. The move may take longer than the
+// socket's usual timeout.
+func (c *AdminClient) RotateIndex(ctx context.Context) (store.IndexMoveProgress, error) {
+	var p store.IndexMoveProgress
+	resp, err := c.stream(ctx, http.MethodPost, "/keys/rotate-index", nil)
+	if err != nil {
+		return p, err
+	}
+	defer resp.Body.Close()
+	return p, json.NewDecoder(resp.Body).Decode(&p)
+}
+
 // streamClient is the socket's client without the overall timeout: a
 // rewrap or a backup of a large file takes longer than a minute.
 func (c *AdminClient) streamClient() *http.Client {

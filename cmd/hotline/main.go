@@ -29,7 +29,7 @@ Commands:
   alerts    list and act on alerts (list|show|ack|close|reopen|escalate)
   cases     list cases or open one (list|show), audited
   audit     print or verify the audit log (list|verify)
-  keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire)
+  keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire|rotate-index|change-master)
   backup    write an age-encrypted hot snapshot of the data file
   restore   restore a backup into an empty data directory, checked
   check     read the whole data file and name what is damaged (server stopped)
