@@ -34,6 +34,9 @@ type caseRecord struct {
 	UpdatedAt time.Time          `json:"updated_at"`
 	Messages  int                `json:"messages"`
 	Sealed    []byte             `json:"sealed"` // sealed caseSecret
+	// NumberDropped: retention removed the reporter's number from Sealed
+	// (the keyed hash still threads their texts).
+	NumberDropped bool `json:"number_dropped,omitempty"`
 }
 
 type caseSecret struct {
