@@ -123,6 +123,11 @@ type Config struct {
 	// encrypts to; HOTLINE_BACKUP_RECIPIENTS holds them comma-separated.
 	BackupRecipients []string `toml:"backup_recipients"`
 
+	// Retention says what the daily purge removes (retention.go).
+	Retention Retention `toml:"retention"`
+	// Backup schedules encrypted backups in the server (retention.go).
+	Backup ScheduledBackup `toml:"backup"`
+
 	// Dev is set by `serve --dev`: generated keys, no Twilio account.
 	Dev bool `toml:"-"`
 }
@@ -137,6 +142,8 @@ func Default() Config {
 		LogLevel:     "info",
 		MinFreeSpace: 1 << 30,
 		Escalation:   DefaultEscalation(),
+		Retention:    DefaultRetention(),
+		Backup:       ScheduledBackup{Keep: 7},
 	}
 }
 
@@ -337,6 +344,8 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Escalation.validate(bad)
+	c.Retention.validate(bad, c.CaseWindow.Duration)
+	c.Backup.validate(bad, c.BackupRecipients)
 	return errors.Join(errs...)
 }
 

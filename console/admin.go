@@ -211,6 +211,8 @@ type Admin struct {
 	// zone is the time zone an empty rota gets, and alerts are shown in.
 	zone string
 	loc  *time.Location
+	// retention is the configured policy Purge applies (retention.go).
+	retention store.RetentionPolicy
 }
 
 // NewAdmin returns the admin service on st. d is the running dispatcher,

@@ -42,9 +42,13 @@ func (c *AdminClient) RetireKey(ctx context.Context, version uint32) error {
 
 // RotateIndex implements KeyService. The move may take longer than the
 // socket's usual timeout.
-func (c *AdminClient) RotateIndex(ctx context.Context) (store.IndexMoveProgress, error) {
+func (c *AdminClient) RotateIndex(ctx context.Context, batch int, _ func(store.IndexMoveProgress)) (store.IndexMoveProgress, error) {
 	var p store.IndexMoveProgress
-	resp, err := c.stream(ctx, http.MethodPost, "/keys/rotate-index", nil)
+	q := url.Values{}
+	if batch > 0 {
+		q.Set("batch", strconv.Itoa(batch))
+	}
+	resp, err := c.stream(ctx, http.MethodPost, "/keys/rotate-index", q)
 	if err != nil {
 		return p, err
 	}

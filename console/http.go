@@ -82,6 +82,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	h.consoleRoutes(r)
 	h.rotaRoutes(r)
 	h.keyRoutes(r)
+	h.retentionRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))
 	})

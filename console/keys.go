@@ -38,8 +38,10 @@ type KeyService interface {
 	// RotateIndex adds an index key version for the keyed hashes of
 	// phone numbers and Twilio SIDs and re-hashes every lookup entry to
 	// it, or finishes a move an earlier run left unfinished. Lookups try
-	// both versions until it ends.
-	RotateIndex(ctx context.Context) (store.IndexMoveProgress, error)
+	// both versions until it ends. batch is the entries per transaction
+	// (0: the default); progress, if set, is called after each batch
+	// (in-process only: over the socket the final result comes alone).
+	RotateIndex(ctx context.Context, batch int, progress func(store.IndexMoveProgress)) (store.IndexMoveProgress, error)
 	// Backup writes a consistent snapshot of the data file to w while
 	// intake goes on, and returns its size.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
@@ -114,8 +116,13 @@ func (a *Admin) RewrapKeys(ctx context.Context, batch int, progress func(store.R
 }
 
 // RotateIndex implements KeyService.
-func (a *Admin) RotateIndex(ctx context.Context) (store.IndexMoveProgress, error) {
-	p, err := a.st.RotateIndex(ctx, store.IndexMoveOptions{By: cliBy})
+func (a *Admin) RotateIndex(ctx context.Context, batch int, progress func(store.IndexMoveProgress)) (store.IndexMoveProgress, error) {
+	p, err := a.st.RotateIndex(ctx, store.IndexMoveOptions{BatchSize: batch, By: cliBy, Progress: func(p store.IndexMoveProgress) error {
+		if progress != nil {
+			progress(p)
+		}
+		return nil
+	}})
 	return p, keyError(err)
 }
 

@@ -43,7 +43,7 @@ func TestPurgeRemovesExactlyWhatThePolicySays(t *testing.T) {
 	mid := text("SMb1", "+994500000002") // day 10
 	clock.Add(40 * day)
 	recent := text("SMc1", "+994500000003") // day 50
-	clock.Add(50 * day)                      // day 100
+	clock.Add(50 * day)                     // day 100
 
 	policy := store.RetentionPolicy{CloseUntouched: 30 * day, DeleteClosed: 60 * day, DropNumber: 90 * day}
 	dry, err := s.Purge(ctx, policy, store.PurgeOptions{DryRun: true, By: cliAdmin})
@@ -53,7 +53,7 @@ func TestPurgeRemovesExactlyWhatThePolicySays(t *testing.T) {
 	want := store.PurgeReport{
 		Closed:         sorted(old.Code, mid.Code, recent.Code),
 		NumbersDropped: sorted(old.Code, mid.Code), // untouched 100 and 90 days
-		Deleted:        []string{closed.Code},       // closed 99 days ago
+		Deleted:        []string{closed.Code},      // closed 99 days ago
 		Messages:       1,
 	}
 	checkReport(t, "dry run", dry, want)

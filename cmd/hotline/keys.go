@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -122,14 +123,15 @@ Example:
   systemctl start hotline
 `
 
-const keysRotateIndexUsage = `Usage: hotline keys rotate-index
+const keysRotateIndexUsage = `Usage: hotline keys rotate-index [--batch N]
 
 Adds an index key version and re-hashes, from their sealed values, the
 keyed hashes that find a reporter's case by phone number, an officer by
 phone, a retried webhook by its MessageSid and an alert by its Twilio
 SID. Until the move ends, every lookup tries both versions, so threading
 and retry dedup keep working; it runs in the server in transactions of
-500 entries shared with intake. If it is stopped (or the server dies),
+--batch entries shared with intake (with the server stopped it runs
+here and prints a line after each batch). If it is stopped (or the server dies),
 running it again finishes the move. Afterwards the old index key no
 longer recomputes any stored hash (version 1, the original key, stays:
 it also keys the records' integrity tags).
@@ -232,12 +234,18 @@ func runKeys(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		})
 	case "rotate-index":
 		c := newAdminCmd(ctx, "keys rotate-index", keysRotateIndexUsage, stdout, stderr, getenv)
+		batch := c.fs.Int("batch", store.DefaultIndexMoveBatch, "entries per transaction")
 		if code, ok := c.parseNoArgs(args); !ok {
 			return code
 		}
+		if *batch < 1 || *batch > 100_000 {
+			return c.usageErr("--batch: must be a number from 1 to 100000")
+		}
 		return c.runKeys(func(ctx context.Context, ks console.KeyService) error {
 			start := time.Now()
-			p, err := ks.RotateIndex(ctx)
+			p, err := ks.RotateIndex(ctx, *batch, func(p store.IndexMoveProgress) {
+				fmt.Fprintf(c.stderr, "rotate-index to v%d: %d entries re-hashed, at %s\n", p.Version, p.Moved, cmp.Or(p.Bucket, "the end"))
+			})
 			if err != nil {
 				return err
 			}

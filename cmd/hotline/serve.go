@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -87,6 +88,9 @@ type Main struct {
 	Stdout io.Writer
 	// ConsoleAddr is where the officer console listens ("" : no console).
 	ConsoleAddr string
+	// HousekeepingTick is how often scheduled backups and the retention
+	// purge are checked for being due (zero: every minute). Tests shorten it.
+	HousekeepingTick time.Duration
 
 	store            *store.Store
 	dispatcher       *dispatch.Dispatcher
@@ -98,6 +102,7 @@ type Main struct {
 	done             chan error
 	stopWorker       context.CancelFunc
 	worker           *alertWorker
+	housekeeping     *housekeeping
 
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
@@ -250,11 +255,27 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
+	loc, _ := time.LoadLocation(cfg.Escalation.TimeZone) // validated with the config
 	ready := newReadiness(st, m.worker, now, m.Logger)
 	// A failed commit (a full disk) keeps the server unready until a write
 	// succeeds; so does Twilio failing for longer than outage_alarm.
 	ready.also("data file write failed", st.Healthy)
 	ready.also("alerts are not going out", disp.Ready)
+	admin := console.NewAdmin(st, disp, loc)
+	admin.SetRetention(retentionPolicy(cfg.Retention))
+	m.housekeeping, err = newHousekeeping(st, admin, cfg, now, m.Logger)
+	if err != nil {
+		ln.Close()
+		internalLn.Close()
+		adminLn.Close()
+		cancel()
+		<-m.worker.done
+		st.Close()
+		return err
+	}
+	met.registry.MustRegister(m.housekeeping)
+	ready.also("backups are overdue", m.housekeeping.backupReady)
+	go m.housekeeping.run(workCtx, cmp.Or(m.HousekeepingTick, time.Minute))
 	internal := newInternalRouter(met, ready)
 	// The officer console mounts its routes on internal here, before the
 	// listener starts serving (a mux.Router takes no routes while it serves).
@@ -267,9 +288,8 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:    90 * time.Second,
 		MaxHeaderBytes: 16 << 10,
 	}
-	loc, _ := time.LoadLocation(cfg.Escalation.TimeZone) // validated with the config
 	m.adminServer = &http.Server{
-		Handler:           console.NewAdminHandler(console.NewAdmin(st, disp, loc), m.Logger),
+		Handler:           console.NewAdminHandler(admin, m.Logger),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	go m.adminServer.Serve(adminLn)
@@ -300,6 +320,9 @@ func (m *Main) Close() error {
 	if m.stopWorker != nil {
 		m.stopWorker()
 		<-m.worker.done
+		if m.housekeeping != nil {
+			<-m.housekeeping.done
+		}
 	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
