@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -369,16 +370,50 @@ func TestUndeliveredSMSEscalatesAtOnce(t *testing.T) {
 	}
 }
 
+// TestTwilioDownThenBackDeliversEachAlertOnce: two P1 tips while Twilio
+// answers 503. Every try during the outage reaches the fake and fails;
+// once Twilio is back each alert's SMS goes out exactly once and one call
+// names both alerts. Which call job places that call and which rides on
+// it depends on how the concurrent sends interleave, so the checks are
+// about what the officer receives and what each job did, not its order.
 func TestTwilioDownThenBackDeliversEachAlertOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	h.twilio.SetDown(true)
 	h.sms(reporter, p1Tip)
 	h.sms("+994557654322", "Помогите, нас держат на складе и не отпускают")
-	for range 4 {
+	const downRounds = 4
+	for range downRounds {
 		h.runDue()
 		h.clock.Add(20 * time.Second)
 	}
 	h.wantSent("while down", map[string]int{}, map[string]int{})
+	triesDown, sumDown := map[string]int{}, 0
+	for _, j := range h.jobs() {
+		triesDown[j.ID] = j.Tries
+		sumDown += j.Tries
+	}
+	// Each try was one request the fake refused; a 503 is an answer, so
+	// nothing was reconciled (no list requests).
+	if got := h.twilio.Requests(); got != sumDown {
+		t.Fatalf("fake saw %d requests during the outage, jobs record %d tries", got, sumDown)
+	}
+	callTriesDown := 0
+	for _, j := range h.jobs() {
+		switch j.Kind {
+		case hotline.JobAlertSMS:
+			if j.Tries == 0 || j.State != hotline.JobPending || !strings.Contains(j.LastError, "503") {
+				t.Fatalf("SMS job during the outage: %+v", j)
+			}
+		case hotline.JobAlertCall:
+			callTriesDown += j.Tries
+		}
+	}
+	// Each round at least one of the two call jobs rings (the other may
+	// ride on it while it is being placed).
+	if callTriesDown < downRounds {
+		t.Fatalf("%d call tries in %d rounds during the outage", callTriesDown, downRounds)
+	}
+
 	h.twilio.SetDown(false)
 	for range 6 {
 		h.clock.Add(20 * time.Second)
@@ -386,16 +421,82 @@ func TestTwilioDownThenBackDeliversEachAlertOnce(t *testing.T) {
 	}
 	// One SMS per alert; one call names both alerts.
 	h.wantSent("once back", map[string]int{leylaPhone: 2}, map[string]int{leylaPhone: 1})
-	var jobs []hotline.Job
-	h.st.View(func(tx *store.Tx) error { jobs, _ = tx.Jobs(""); return nil })
-	for _, j := range jobs {
-		if j.SharedCall != "" && j.State == hotline.JobPending {
-			continue // waits on the call that names its alert too
-		}
-		if j.State != hotline.JobSent || j.Tries < 2 || !j.HasSID {
-			t.Fatalf("job after recovery: %+v", j)
+	alerts := h.alerts()
+	if len(alerts) != 2 {
+		t.Fatalf("want two alerts, got %d", len(alerts))
+	}
+	bodies := map[string]bool{}
+	for _, m := range h.twilio.Messages() {
+		bodies[m.Body] = true
+	}
+	for _, a := range alerts {
+		if !bodies[dispatch.AlertText(a)] {
+			t.Fatalf("alert %d's SMS was not sent; sent %v", a.Number, bodies)
 		}
 	}
+
+	jobs := h.jobs()
+	sumTries := 0
+	var carrier hotline.Job
+	for _, j := range jobs {
+		sumTries += j.Tries
+		if j.Kind == hotline.JobAlertCall && j.HasSID {
+			if carrier.ID != "" {
+				t.Fatalf("two call jobs hold a call: %+v and %+v", carrier, j)
+			}
+			carrier = j
+		}
+	}
+	if got := h.twilio.Requests(); got != sumTries {
+		t.Fatalf("fake saw %d requests in all, jobs record %d tries", got, sumTries)
+	}
+	if carrier.ID == "" || carrier.State != hotline.JobSent || carrier.Tries <= triesDown[carrier.ID] {
+		t.Fatalf("the call after recovery: %+v (tries during the outage %d)", carrier, triesDown[carrier.ID])
+	}
+	called := map[string]bool{carrier.AlertID: true}
+	for _, j := range jobs {
+		if j.Kind != hotline.JobAlertCall || j.ID == carrier.ID {
+			continue
+		}
+		if j.SharedCall != carrier.ID || j.State != hotline.JobPending || !slices.Contains(carrier.Riders, j.ID) {
+			t.Fatalf("call job %s neither placed the call nor rides on it: %+v (carrier %+v)", j.ID, j, carrier)
+		}
+		called[j.AlertID] = true
+	}
+	for _, a := range alerts {
+		if !called[a.ID] {
+			t.Fatalf("no call names alert %d", a.Number)
+		}
+	}
+	// Every job tried during the outage was tried again once Twilio was
+	// back and got through, unless it is a call riding on the one call.
+	for _, j := range jobs {
+		if triesDown[j.ID] == 0 || j.SharedCall == carrier.ID {
+			continue
+		}
+		if j.State != hotline.JobSent || !j.HasSID || j.Tries <= triesDown[j.ID] {
+			t.Fatalf("job %s after recovery: %+v (tries during the outage %d)", j.ID, j, triesDown[j.ID])
+		}
+	}
+	// The call's prompt names both alerts, and one keypress would
+	// acknowledge both.
+	p, err := h.disp.CallPrompt(carrier.ID)
+	if err != nil || !p.Open || p.Count != 2 {
+		t.Fatalf("call prompt: %+v %v, want both alerts named", p, err)
+	}
+}
+
+func (h *harness) jobs() []hotline.Job {
+	h.t.Helper()
+	var jobs []hotline.Job
+	if err := h.st.View(func(tx *store.Tx) error {
+		var err error
+		jobs, err = tx.Jobs("")
+		return err
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return jobs
 }
 
 func TestTimeoutIsReconciledNotDoubled(t *testing.T) {

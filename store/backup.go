@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -34,11 +35,13 @@ const BackupSyncBytes = 4 << 20
 // the end leaves hundreds of MiB for the disk to write at once, with
 // every intake fsync queued behind them; paced, an intake fsync waits
 // for at most one chunk, and the backup takes at most half the disk.
-func BackupWriter(f *os.File) io.Writer {
-	return &pacedFile{f: f, every: BackupSyncBytes}
+// Once ctx ends, writes fail with its error, which ends the snapshot.
+func BackupWriter(ctx context.Context, f *os.File) io.Writer {
+	return &pacedFile{ctx: ctx, f: f, every: BackupSyncBytes}
 }
 
 type pacedFile struct {
+	ctx     context.Context
 	f       *os.File
 	every   int64
 	pending int64
@@ -46,6 +49,9 @@ type pacedFile struct {
 }
 
 func (p *pacedFile) Write(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
 	if p.pending == 0 {
 		p.started = time.Now()
 	}

@@ -173,7 +173,7 @@ func BenchmarkIntakeP99DuringRewrapAndBackup(b *testing.B) {
 			}
 			defer f.Close()
 			t0 := time.Now()
-			snapBytes, err = s.WriteSnapshot(store.BackupWriter(f))
+			snapBytes, err = s.WriteSnapshot(store.BackupWriter(ctx, f))
 			if err == nil {
 				err = f.Sync()
 			}

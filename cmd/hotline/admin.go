@@ -29,7 +29,8 @@ import (
 // they go through console.AdminService, so messages are the same.
 
 const adminCommonHelp = `
-Every command takes --data DIR (default $HOTLINE_DATA_DIR) and --config
+Every command takes --data DIR (default $HOTLINE_DATA_DIR, then
+/var/lib/hotline if a hotline lives there) and --config
 FILE. While 'hotline serve' runs on DIR they go through its admin socket
 (DIR/admin.sock, mode 0600); when it is stopped they open the data file
 directly, which needs the master key as serve does (HOTLINE_MASTER_KEY,
@@ -107,7 +108,7 @@ type adminCmd struct {
 func newAdminCmd(ctx context.Context, name, usage string, stdout, stderr io.Writer, getenv func(string) string) *adminCmd {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	c := &adminCmd{ctx: ctx, name: name, fs: fs, stdout: stdout, stderr: stderr, getenv: getenv}
-	c.data = fs.String("data", "", "data directory (default $HOTLINE_DATA_DIR)")
+	c.data = fs.String("data", "", "data directory (default $HOTLINE_DATA_DIR, then /var/lib/hotline if a hotline lives there)")
 	c.config = fs.String("config", "", "TOML configuration file (as for serve)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -188,6 +189,21 @@ func (c *adminCmd) require(pairs ...string) (int, bool) {
 	return c.usageErr("%s are required", strings.Join(missing, ", ")), false
 }
 
+// errNoDataDir is the usage error of an admin command that found no data
+// directory to work on.
+var errNoDataDir = "--data is required (or set HOTLINE_DATA_DIR); " + config.Default().DataDir + " holds no hotline data file"
+
+// defaultDataDir is the directory serve uses when nothing else is said
+// (the deploy files' /var/lib/hotline), if a hotline lives there, so an
+// on-call engineer on the server can run `hotline cases list` as is.
+func defaultDataDir() string {
+	dir := config.Default().DataDir
+	if fileExists(filepath.Join(dir, store.FileName)) || fileExists(filepath.Join(dir, console.AdminSocketName)) {
+		return dir
+	}
+	return ""
+}
+
 // errUsage is an error connecting that is the caller's to fix (exit 2).
 type errUsage struct{ msg string }
 
@@ -210,7 +226,10 @@ func (c *adminCmd) connect() (console.AdminService, func(), error) {
 		dir, cfgLoaded = cfg.DataDir, true
 	}
 	if dir == "" {
-		return nil, nil, errUsage{"--data is required (or set HOTLINE_DATA_DIR)"}
+		dir = defaultDataDir()
+	}
+	if dir == "" {
+		return nil, nil, errUsage{errNoDataDir}
 	}
 	sock := filepath.Join(dir, console.AdminSocketName)
 	client, err := console.DialAdmin(sock)

@@ -123,7 +123,7 @@ func writeBackup(ctx context.Context, ks console.KeyService, out string, recipie
 			os.Remove(partial)
 		}
 	}()
-	enc, err := age.Encrypt(store.BackupWriter(f), recipients...)
+	enc, err := age.Encrypt(store.BackupWriter(ctx, f), recipients...)
 	if err != nil {
 		return err
 	}

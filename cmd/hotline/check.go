@@ -125,7 +125,10 @@ func (c *adminCmd) directKey() (string, store.MasterKeySource, error) {
 		dir = cfg.DataDir
 	}
 	if dir == "" {
-		return "", store.MasterKeySource{}, errUsage{"--data is required (or set HOTLINE_DATA_DIR)"}
+		dir = defaultDataDir()
+	}
+	if dir == "" {
+		return "", store.MasterKeySource{}, errUsage{errNoDataDir}
 	}
 	cfg.DataDir = dir
 	if cfg.MasterKey == "" && cfg.MasterKeyFile == "" && cfg.MasterPassphrase == "" && cfg.MasterPassphraseFile == "" {

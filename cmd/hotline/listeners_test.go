@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -250,5 +252,35 @@ func TestServeRefusesAnInternalAddrOnTheInternet(t *testing.T) {
 	code = run(ctx, []string{"serve", "--dev", "--data", dir, "--internal-addr", "10.0.0.1:9090"}, nil, &stdout, &stderr, func(string) string { return "" })
 	if code != 2 || !strings.Contains(stderr.String(), `--dev listens on loopback only; internal_addr "10.0.0.1:9090"`) {
 		t.Fatalf("--dev with a private internal address: exit %d, stderr %q; want 2", code, stderr.String())
+	}
+}
+
+func TestCloseCutsAStuckRequestAtTheShutdownBudget(t *testing.T) {
+	old := shutdownBudget
+	shutdownBudget = 300 * time.Millisecond
+	defer func() { shutdownBudget = old }()
+	key, _ := crypto.GenerateMasterKey()
+	srv := MustRunMain(t, t.TempDir(), key, io.Discard)
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A client that promises a body and never sends it holds its request
+	// open until the 20 s read timeout: the stop must not wait for it.
+	fmt.Fprintf(conn, "POST /twilio/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"X-Twilio-Signature: %s\r\nContent-Length: 5000\r\n\r\nBody=", strings.Repeat("A", 27)+"=")
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	err = srv.Close()
+	took := time.Since(start)
+	if took > 10*time.Second {
+		t.Fatalf("Close took %s with a stuck request, want it cut near the %s budget", took, shutdownBudget)
+	}
+	if err == nil || !strings.Contains(err.Error(), "public listener") {
+		t.Errorf("Close() = %v, want the cut public request reported", err)
+	}
+	if _, err := srv.Store().Stats(); err == nil {
+		t.Error("store still open after Close")
 	}
 }

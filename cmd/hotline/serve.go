@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -313,42 +314,76 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// shutdownBudget bounds Close as a whole: systemd's TimeoutStopSec (30 s in
+// deploy/hotline.service) kills the process after that, and a kill before
+// the store is closed would leave the last batch to bbolt's recovery.
+var shutdownBudget = 20 * time.Second
+
 // Close stops accepting requests, lets in-flight ones finish (their data
-// is made durable before they answer), then closes the store.
+// is made durable before they answer), then closes the store. Everything
+// before the store closes in parallel under one deadline, so a slow
+// listener cannot push the whole stop past systemd's timeout.
 func (m *Main) Close() error {
-	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	report := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	shutdown := func(srv *http.Server, name string) {
+		if srv == nil {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A running CPU profile or a stuck client would otherwise hold
+			// Shutdown past the budget; past it, connections are cut.
+			if err := srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+				srv.Close()
+				report(fmt.Errorf("%s listener: in-flight requests cut after %s", name, shutdownBudget))
+			} else {
+				report(err)
+			}
+		}()
+	}
 	if m.stopWorker != nil {
 		m.stopWorker()
-		<-m.worker.done
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-m.worker.done:
+			case <-ctx.Done():
+				// Outbound jobs are durable: one cut short is retried at the next start.
+				report(errors.New("alert worker: still busy at the shutdown deadline"))
+			}
+		}()
 		if m.housekeeping != nil {
-			<-m.housekeeping.done
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// A scheduled backup stops at its next chunk (the partial
+				// file is removed); a purge batch is one transaction.
+				select {
+				case <-m.housekeeping.done:
+				case <-ctx.Done():
+					report(errors.New("scheduled backup or purge: still busy at the shutdown deadline"))
+				}
+			}()
 		}
 	}
-	if m.server != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		errs = append(errs, m.server.Shutdown(ctx))
-	}
-	if m.internalServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		// A running CPU profile would hold Shutdown for its full duration.
-		if err := m.internalServer.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
-			m.internalServer.Close()
-		} else {
-			errs = append(errs, err)
-		}
-	}
-	if m.consoleServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		errs = append(errs, m.consoleServer.Shutdown(ctx))
-	}
-	if m.adminServer != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		errs = append(errs, m.adminServer.Shutdown(ctx))
-	}
+	shutdown(m.server, "public")
+	shutdown(m.internalServer, "internal")
+	shutdown(m.consoleServer, "console")
+	shutdown(m.adminServer, "admin")
+	wg.Wait()
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}

@@ -57,6 +57,9 @@ func runStats(args []string, stdout, stderr io.Writer, getenv func(string) strin
 		dir = cfg.DataDir
 	}
 	if dir == "" {
+		dir = defaultDataDir()
+	}
+	if dir == "" {
 		fmt.Fprintln(stderr, "hotline stats: --data is required (or set HOTLINE_DATA_DIR, or give --config)")
 		return 2
 	}
