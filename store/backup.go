@@ -27,14 +27,14 @@ func (s *Store) WriteSnapshot(w io.Writer) (int64, error) {
 
 // BackupSyncBytes is how much of a backup file is written between
 // flushes (BackupWriter).
-const BackupSyncBytes = 4 << 20
+const BackupSyncBytes = 2 << 20
 
 // BackupWriter wraps f, a backup file being written, so that every
-// BackupSyncBytes it is flushed to disk and the writer then pauses as
-// long as that chunk took. A snapshot written in one go and synced at
+// BackupSyncBytes it is flushed to disk and the writer then pauses
+// twice as long as that chunk took. A snapshot written in one go and synced at
 // the end leaves hundreds of MiB for the disk to write at once, with
 // every intake fsync queued behind them; paced, an intake fsync waits
-// for at most one chunk, and the backup takes at most half the disk.
+// for at most one chunk, and the backup takes at most a third of the disk.
 // Once ctx ends, writes fail with its error, which ends the snapshot.
 func BackupWriter(ctx context.Context, f *os.File) io.Writer {
 	return &pacedFile{ctx: ctx, f: f, every: BackupSyncBytes}
@@ -60,7 +60,7 @@ func (p *pacedFile) Write(b []byte) (int, error) {
 	if err == nil && p.pending >= p.every {
 		p.pending = 0
 		err = p.f.Sync()
-		time.Sleep(min(time.Since(p.started), time.Second))
+		time.Sleep(min(2*time.Since(p.started), time.Second))
 	}
 	return n, err
 }

@@ -87,8 +87,8 @@ type RewrapOptions struct {
 	By AuditEntry
 	// Yield is how long the pass waits after a batch while other writes
 	// are being committed, as a multiple of the time the batch's commit
-	// took (default 1: intake gets the writer at least half the time;
-	// negative: no wait).
+	// took (default 2: intake gets the writer at least two thirds of the
+	// time; negative: no wait).
 	Yield float64
 }
 
@@ -97,7 +97,7 @@ func (o RewrapOptions) yield() float64 {
 	case o.Yield < 0:
 		return 0
 	case o.Yield == 0:
-		return 1
+		return 2
 	}
 	return o.Yield
 }
@@ -228,9 +228,8 @@ func (s *Store) RewrapKeys(ctx context.Context, opts RewrapOptions) (RewrapProgr
 		if p.Done {
 			return p, nil
 		}
-		// Yield while intake is busy: leave the writer to it for as long
-		// as the batch took, so at most every other commit carries a
-		// rewrap batch. On a quiet line the pass runs flat out.
+		// Yield while intake is busy: leave the writer to it for twice as
+		// long as the batch took. On a quiet line the pass runs flat out.
 		if pause := time.Duration(float64(took) * opts.yield()); busy && pause > 0 {
 			select {
 			case <-ctx.Done():

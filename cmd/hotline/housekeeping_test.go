@@ -96,7 +96,9 @@ func TestScheduledBackupsMetricsAndReadiness(t *testing.T) {
 	// 2026-03-01T09:00:00Z is 1772355600 seconds after the epoch.
 	waitFor("/metrics to show the backup", func() bool {
 		_, metrics := get("/metrics")
-		return strings.Contains(metrics, "hotline_backup_last_success_timestamp_seconds 1.7723556e+09")
+		return strings.Contains(metrics, "hotline_backup_last_success_timestamp_seconds 1.7723556e+09") &&
+			// the daily retention purge (the default 90-day number drop) ran at the start too
+			strings.Contains(metrics, "hotline_retention_last_run_timestamp_seconds 1.7723556e+09")
 	})
 	clock.Add(time.Hour)
 	waitFor("the second backup", hasBackups("hotline-20260301T090000Z.age", "hotline-20260301T100000Z.age"))

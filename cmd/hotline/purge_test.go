@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,6 +30,17 @@ func TestPurgeAndCompactCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.mustCLI(t, "purge", "--yes", "--json")), &rep); err != nil || rep.DryRun || len(rep.Deleted)+len(rep.Closed)+len(rep.NumbersDropped) != 0 {
 		t.Errorf("purge --yes on a new file = %+v, %v; want nothing removed", rep, err)
 	}
+	// rotate-index through the running server: the reporter's next text
+	// still joins their case.
+	if out := e.mustCLI(t, "keys", "rotate-index"); !strings.Contains(out, "Index key version 2 is primary: 2 entries re-hashed") {
+		t.Errorf("keys rotate-index on a running server said %q", out)
+	}
+	_, first := srv.sendSMS(t, "SM"+strings.Repeat("4", 32), "+994501112233", "kömək edin")
+	_, again := srv.sendSMS(t, "SM"+strings.Repeat("5", 32), "+994501112233", "yenə mənəm")
+	code := regexp.MustCompile(`[ACDEFHJKMNPQRTWXY34679]{6}`)
+	if c := code.FindString(first); c == "" || c != code.FindString(again) {
+		t.Errorf("after rotate-index: the retry answered %q, the next text %q; want the same case reference", first, again)
+	}
 	e.wantCLIError(t, 1, []string{"stop it first"}, "compact")
 	srv.Close()
 	out = e.mustCLI(t, "compact")
@@ -40,7 +52,7 @@ func TestPurgeAndCompactCommands(t *testing.T) {
 	}
 	st := mustOpenStore(t, e.dir, e.key)
 	defer st.Close()
-	if n, err := st.OpenEverySealed(func(b, id string, err error) { t.Errorf("%s %s: %v", b, id, err) }); err != nil || n != 2 {
-		t.Errorf("after compaction OpenEverySealed = %d, %v; want 2", n, err)
+	if n, err := st.OpenEverySealed(func(b, id string, err error) { t.Errorf("%s %s: %v", b, id, err) }); err != nil || n != 3 {
+		t.Errorf("after compaction OpenEverySealed = %d, %v; want 3 (a case, two messages)", n, err)
 	}
 }
