@@ -119,6 +119,9 @@ type Config struct {
 	// Escalation is the rota time zone and alert policies.
 	Escalation Escalation `toml:"escalation"`
 
+	// Voice is the voice line's menu (config/voice.go).
+	Voice Voice `toml:"voice"`
+
 	// BackupRecipients are the age public keys (age1...) `hotline backup`
 	// encrypts to; HOTLINE_BACKUP_RECIPIENTS holds them comma-separated.
 	BackupRecipients []string `toml:"backup_recipients"`
@@ -144,6 +147,7 @@ func Default() Config {
 		Escalation:   DefaultEscalation(),
 		Retention:    DefaultRetention(),
 		Backup:       ScheduledBackup{Keep: 7},
+		Voice:        DefaultVoice(),
 	}
 }
 
@@ -346,6 +350,7 @@ func (c Config) Validate() error {
 	c.Escalation.validate(bad)
 	c.Retention.validate(bad, c.CaseWindow.Duration)
 	c.Backup.validate(bad, c.BackupRecipients)
+	c.Voice.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -34,6 +34,8 @@ type CaseDetail struct {
 	Notes    []NoteView    `json:"notes"`
 	History  []WorkView    `json:"history"`
 	Alerts   []AlertView   `json:"alerts"`
+	// Corrections are officers' changes of the case's priority.
+	Corrections []CorrectionView `json:"corrections"`
 }
 
 // MessageView is one message of a case. It never holds the number.
@@ -118,6 +120,9 @@ func (a *Admin) ShowCase(ctx context.Context, code string) (CaseDetail, error) {
 		d.State, d.Reason = w.State, w.Reason
 		for _, h := range w.History {
 			d.History = append(d.History, WorkView{State: h.State, By: names[h.OfficerID], At: h.At.In(a.loc)})
+		}
+		if d.Corrections, err = a.correctionViews(tx, c.ID, names); err != nil {
+			return err
 		}
 		notes, err := tx.Notes(c.ID)
 		if err != nil {

@@ -83,6 +83,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	h.rotaRoutes(r)
 	h.keyRoutes(r)
 	h.retentionRoutes(r)
+	h.correctionRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, hotline.Errorf(hotline.ENOTFOUND, "no such admin API route"))
 	})

@@ -63,6 +63,7 @@ type purgeAction struct {
 	close, drop, del  bool
 	reporterKeys      [][]byte
 	dedupKeys         [][]byte
+	callKeys          [][]byte
 	updatedAtPlanning time.Time
 }
 
@@ -184,6 +185,20 @@ func (s *Store) planPurge(tx *bolt.Tx, policy RetentionPolicy, now time.Time) ([
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Bucket(bucketCalls).ForEach(func(k, v []byte) error {
+		var c struct {
+			CaseID string `json:"case_id"`
+		}
+		if json.Unmarshal(v, &c) == nil {
+			if a := deleting[c.CaseID]; a != nil {
+				a.callKeys = append(a.callKeys, clone(k))
+			}
+		}
+		return nil
+	})
 	return plan, err
 }
 
@@ -256,8 +271,10 @@ func (s *Store) closeUntouched(btx *bolt.Tx, c *caseRecord, policy RetentionPoli
 }
 
 // deleteCase removes a case and everything that belongs to it or points
-// at it, returning how many messages went with it. Alerts (ids, times and
-// states, no content) stay for the record of who was alerted when.
+// at it (messages, notes, priority corrections, workflow, voice call
+// records, code, reporter and dedup entries), returning how many messages
+// went with it. Alerts (ids, times and states, no content) stay for the
+// record of who was alerted when.
 func (s *Store) deleteCase(btx *bolt.Tx, c caseRecord, a *purgeAction, dryRun bool, forget *[]crypto.IndexHash) (int, error) {
 	cases := btx.Bucket(bucketCases)
 	prefix := []byte(c.ID + "/")
@@ -278,14 +295,27 @@ func (s *Store) deleteCase(btx *bolt.Tx, c caseRecord, a *purgeAction, dryRun bo
 			return 0, err
 		}
 	}
-	var notes [][]byte
-	nc := btx.Bucket(bucketCaseNotes).Cursor()
-	for k, _ := nc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = nc.Next() {
-		notes = append(notes, clone(k))
+	// Notes and priority corrections are keyed case id/their id.
+	for _, bucket := range [][]byte{bucketCaseNotes, bucketCorrections} {
+		var keys [][]byte
+		c := btx.Bucket(bucket).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			keys = append(keys, clone(k))
+		}
+		for _, k := range keys {
+			if err := btx.Bucket(bucket).Delete(k); err != nil {
+				return 0, err
+			}
+		}
 	}
-	for _, k := range notes {
-		if err := btx.Bucket(bucketCaseNotes).Delete(k); err != nil {
-			return 0, err
+	calls := btx.Bucket(bucketCalls)
+	for _, k := range a.callKeys {
+		var call VoiceCall
+		// Only if it still belongs here: a call may have joined another case.
+		if err := s.getTagged(calls, bucketCalls, k, &call); err == nil && call.CaseID == c.ID {
+			if err := calls.Delete(k); err != nil {
+				return 0, err
+			}
 		}
 	}
 	reporters := btx.Bucket(bucketReporters)

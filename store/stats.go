@@ -34,7 +34,9 @@ type Stats struct {
 	// AlertsPending counts cases whose alert failed to open and is being
 	// retried by the alert worker (should be 0).
 	AlertsPending int `json:"alerts_pending"`
-	Schema        int `json:"schema_version"`
+	// Corrections counts officers' changes of a case's priority.
+	Corrections CorrectionStats `json:"corrections"`
+	Schema      int             `json:"schema_version"`
 }
 
 // Stats counts what this store holds.
@@ -147,6 +149,9 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 		st.AlertsPending = b.Stats().KeyN
 	}
 	if err := countStates("alert", tx.Bucket(bucketAlerts), st.Alerts); err != nil {
+		return st, err
+	}
+	if err := countCorrections(tx, &st.Corrections); err != nil {
 		return st, err
 	}
 	return st, countStates("outbox job", tx.Bucket(bucketJobs), st.Jobs)

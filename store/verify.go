@@ -53,6 +53,8 @@ func (s *Store) verifyRecords(tx *bolt.Tx, problem func(bucket, id string, err e
 		{bucketSessions, v.session},
 		{bucketCaseWork, v.caseWork},
 		{bucketCaseNotes, v.note},
+		{bucketCorrections, v.correction},
+		{bucketCalls, v.call},
 	} {
 		b := tx.Bucket(step.bucket)
 		if b == nil {

@@ -18,6 +18,7 @@ Cases for an admin on the server itself (the console is the usual way).
 Commands:
   list     list cases, P1 first then oldest: metadata only, no text
   show     open one case: its messages, notes and workflow (audited)
+  set-priority  change a case's priority, with a reason (audited)
 
 Examples:
   hotline cases list --open
@@ -97,6 +98,8 @@ func runCases(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			printCase(c.stdout, d)
 			return nil
 		})
+	case "set-priority":
+		return runSetPriority(ctx, args, stdout, stderr, getenv)
 	}
 	fmt.Fprintf(stderr, "hotline cases: unknown command %q\n\n%s", sub, casesUsage)
 	return 2
@@ -135,6 +138,7 @@ func printCase(w io.Writer, d console.CaseDetail) {
 			fmt.Fprintf(w, "  %s  %s by %s\n", h.At.Format("2006-01-02 15:04"), h.State, h.By)
 		}
 	}
+	printCorrections(w, d.Corrections)
 	if len(d.Alerts) > 0 {
 		fmt.Fprintln(w, "\nAlerts:")
 		for _, a := range d.Alerts {

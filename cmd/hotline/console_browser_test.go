@@ -80,6 +80,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		tip      = "Kömək edin, bizi Sumqayıtda zirzəmidə saxlayırlar, pasportları götürüblər"
 		reply    = "Mesajınızı aldıq. Təhlükəsiz olanda bu nömrəyə yazın."
 		reason   = "Polisə yönləndirildi, insanlar azad edildi"
+		// priorityWhy is the reason for a priority change (sealed).
+		priorityWhy = "Yoxlama: qapı açıqdır, heç kim saxlanmır"
 	)
 	admin := console.NewAdmin(m.Store(), m.Dispatcher(), nil)
 	ctx := context.Background()
@@ -252,6 +254,17 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("alert after the console's ack: %s via %q", alert.State, alert.AckedVia)
 	}
 
+	// Triage was right, but suppose it was not: lower the case to P2 with
+	// a reason; the page shows the change with triage's own verdict.
+	step("priority-typed", chromedp.SetValue(chromedp.ID("new-priority"), "P2"), chromedp.SendKeys(chromedp.ID("priority-reason"), priorityWhy))
+	submit("priority-changed", "change-priority")
+	if got := text("#corrections"); !strings.Contains(got, "P1 → P2") || !strings.Contains(got, priorityWhy) || !strings.Contains(got, name) {
+		t.Fatalf("the priority changes on the page: %q", got)
+	}
+	if c, err := m.Store().CaseByCode(p1); err != nil || c.Priority != hotline.P2 {
+		t.Fatalf("case after the priority change: %s %v", c.Priority, err)
+	}
+
 	// Reply to the reporter: the outbox sends it from the hotline number.
 	step("reply-typed", chromedp.SendKeys(chromedp.ID("reply-body"), reply))
 	submit("replied", "send-reply")
@@ -302,7 +315,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 
 	// Everything was audited, and the chain holds.
-	for _, action := range []string{"login", "totp.enrolled", "case.open", "case.ack", "case.reply", "case.state", "logout"} {
+	for _, action := range []string{"login", "totp.enrolled", "case.open", "case.ack", "case.reply", "case.priority", "case.state", "logout"} {
 		if e, _ := m.Store().Audit(store.AuditFilter{Action: action}); len(e) == 0 {
 			t.Errorf("no %s audit entry", action)
 		}
@@ -310,7 +323,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if _, problems, err := m.Store().VerifyAudit(); err != nil || len(problems) > 0 {
 		t.Errorf("audit chain: %v %v", problems, err)
 	}
-	leaktest.Check(t, "log", logs.String(), append(leaktest.Runs(tip, 12), reply, reason, password, secret, reporter)...)
+	leaktest.Check(t, "log", logs.String(), append(leaktest.Runs(tip, 12), reply, reason, priorityWhy, password, secret, reporter)...)
 	if errors.Is(bctx.Err(), context.Canceled) {
 		t.Fatal("browser context ended early")
 	}

@@ -18,11 +18,12 @@ import (
 // webhooks and a bare /healthz, nothing else. Everything that tells volume
 // or timing (metrics, readiness, pprof) is on the internal router: a
 // watcher must not learn from here whether a victim reported.
-func newPublicRouter(log zerolog.Logger, met *metrics, sms *intake.SMSHandler, alerts *intake.AlertHandlers) http.Handler {
+func newPublicRouter(log zerolog.Logger, met *metrics, sms *intake.SMSHandler, alerts *intake.AlertHandlers, voice *intake.VoiceHandlers, prompts *intake.Prompts) http.Handler {
 	r := mux.NewRouter()
 	r.Handle("/twilio/sms", sms).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/status", alerts.Status).Methods(http.MethodPost)
 	r.HandleFunc("/twilio/alert-call", alerts.AlertCall).Methods(http.MethodPost)
+	routeVoice(r, voice, prompts)
 	r.HandleFunc("/healthz", serveHealthz).Methods(http.MethodGet)
 	// Unknown paths are counted (a scan shows in the metrics) but not
 	// logged, so a flood of them cannot fill the disk.

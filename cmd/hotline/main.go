@@ -23,11 +23,12 @@ Usage:
 Commands:
   serve     run the server (Twilio webhooks, health checks)
   stats     print counts of cases and messages as JSON, without decrypting
-  triage    show how a text would be triaged (priority, category, language)
+  triage    show how a text would be triaged (priority, category, language);
+            triage corrections --export FILE: officers' corrections as labelled tips
   officers  manage officers and their logins (add|list|update|remove|passwd|reset-totp)
   rota      show or change the duty rota (show|set|remove-shift|override|import)
   alerts    list and act on alerts (list|show|ack|close|reopen|escalate)
-  cases     list cases or open one (list|show), audited
+  cases     list cases, open one or change its priority (list|show|set-priority), audited
   audit     print or verify the audit log (list|verify)
   keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire|rotate-index|change-master)
   backup    write an age-encrypted hot snapshot of the data file

@@ -40,6 +40,8 @@ Twilio and nothing else:
   POST /twilio/sms          inbound SMS (tips, and officers' acknowledgements)
   POST /twilio/status       delivery status of alert SMS and calls
   POST /twilio/alert-call   TwiML of the alert call ("press 1 to acknowledge")
+  POST /twilio/voice        inbound call: the voice menu (and /twilio/voice/*)
+  GET  /prompts/LANG/NAME.wav  the voice menu's audio prompts
   GET  /healthz             "ok": the process is up
 Any other path is 404.
 
@@ -217,6 +219,11 @@ func (m *Main) Run(ctx context.Context) error {
 		AfterStore: disp.Wake,
 	})
 	alerts := &intake.AlertHandlers{Verifier: verifier, Alerts: disp}
+	voice, prompts, err := newVoice(cfg, verifier, st, disp)
+	if err != nil {
+		st.Close()
+		return err
+	}
 
 	now := m.Now
 	if now == nil {
@@ -249,7 +256,7 @@ func (m *Main) Run(ctx context.Context) error {
 	met := newMetrics(st, now)
 	met.registry.MustRegister(verifier.Metrics(), disp)
 	m.server = &http.Server{
-		Handler:           newPublicRouter(m.Logger, met, sms, alerts),
+		Handler:           newPublicRouter(m.Logger, met, sms, alerts, voice, prompts),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,

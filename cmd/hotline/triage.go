@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 
 	"github.com/hotline-az/hotline"
@@ -16,5 +17,8 @@ func loadTriager(path string) (hotline.Triager, error) {
 }
 
 func runTriage(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "corrections" {
+		return runTriageCorrections(context.Background(), args[1:], stdout, stderr, getenv)
+	}
 	return triage.RunCLI(args, stdin, stdout, stderr, getenv("HOTLINE_TRIAGE_RULES"))
 }

@@ -24,6 +24,8 @@ type caseView struct {
 	Alerts     []alertItem
 	OpenAlert  int // number of the open alert, 0 if none
 	Notes      []noteItem
+	// Corrections are officers' changes of the case's priority.
+	Corrections []correctionItem
 	// LateReply is set when the reporter's last message is older than the
 	// safe-reply window: the reply form then asks for a confirmation.
 	LateReply   bool
@@ -154,6 +156,9 @@ func (h *handler) loadCase(code string) (caseView, error) {
 					Step: j.Step, State: j.State, Delivery: j.Delivery, At: j.UpdatedAt})
 			}
 			v.Alerts = append(v.Alerts, item)
+		}
+		if v.Corrections, err = correctionItems(tx, c.ID, names); err != nil {
+			return err
 		}
 		notes, err := tx.Notes(c.ID)
 		if err != nil {

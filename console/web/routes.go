@@ -45,6 +45,7 @@ func (h *handler) routes() http.Handler {
 	officer.HandleFunc("/cases/{code}/reply", h.replyCase).Methods(http.MethodPost)
 	officer.HandleFunc("/cases/{code}/notes", h.addNote).Methods(http.MethodPost)
 	officer.HandleFunc("/cases/{code}/state", h.changeState).Methods(http.MethodPost)
+	officer.HandleFunc("/cases/{code}/priority", h.changePriority).Methods(http.MethodPost)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusNotFound, "error.notfound")

@@ -70,6 +70,8 @@ parameters, keyed by the auth token).
 Usage:
   twilio-sim sms    [flags] TEXT...   inbound SMS from a reporter (TEXT "-" reads stdin)
   twilio-sim status [flags]           status callback for a message the hotline sent
+  twilio-sim call   [flags]           inbound call (the voice URL), or its end (--status completed)
+  twilio-sim digits [flags] [KEYS]    keys pressed in a call, or a <Dial>/<Record>/whisper request
   twilio-sim raw    [flags]           any form body, signed as given
 
 Run "twilio-sim COMMAND -h" for the flags of a command.
@@ -114,7 +116,11 @@ type sim struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	client         *http.Client
+	// pretty indents a TwiML answer (the voice commands).
+	pretty bool
 }
+
+func (s *sim) stderrf(format string, args ...any) { fmt.Fprintf(s.stderr, format, args...) }
 
 // usageError is a bad command line. Its message names the flag at fault.
 type usageError struct{ msg string }
@@ -141,8 +147,12 @@ func (s *sim) run(args []string) int {
 		cmd = s.status
 	case "raw":
 		cmd = s.raw
+	case "call":
+		cmd = s.call
+	case "digits":
+		cmd = s.digits
 	default:
-		fmt.Fprintf(s.stderr, "twilio-sim: unknown command %q (want sms, status or raw; -h for help)\n", args[0])
+		fmt.Fprintf(s.stderr, "twilio-sim: unknown command %q (want sms, status, call, digits or raw; -h for help)\n", args[0])
 		return exitUsage
 	}
 	req, err := cmd(args[1:])
@@ -176,6 +186,9 @@ func (s *sim) send(req *http.Request) int {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes))
 	fmt.Fprintf(s.stdout, "HTTP %s\n", resp.Status)
 	if len(body) > 0 {
+		if s.pretty {
+			body = indentXML(body)
+		}
 		s.stdout.Write(body)
 		if !bytes.HasSuffix(body, []byte("\n")) {
 			fmt.Fprintln(s.stdout)
