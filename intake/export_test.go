@@ -10,3 +10,6 @@ func ValidSignature(authToken, fullURL string, form url.Values, signature string
 
 // WellFormedSignature exposes the check made before a body is read.
 func WellFormedSignature(h string) bool { return wellFormedSignature(h) }
+
+// NamesAccount exposes the raw-body account check made before parsing.
+func NamesAccount(body []byte, sid string) bool { return namesAccount(body, sid) }

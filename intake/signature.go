@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // signatureLen is the length of X-Twilio-Signature: base64 of a 20-byte
@@ -63,9 +64,26 @@ func signedParams(form url.Values) []byte {
 
 // urlVariants are the URLs twilio-go tries: fullURL with its scheme's
 // default port added (or as it is if it names a port), and without any port.
+// Webhooks come to a handful of URLs, so the last answer is kept: working
+// them out parses the URL three times.
 func urlVariants(fullURL string) [2]string {
-	return [2]string{addPort(fullURL), removePort(fullURL)}
+	if last := lastURLVariants.Load(); last != nil && last.fullURL == fullURL {
+		return last.variants
+	}
+	v := [2]string{addPort(fullURL), removePort(fullURL)}
+	lastURLVariants.Store(&urlVariantsOf{fullURL, v})
+	return v
 }
+
+// urlVariantsOf is urlVariants' answer for one URL.
+type urlVariantsOf struct {
+	fullURL  string
+	variants [2]string
+}
+
+// lastURLVariants is urlVariants' last answer (a pure function's memo, so
+// one for the process is enough).
+var lastURLVariants atomic.Pointer[urlVariantsOf]
 
 // valid reports whether signature is this key's for any of the URL
 // variants and the signed parameters. The comparison is in constant time.

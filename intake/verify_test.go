@@ -109,6 +109,14 @@ func TestWebhookRefusals(t *testing.T) {
 		{"no account", func(t *testing.T) *http.Request {
 			return with(t, func(f url.Values) { f.Del("AccountSid") })
 		}, 403, intake.ReasonWrongAccount, ""},
+		{"the account only as another field's value", func(t *testing.T) *http.Request {
+			return with(t, func(f url.Values) { f.Del("AccountSid"); f.Set("XAccountSid", accountSID) })
+		}, 403, intake.ReasonWrongAccount, ""},
+		{"no account and a body that does not parse: refused before parsing", func(t *testing.T) *http.Request {
+			r := signed(t, token, smsURL, fixture(t, "sms_inbound"))
+			r.Body = io.NopCloser(strings.NewReader("Body=%zz&" + strings.Repeat("x", 40<<10)))
+			return r
+		}, 403, intake.ReasonWrongAccount, ""},
 		{"the account in capitals", func(t *testing.T) *http.Request {
 			return with(t, func(f url.Values) { f.Set("AccountSid", strings.ToUpper(accountSID)) })
 		}, 403, intake.ReasonWrongAccount, ""},
@@ -159,6 +167,54 @@ func TestWebhookRefusals(t *testing.T) {
 				t.Fatalf("log does not give the reason %s: %s", tc.wantReason, e.logs.String())
 			}
 		})
+	}
+}
+
+// TestNamesAccount: the raw-body account check made before a form is
+// parsed finds AccountSid=SID only as a whole field, wherever it stands.
+func TestNamesAccount(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{"AccountSid=" + accountSID, true},
+		{"AccountSid=" + accountSID + "&Body=x", true},
+		{"Body=x&AccountSid=" + accountSID, true},
+		{"Body=x&AccountSid=" + accountSID + "&To=%2B1", true},
+		{"Body=AccountSid=" + accountSID + "&AccountSid=" + accountSID, true},
+		{"", false},
+		{"Body=x", false},
+		{"XAccountSid=" + accountSID, false},
+		{"Body=x&AccountSid=" + accountSID + "0", false},
+		{"Body=xAccountSid=" + accountSID, false},
+		{"AccountSid=" + strings.ToUpper(accountSID), false},
+		{"Account%53id=" + accountSID, false},
+	} {
+		if got := intake.NamesAccount([]byte(tc.body), accountSID); got != tc.want {
+			t.Errorf("NamesAccount(%q): got %v, want %v", tc.body, got, tc.want)
+		}
+	}
+}
+
+// TestAccountSidAnywhereAccepted: the check made before parsing finds
+// AccountSid wherever Twilio puts it, last field included.
+func TestAccountSidAnywhereAccepted(t *testing.T) {
+	f := fixture(t, "sms_inbound")
+	sid := f.Get("AccountSid")
+	f.Del("AccountSid")
+	req := signed(t, token, publicURL+"/twilio/sms", f)
+	f.Set("AccountSid", sid)
+	req.Header.Set("X-Twilio-Signature", twiliotest.Signature(token, publicURL+"/twilio/sms", f))
+	body := f.Encode()
+	body = strings.Replace(body, "AccountSid="+sid+"&", "", 1) + "&AccountSid=" + sid
+	if !strings.HasSuffix(body, "&AccountSid="+sid) || strings.Count(body, "AccountSid=") != 1 {
+		t.Fatalf("test body does not end in AccountSid alone: %q", body)
+	}
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = int64(len(body))
+	e := newEnv(t)
+	if status, answer := e.post(t, req); status != 200 {
+		t.Fatalf("got %d %q, want 200", status, answer)
 	}
 }
 

@@ -1,9 +1,9 @@
 // Package intake receives Twilio's webhooks: inbound SMS now, voice and
 // status callbacks as they come. Every request is bounded and checked
 // before anything is stored: a well-formed X-Twilio-Signature header
-// before the body is read, the body's size and field count before it is
-// parsed, the signature against the configured public URL, then the
-// account, the number and the SIDs.
+// before the body is read, the body's size, field count and account
+// before it is parsed, the signature against the configured public URL,
+// then the account again, the number and the SIDs.
 package intake
 
 import (
@@ -65,7 +65,21 @@ type VerifierConfig struct {
 	Numbers []string
 	// Now is the clock of the rejection log's rate limit (nil: time.Now).
 	Now func() time.Time
+	// RefusalDelay holds the answer to a webhook refused before its
+	// signature proved that Twilio sent it (zero: answered at once), for
+	// at most MaxHeldRefusals requests at a time; the others are answered
+	// at once. A flood that waits for each answer before sending again
+	// (most do) then sends a few requests a second per connection instead
+	// of hundreds, and each held one costs a parked goroutine, no CPU.
+	// Twilio's own webhooks are never held: they are signed.
+	RefusalDelay time.Duration
 }
+
+// DefaultRefusalDelay is the RefusalDelay hotline serve uses.
+const DefaultRefusalDelay = 250 * time.Millisecond
+
+// MaxHeldRefusals bounds how many refused requests are held at once.
+const MaxHeldRefusals = 128
 
 // Verifier checks that a webhook really comes from Twilio, for this
 // hotline's account and numbers, and counts and logs what it refuses.
@@ -77,6 +91,9 @@ type Verifier struct {
 	rejections *Rejections
 	// largeBodies holds the one large body being parsed and checked.
 	largeBodies chan struct{}
+	// refusalDelay and heldRefusals: see VerifierConfig.RefusalDelay.
+	refusalDelay time.Duration
+	heldRefusals chan struct{}
 }
 
 // NewVerifier checks cfg and returns its Verifier.
@@ -86,11 +103,13 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		return nil, fmt.Errorf("intake: public URL must be scheme://host[:port] without a path, query or trailing slash, got %q", cfg.PublicURL)
 	}
 	v := &Verifier{
-		publicURL:   cfg.PublicURL,
-		accountSID:  cfg.AccountSID,
-		numbers:     map[string]bool{},
-		rejections:  NewRejections(cfg.Now),
-		largeBodies: make(chan struct{}, 1),
+		publicURL:    cfg.PublicURL,
+		accountSID:   cfg.AccountSID,
+		numbers:      map[string]bool{},
+		rejections:   NewRejections(cfg.Now),
+		largeBodies:  make(chan struct{}, 1),
+		refusalDelay: cfg.RefusalDelay,
+		heldRefusals: make(chan struct{}, MaxHeldRefusals),
 	}
 	for _, t := range cfg.AuthTokens {
 		if t != "" {
@@ -124,8 +143,9 @@ func (v *Verifier) ourNumber(to string) bool { return v.numbers[strings.TrimSpac
 
 // readSignedForm reads a webhook's form and checks, cheapest first, that
 // Twilio sent it for this hotline's account: a well-formed signature
-// header (before the body is read), the body's size and field count
-// (before it is parsed), the signature, then AccountSid.
+// header (before the body is read), the body's size and field count and
+// this account's AccountSid in the raw body (before it is parsed), the
+// signature, then the parsed AccountSid.
 func (v *Verifier) readSignedForm(w http.ResponseWriter, r *http.Request) (url.Values, *rejection) {
 	signature := r.Header.Get("X-Twilio-Signature")
 	if !wellFormedSignature(signature) {
@@ -138,6 +158,9 @@ func (v *Verifier) readSignedForm(w http.ResponseWriter, r *http.Request) (url.V
 	}
 	var form url.Values
 	rej := readBoundedBody(w, r, func(body []byte) *rejection {
+		if !namesAccount(body, v.accountSID) {
+			return errWrongAccount
+		}
 		if len(body) > smallBodyBytes {
 			// Large bodies are parsed and checked one at a time, so a flood
 			// of large forged forms waits here, blocked rather than
@@ -208,7 +231,40 @@ func (v *Verifier) reject(w http.ResponseWriter, r *http.Request, rej *rejection
 		}
 	}
 	v.rejections.record(hlog.FromRequest(r), rej, checked)
+	if rej.unproven() {
+		v.holdRefusal(r)
+	}
 	http.Error(w, http.StatusText(rej.status)+": "+rej.problem, rej.status)
+}
+
+// unproven reports whether rej refuses a request before a valid
+// signature proved that Twilio sent it.
+func (rej *rejection) unproven() bool {
+	switch rej.reason {
+	case ReasonSignatureMissing, ReasonSignatureInvalid, ReasonTooLarge, ReasonTooManyFields, ReasonMalformed, ReasonWrongAccount:
+		return true
+	}
+	return false
+}
+
+// holdRefusal waits RefusalDelay before a refusal is answered, unless
+// MaxHeldRefusals are already waiting or the client leaves.
+func (v *Verifier) holdRefusal(r *http.Request) {
+	if v.refusalDelay <= 0 {
+		return
+	}
+	select {
+	case v.heldRefusals <- struct{}{}:
+		defer func() { <-v.heldRefusals }()
+	default:
+		return
+	}
+	t := time.NewTimer(v.refusalDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 // requireField returns form[name] or a rejection if it is missing or too long.

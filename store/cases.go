@@ -288,7 +288,7 @@ func (s *Store) prepareInbound(p *inboundPlan) error {
 	p.sealedFor = p.newCaseID
 	s.view(func(tx *bolt.Tx) error {
 		for _, h := range s.keyring.IndexCandidates(crypto.DomainPhone, p.in.From) {
-			if id, ok := s.predictCase(tx, h, p.now, p.in.Window); ok {
+			if id, ok := s.predictCase(tx, h); ok {
 				p.sealedFor = id
 				break
 			}
@@ -300,21 +300,17 @@ func (s *Store) prepareInbound(p *inboundPlan) error {
 }
 
 // predictCase guesses, outside the writer, which case threadableCase
-// will pick. It checks no tag (a wrong guess only costs a re-seal).
-func (s *Store) predictCase(tx *bolt.Tx, phoneHash crypto.IndexHash, now time.Time, window time.Duration) (string, bool) {
+// will pick: the case the reporter's index entry names. It reads no case
+// record and checks no tag (decoding the case to see whether it is still
+// open and recent cost more than the rare wrong guess, which only costs a
+// re-seal in the writer: the first text after a case closed or went
+// quiet).
+func (s *Store) predictCase(tx *bolt.Tx, phoneHash crypto.IndexHash) (string, bool) {
 	stored := tx.Bucket(bucketReporters).Get(phoneHash[:])
 	if len(stored) <= macLen {
 		return "", false
 	}
-	var c struct {
-		Status    hotline.CaseStatus `json:"status"`
-		UpdatedAt time.Time          `json:"updated_at"`
-	}
-	id := stored[:len(stored)-macLen]
-	if err := getJSON(tx.Bucket(bucketCases), id, &c); err != nil {
-		return "", false
-	}
-	return string(id), c.Status == hotline.CaseOpen && now.Sub(c.UpdatedAt) < window
+	return string(stored[:len(stored)-macLen]), true
 }
 
 // threadableCase returns the reporter's case if new texts still join it:
@@ -338,13 +334,55 @@ func (s *Store) threadableCase(tx *bolt.Tx, phone string, now time.Time, window 
 	}
 	id, err := s.checkValue(bucketReporters, phoneHash[:], stored)
 	if err == nil {
-		err = s.getTagged(tx.Bucket(bucketCases), bucketCases, id, &c)
+		cases := tx.Bucket(bucketCases)
+		var known bool
+		if c, known = s.commits.cases.get(id, cases.Get(id)); !known {
+			err = s.getTagged(cases, bucketCases, id, &c)
+		}
 	}
 	if err != nil {
 		s.log.Error().Err(err).Msg("the reporter's case cannot be trusted; the tip opens a new case")
 		return c, false
 	}
 	return c, c.Status == hotline.CaseOpen && now.Sub(c.UpdatedAt) < window
+}
+
+// writtenCases is the single writer's memory of the case records it last
+// stored: the exact bytes and the record they encode. A case read back
+// byte for byte as the writer stored it needs neither its tag checked
+// again (the same bytes under the same key carry the tag the writer
+// computed) nor decoding; any other bytes (a change by another write, an
+// edit outside hotline, a write rolled back) are checked and decoded as
+// usual. It holds case metadata only (the reporter's number stays sealed)
+// and starts over past maxWrittenCases. Only the writer goroutine (inside
+// a write transaction's function) touches it.
+type writtenCases map[string]writtenCase
+
+type writtenCase struct {
+	stored []byte
+	rec    caseRecord
+}
+
+// maxWrittenCases bounds the writer's memory of cases (a few MB).
+const maxWrittenCases = 4096
+
+// get returns the record the writer stored as stored under id, if it did.
+func (w writtenCases) get(id, stored []byte) (caseRecord, bool) {
+	wc, ok := w[string(id)]
+	if !ok || stored == nil || !bytes.Equal(wc.stored, stored) {
+		return caseRecord{}, false
+	}
+	return wc.rec, true
+}
+
+// put remembers that c was stored as stored (which must not change after).
+// Times lose their monotonic reading, as a decoded record has none.
+func (w *writtenCases) put(c caseRecord, stored []byte) {
+	if *w == nil || len(*w) >= maxWrittenCases {
+		*w = writtenCases{}
+	}
+	c.OpenedAt, c.UpdatedAt = c.OpenedAt.Round(0), c.UpdatedAt.Round(0)
+	(*w)[c.ID] = writtenCase{stored: stored, rec: c}
 }
 
 // recordInbound is one write of a prepared tip. With hookErr set it runs
@@ -392,9 +430,14 @@ func (s *Store) recordInbound(ctx context.Context, p *inboundPlan, hook InboundH
 		}
 		c.Messages++
 		c.UpdatedAt = now
-		if err := s.putTagged(btx.Bucket(bucketCases), bucketCases, []byte(c.ID), c); err != nil {
+		caseValue, err := s.tagJSON(bucketCases, []byte(c.ID), c)
+		if err != nil {
 			return err
 		}
+		if err := btx.Bucket(bucketCases).Put([]byte(c.ID), caseValue); err != nil {
+			return err
+		}
+		s.commits.cases.put(c, caseValue)
 		msgValue := p.msgValue
 		if p.sealedFor != c.ID {
 			// The prediction missed (another text from the same number

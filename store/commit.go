@@ -43,6 +43,9 @@ type committer struct {
 	beforeAttempt, afterCommit func()
 	requests                   chan writeRequest
 	stopped                    chan struct{}
+	// cases is state of the writer goroutine alone: the case records it
+	// stored last (see writtenCases).
+	cases writtenCases
 
 	// mu orders sends on requests against close: writers hold it shared
 	// while they send, close holds it exclusively to close the channel, so

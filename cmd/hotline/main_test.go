@@ -114,7 +114,7 @@ func TestEndToEndSMSRestartStats(t *testing.T) {
 		t.Fatalf("third SMS: got %d", status)
 	}
 
-	forged, _ := twiliotest.NewSignedRequest("nottoken999", srv.URL+"/twilio/sms", "https://hotline.example.az/twilio/sms", url.Values{"Body": {"x"}})
+	forged, _ := twiliotest.NewSignedRequest("nottoken999", srv.URL+"/twilio/sms", "https://hotline.example.az/twilio/sms", url.Values{"AccountSid": {testAccountSID}, "Body": {"x"}})
 	if resp, err := http.DefaultClient.Do(forged); err != nil || resp.StatusCode != 403 {
 		t.Fatalf("forged SMS: got %v %v, want 403", resp, err)
 	} else {

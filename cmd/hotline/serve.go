@@ -203,6 +203,8 @@ func (m *Main) Run(ctx context.Context) error {
 		AccountSID: cfg.WebhookAccountSID(),
 		Numbers:    cfg.WebhookNumbers(),
 		Now:        m.Now,
+		// A flood of forged webhooks waits for its refusals.
+		RefusalDelay: intake.DefaultRefusalDelay,
 	})
 	if err != nil {
 		st.Close()
