@@ -114,7 +114,7 @@ func writeBackup(ctx context.Context, ks console.KeyService, out string, recipie
 	partial := out + ".partial"
 	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("--out: %w", err)
+		return fmt.Errorf("create the backup file: %w", err)
 	}
 	done := false
 	defer func() {
@@ -123,7 +123,7 @@ func writeBackup(ctx context.Context, ks console.KeyService, out string, recipie
 			os.Remove(partial)
 		}
 	}()
-	enc, err := age.Encrypt(f, recipients...)
+	enc, err := age.Encrypt(store.BackupWriter(ctx, f), recipients...)
 	if err != nil {
 		return err
 	}
