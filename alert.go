@@ -149,6 +149,9 @@ type Job struct {
 	Unconfirmed bool `json:"unconfirmed,omitempty"`
 	// FirstTryAt is when the first try started (the reconciliation window).
 	FirstTryAt time.Time `json:"first_try_at,omitzero"`
+	// LastTryAt is when the latest try started: how long a placed call
+	// has been in flight (UpdatedAt moves whenever the job is written).
+	LastTryAt time.Time `json:"last_try_at,omitzero"`
 
 	// SharedCall, on a call job, is the call job whose call announces this
 	// job's alert too: an officer gets one alert call at a time, which

@@ -136,6 +136,11 @@ type Config struct {
 	// encrypts to; HOTLINE_BACKUP_RECIPIENTS holds them comma-separated.
 	BackupRecipients []string `toml:"backup_recipients"`
 
+	// Retention says what the daily purge removes (retention.go).
+	Retention Retention `toml:"retention"`
+	// Backup schedules encrypted backups in the server (retention.go).
+	Backup ScheduledBackup `toml:"backup"`
+
 	// Dev is set by `serve --dev`: generated keys, no Twilio account.
 	Dev bool `toml:"-"`
 }
@@ -152,6 +157,8 @@ func Default() Config {
 		LogLevel:     "info",
 		MinFreeSpace: 1 << 30,
 		Escalation:   DefaultEscalation(),
+		Retention:    DefaultRetention(),
+		Backup:       ScheduledBackup{Keep: 7},
 		Voice:        DefaultVoice(),
 		Twilio:       Twilio{EraseAtTwilio: true},
 	}
@@ -362,6 +369,8 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Escalation.validate(bad)
+	c.Retention.validate(bad, c.CaseWindow.Duration)
+	c.Backup.validate(bad, c.BackupRecipients)
 	c.Voice.validate(bad)
 	return errors.Join(errs...)
 }

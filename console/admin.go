@@ -218,6 +218,8 @@ type Admin struct {
 	loc  *time.Location
 	// by is who audit entries name (ActingAs); empty: the CLI.
 	by store.AuditEntry
+	// retention is the configured policy Purge applies (retention.go).
+	retention store.RetentionPolicy
 }
 
 // NewAdmin returns the admin service on st. d is the running dispatcher,

@@ -40,6 +40,22 @@ func (c *AdminClient) RetireKey(ctx context.Context, version uint32) error {
 	return c.doJSON(ctx, http.MethodPost, "/keys/retire", versionRequest{Version: version}, nil)
 }
 
+// RotateIndex implements KeyService. The move may take longer than the
+// socket's usual timeout.
+func (c *AdminClient) RotateIndex(ctx context.Context, batch int, _ func(store.IndexMoveProgress)) (store.IndexMoveProgress, error) {
+	var p store.IndexMoveProgress
+	q := url.Values{}
+	if batch > 0 {
+		q.Set("batch", strconv.Itoa(batch))
+	}
+	resp, err := c.stream(ctx, http.MethodPost, "/keys/rotate-index", q)
+	if err != nil {
+		return p, err
+	}
+	defer resp.Body.Close()
+	return p, json.NewDecoder(resp.Body).Decode(&p)
+}
+
 // streamClient is the socket's client without the overall timeout: a
 // rewrap or a backup of a large file takes longer than a minute.
 func (c *AdminClient) streamClient() *http.Client {

@@ -83,6 +83,7 @@ func NewAdminHandler(a *Admin, log zerolog.Logger) http.Handler {
 	h.rotaRoutes(r)
 	h.officerTestRoutes(r)
 	h.keyRoutes(r)
+	h.retentionRoutes(r)
 	h.correctionRoutes(r)
 	h.recordingRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -42,6 +42,7 @@ type rewrapEvent struct {
 //	POST /keys/retire      {version}
 //	POST /keys/rewrap[?batch=N]      → NDJSON rewrapEvent lines, the last
 //	                                   one the final progress or an error
+//	POST /keys/rotate-index[?batch=N] → store.IndexMoveProgress
 //	GET  /backup                     → the data file (application/octet-stream)
 func (h *adminHandler) keyRoutes(r *mux.Router) {
 	r.HandleFunc("/keys", h.keyStatus).Methods(http.MethodGet)
@@ -49,6 +50,7 @@ func (h *adminHandler) keyRoutes(r *mux.Router) {
 	r.HandleFunc("/keys/min-decrypt", h.keyMinDecrypt).Methods(http.MethodPost)
 	r.HandleFunc("/keys/retire", h.keyRetire).Methods(http.MethodPost)
 	r.HandleFunc("/keys/rewrap", h.keyRewrap).Methods(http.MethodPost)
+	r.HandleFunc("/keys/rotate-index", h.keyRotateIndex).Methods(http.MethodPost)
 	r.HandleFunc("/backup", h.backup).Methods(http.MethodGet)
 }
 
@@ -153,4 +155,20 @@ func (h *adminHandler) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(snapshotTrailer, strconv.FormatInt(n, 10))
+}
+
+// keyRotateIndex runs the move detached from the request, like a rewrap:
+// an interrupted command leaves it running in the server.
+func (h *adminHandler) keyRotateIndex(w http.ResponseWriter, r *http.Request) {
+	batch := 0
+	if s := r.URL.Query().Get("batch"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100_000 {
+			writeError(w, r, invalid("--batch: must be a number from 1 to 100000"))
+			return
+		}
+		batch = n
+	}
+	p, err := h.a.RotateIndex(context.WithoutCancel(r.Context()), batch, nil)
+	writeResult(w, r, http.StatusOK, p, err)
 }

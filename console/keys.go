@@ -35,6 +35,13 @@ type KeyService interface {
 	// batches of batch records (0: the default), calling progress after
 	// each batch and failure for each record that does not rewrap.
 	RewrapKeys(ctx context.Context, batch int, progress func(store.RewrapProgress), failure func(store.RewrapFailure)) (store.RewrapProgress, error)
+	// RotateIndex adds an index key version for the keyed hashes of
+	// phone numbers and Twilio SIDs and re-hashes every lookup entry to
+	// it, or finishes a move an earlier run left unfinished. Lookups try
+	// both versions until it ends. batch is the entries per transaction
+	// (0: the default); progress, if set, is called after each batch
+	// (in-process only: over the socket the final result comes alone).
+	RotateIndex(ctx context.Context, batch int, progress func(store.IndexMoveProgress)) (store.IndexMoveProgress, error)
 	// Backup writes a consistent snapshot of the data file to w while
 	// intake goes on, and returns its size.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
@@ -59,7 +66,7 @@ func keyError(err error) error {
 	case errors.As(err, &inUse):
 		return hotline.Errorf(hotline.ECONFLICT, "%s", inUse.Error())
 	case errors.Is(err, store.ErrRewrapRunning):
-		return hotline.Errorf(hotline.ECONFLICT, "a rewrap is already running on this server; `hotline keys status` shows its progress")
+		return hotline.Errorf(hotline.ECONFLICT, "a rewrap or an index key move is already running on this server; `hotline keys status` shows its progress")
 	case errors.Is(err, crypto.ErrUnknownVersion):
 		return hotline.Errorf(hotline.EINVALID, "VERSION: no such key version (see `hotline keys status`)")
 	}
@@ -105,6 +112,17 @@ func (a *Admin) RewrapKeys(ctx context.Context, batch int, progress func(store.R
 			return nil
 		},
 	})
+	return p, keyError(err)
+}
+
+// RotateIndex implements KeyService.
+func (a *Admin) RotateIndex(ctx context.Context, batch int, progress func(store.IndexMoveProgress)) (store.IndexMoveProgress, error) {
+	p, err := a.st.RotateIndex(ctx, store.IndexMoveOptions{BatchSize: batch, By: cliBy, Progress: func(p store.IndexMoveProgress) error {
+		if progress != nil {
+			progress(p)
+		}
+		return nil
+	}})
 	return p, keyError(err)
 }
 

@@ -27,9 +27,22 @@ type IndexHash [32]byte
 // length-prefixed domain followed by value. The same keyring, domain and
 // value always give the same hash; the prefix keeps ("ab", "c") and
 // ("a", "bc") apart. Normalise value (e.g. to E.164) before hashing.
+//
+// Phone numbers and Twilio SIDs (LookupDomain) are hashed under the
+// primary index key version, which RotateIndex changes; other domains
+// always use version 1.
 func (k *Keyring) Index(domain, value string) IndexHash {
-	// k.index never changes after construction, so no lock is needed.
-	mac := hmac.New(sha256.New, k.index[:])
+	key := k.index
+	if LookupDomain(domain) {
+		k.mu.RLock()
+		key = k.lookupKeyLocked(k.lookupPrimary)
+		k.mu.RUnlock()
+	}
+	return indexWith(key, domain, value)
+}
+
+func indexWith(key *[keySize]byte, domain, value string) IndexHash {
+	mac := hmac.New(sha256.New, key[:])
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(domain)))
 	mac.Write(n[:])

@@ -37,6 +37,9 @@ const (
 	// keyringFormatMinDecrypt is the first byte of a keyring that has a
 	// minimum decryption version (4 bytes before the primary).
 	keyringFormatMinDecrypt = 2
+	// keyringFormatIndexVersions is format 2 followed by the index key
+	// versions (after a rotate-index).
+	keyringFormatIndexVersions = 3
 	// keyringAD is the additional data of the keyring seal. It separates
 	// the keyring from every other use of the master key.
 	keyringAD = "hotline keyring v1"
@@ -81,6 +84,11 @@ type Keyring struct {
 	// pointer so that fmt, printing a *Keyring held in another struct's
 	// unexported field by reflection, shows an address, not the bytes.
 	index *[keySize]byte
+	// lookups holds the index key versions above 1 (version 1 is index)
+	// that hash phone numbers and Twilio SIDs; see index_rotation.go.
+	lookups        map[uint32]*[keySize]byte
+	lookupPrimary  uint32 // 0 means version 1
+	lookupPrevious uint32 // the version a move is leaving, 0 when none
 
 	// scratch pools per-call buffers (additional data, unwrapped DEK)
 	// so that Seal and Open on the hot path allocate only their output.
@@ -230,8 +238,12 @@ func (k *Keyring) Marshal(master MasterKey) ([]byte, error) {
 		return nil, errors.New("keyring: no keys (use NewKeyring)")
 	}
 	format := byte(keyringFormat)
-	plain := make([]byte, 0, 4+keyringHeader+len(vs)*keyringEntry)
-	if k.minDecrypt > 1 {
+	plain := make([]byte, 0, 4+keyringHeader+len(vs)*keyringEntry+12+len(k.lookups)*keyringEntry)
+	if k.lookupPrimary > 1 || len(k.lookups) > 0 {
+		// Format 3 adds the index key versions after the KEKs.
+		format = keyringFormatIndexVersions
+		plain = binary.BigEndian.AppendUint32(plain, k.minDecrypt)
+	} else if k.minDecrypt > 1 {
 		// Format 2 adds the minimum decryption version; a keyring that
 		// never set one stays format 1, readable by older binaries.
 		format = keyringFormatMinDecrypt
@@ -243,6 +255,9 @@ func (k *Keyring) Marshal(master MasterKey) ([]byte, error) {
 	for _, v := range vs {
 		plain = binary.BigEndian.AppendUint32(plain, v)
 		plain = append(plain, k.keks[v].key[:]...)
+	}
+	if format == keyringFormatIndexVersions {
+		plain = k.appendLookups(plain)
 	}
 	k.mu.RUnlock()
 	defer clear(plain)
@@ -269,7 +284,7 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 	if len(blob) < keyringMinBlob {
 		return nil, fmt.Errorf("keyring: %w: %d bytes is too short", ErrMalformed, len(blob))
 	}
-	if blob[0] != keyringFormat && blob[0] != keyringFormatMinDecrypt {
+	if blob[0] != keyringFormat && blob[0] != keyringFormatMinDecrypt && blob[0] != keyringFormatIndexVersions {
 		return nil, fmt.Errorf("keyring: %w: unknown format %d", ErrMalformed, blob[0])
 	}
 	aead, err := chacha20poly1305.NewX(master.bytes())
@@ -282,7 +297,7 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 	}
 	defer clear(plain)
 	var minDecrypt uint32
-	if blob[0] == keyringFormatMinDecrypt {
+	if blob[0] == keyringFormatMinDecrypt || blob[0] == keyringFormatIndexVersions {
 		if len(plain) < 4 {
 			return nil, fmt.Errorf("keyring: %w: short header", ErrMalformed)
 		}
@@ -299,6 +314,17 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 	copy(index[:], plain[4:])
 	n := binary.BigEndian.Uint32(plain[4+keySize:])
 	rest := plain[keyringHeader:]
+	var lookups lookupState
+	if blob[0] == keyringFormatIndexVersions {
+		if uint64(len(rest)) < uint64(n)*keyringEntry {
+			return nil, fmt.Errorf("keyring: %w: %d keys in %d bytes", ErrMalformed, n, len(rest))
+		}
+		var err error
+		if lookups, err = parseLookups(rest[uint64(n)*keyringEntry:]); err != nil {
+			return nil, err
+		}
+		rest = rest[:uint64(n)*keyringEntry]
+	}
 	if n == 0 || uint64(len(rest)) != uint64(n)*keyringEntry {
 		return nil, fmt.Errorf("keyring: %w: %d keys in %d bytes", ErrMalformed, n, len(rest))
 	}
@@ -322,6 +348,7 @@ func UnmarshalKeyring(master MasterKey, blob []byte) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: %w: minimum decryption version %d above the primary %d", ErrMalformed, minDecrypt, primary)
 	}
 	k.minDecrypt = minDecrypt
+	k.lookups, k.lookupPrimary, k.lookupPrevious = lookups.keys, lookups.primary, lookups.previous
 	return k, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 )
 
 // ErrArchivedVersion means an envelope names a KEK version below the
@@ -68,6 +69,7 @@ func (k *Keyring) Clone() *Keyring {
 	for v, e := range k.keks {
 		c.keks[v] = e
 	}
+	c.lookups, c.lookupPrimary, c.lookupPrevious = maps.Clone(k.lookups), k.lookupPrimary, k.lookupPrevious
 	return c
 }
 
@@ -78,6 +80,7 @@ func (k *Keyring) Clone() *Keyring {
 func (k *Keyring) Adopt(from *Keyring) error {
 	from.mu.RLock()
 	primary, minDecrypt, index := from.primary, from.minDecrypt, from.index
+	lookups, lookupPrimary, lookupPrevious := maps.Clone(from.lookups), from.lookupPrimary, from.lookupPrevious
 	keks := make(map[uint32]*kek, len(from.keks))
 	for v, e := range from.keks {
 		keks[v] = e
@@ -92,5 +95,6 @@ func (k *Keyring) Adopt(from *Keyring) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.primary, k.minDecrypt, k.keks = primary, minDecrypt, keks
+	k.lookups, k.lookupPrimary, k.lookupPrevious = lookups, lookupPrimary, lookupPrevious
 	return nil
 }

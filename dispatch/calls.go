@@ -52,10 +52,16 @@ func carrierFor(tx *store.Tx, officerID, self string, now time.Time) (hotline.Jo
 		}
 		return hotline.Job{}, false, err
 	}
+	// Counted from when the call was placed: riders joining it rewrite
+	// the job (UpdatedAt) and must not keep a call with no outcome alive.
+	placedAt := j.LastTryAt
+	if placedAt.IsZero() {
+		placedAt = j.UpdatedAt // a job written before LastTryAt existed
+	}
 	switch {
 	case j.State == hotline.JobSending:
 	case j.State == hotline.JobPending && j.Unconfirmed:
-	case j.State == hotline.JobSent && now.Sub(j.UpdatedAt) < maxCallTime:
+	case j.State == hotline.JobSent && now.Sub(placedAt) < maxCallTime:
 	default:
 		return hotline.Job{}, false, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hotline-az/hotline"
+	"github.com/hotline-az/hotline/dispatch"
 	"github.com/hotline-az/hotline/store"
 	"github.com/hotline-az/hotline/twiliotest"
 )
@@ -200,5 +201,32 @@ func TestEveryDocumentedStatusIsAccepted(t *testing.T) {
 		if code := h.callStatus(t, c, st); code != http.StatusNoContent {
 			t.Errorf("call status %s: %d", st, code)
 		}
+	}
+}
+
+// TestAStaleCallStopsBlockingWhileAlertsKeepComing: a call whose final
+// status never arrives counts as in flight for maxCallTime from when it
+// was placed, not from when the last alert joined it. Before, every new
+// alert riding on it restarted the clock, so a stream of P1 tips (one a
+// minute or so, as in a real incident) kept the officer's phone silent.
+func TestAStaleCallStopsBlockingWhileAlertsKeepComing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sms("+994557660000", p1Tip)
+	h.runDue()
+	h.runDue()
+	if n := len(h.callsTo(leylaPhone)); n != 1 {
+		t.Fatalf("first alert: %d calls, want 1", n)
+	}
+	// Its status callbacks are lost; a new P1 tip every 50 s rides on it.
+	var elapsed time.Duration
+	for i := 1; elapsed < dispatch.MaxCallTime+20*time.Second; i++ {
+		h.clock.Add(50 * time.Second)
+		elapsed += 50 * time.Second
+		h.sms(fmt.Sprintf("+99455766%04d", i), p1Tip)
+		h.runDue()
+		h.runDue()
+	}
+	if n := len(h.callsTo(leylaPhone)); n != 2 {
+		t.Fatalf("%s after a call with no outcome, with new alerts riding on it: %d calls to the officer, want a second one", elapsed, n)
 	}
 }

@@ -124,6 +124,7 @@ func (d *Dispatcher) execute(ctx context.Context, jobID string) error {
 		}
 		j.State = hotline.JobSending
 		j.Tries++
+		j.LastTryAt = tx.Now()
 		if j.FirstTryAt.IsZero() {
 			j.FirstTryAt = tx.Now()
 		}

@@ -27,18 +27,13 @@ type JoinResult struct {
 // from is the caller's number (SenderKey form): when several SMS cases
 // share the keypad form, the caller's own is taken; otherwise no case is.
 func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote string) (JoinResult, error) {
-	sidHash := s.keyring.Index(crypto.DomainTwilioSID, callSID)
-	var phoneHash crypto.IndexHash
-	if from != "" {
-		phoneHash = s.keyring.Index(crypto.DomainPhone, from)
-	}
 	// The codes are scanned in a read transaction, not in the single
 	// writer, so a reference keyed on a large file does not hold up tips.
 	var targetID string
 	var matched bool
 	if err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		targetID, matched, err = s.matchReference(tx, keyed, phoneHash)
+		targetID, matched, err = s.matchReference(tx, keyed, from)
 		return err
 	}); err != nil {
 		return JoinResult{}, err
@@ -47,6 +42,7 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 	err := s.update(ctx, func(btx *bolt.Tx) error {
 		res = JoinResult{}
 		calls := btx.Bucket(bucketCalls)
+		sidHash := callKey(s.keyring, calls, callSID)
 		if calls.Get(sidHash[:]) == nil {
 			return ErrUnknownCall
 		}
@@ -109,7 +105,7 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 // made for voice cases have keypad forms no other case had; SMS codes do
 // not, so two may share one: then the caller's own case (by the keyed
 // hash of their number) is taken, or none.
-func (s *Store) matchReference(tx *bolt.Tx, keyed string, phoneHash crypto.IndexHash) (string, bool, error) {
+func (s *Store) matchReference(tx *bolt.Tx, keyed string, from string) (string, bool, error) {
 	if len(keyed) != CodeLength {
 		return "", false, nil
 	}
@@ -126,10 +122,18 @@ func (s *Store) matchReference(tx *bolt.Tx, keyed string, phoneHash crypto.Index
 	if len(ids) == 1 {
 		return ids[0], true, nil
 	}
-	if phoneHash == (crypto.IndexHash{}) {
+	if from == "" {
 		return "", false, nil
 	}
-	stored := tx.Bucket(bucketReporters).Get(phoneHash[:])
+	// Under either index key version while a move is under way.
+	var phoneHash crypto.IndexHash
+	var stored []byte
+	for _, h := range s.keyring.IndexCandidates(crypto.DomainPhone, from) {
+		if stored = tx.Bucket(bucketReporters).Get(h[:]); stored != nil {
+			phoneHash = h
+			break
+		}
+	}
 	if stored == nil {
 		return "", false, nil
 	}

@@ -30,7 +30,7 @@ func (s *Store) StartCall(ctx context.Context, in CallStart) (VoiceCall, error) 
 	if in.CallSID == "" {
 		return VoiceCall{}, hotline.Errorf(hotline.EINVALID, "call sid is required")
 	}
-	sidHash := s.keyring.Index(crypto.DomainTwilioSID, in.CallSID)
+	sidHash := s.callHash(in.CallSID)
 	if c, ok, err := s.lookupCall(sidHash); err != nil || ok {
 		return c, err
 	}
@@ -141,14 +141,14 @@ type CallUpdate struct {
 // alert worker, exactly as for an SMS. change may be called more than
 // once; it must only edit the record it is given.
 func (s *Store) UpdateCall(ctx context.Context, callSID string, change func(*VoiceCall) error, hook InboundHook) (CallUpdate, error) {
-	return s.updateCallHash(ctx, s.keyring.Index(crypto.DomainTwilioSID, callSID), change, hook)
+	return s.updateCallHash(ctx, s.callHash(callSID), change, hook)
 }
 
 // CallRef is an opaque name for a call that a URL may carry (the officer's
 // leg of a <Dial> knows its own CallSid, not the caller's): the keyed
 // hash of the caller's CallSid in hex, which tells nothing without the key.
 func (s *Store) CallRef(callSID string) string {
-	return s.keyring.Index(crypto.DomainTwilioSID, callSID).String()
+	return s.callHash(callSID).String()
 }
 
 // UpdateCallByRef is UpdateCall for the call CallRef named.

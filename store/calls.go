@@ -108,7 +108,7 @@ var ErrUnknownCall = hotline.Errorf(hotline.ENOTFOUND, "no such call")
 // to now, which is an earlier case if the caller gave its reference.
 // A CallSid never recorded is ErrUnknownCall.
 func (s *Store) CaseForCall(callSID string) (VoiceCall, error) {
-	c, ok, err := s.lookupCall(s.keyring.Index(crypto.DomainTwilioSID, callSID))
+	c, ok, err := s.lookupCall(s.callHash(callSID))
 	if err != nil {
 		return VoiceCall{}, err
 	}
@@ -120,9 +120,9 @@ func (s *Store) CaseForCall(callSID string) (VoiceCall, error) {
 
 // CaseForCall is Store.CaseForCall inside a transaction.
 func (t *Tx) CaseForCall(callSID string) (VoiceCall, error) {
-	h := t.s.keyring.Index(crypto.DomainTwilioSID, callSID)
 	var c VoiceCall
 	b := t.tx.Bucket(bucketCalls)
+	h := callKey(t.s.keyring, b, callSID)
 	if b.Get(h[:]) == nil {
 		return c, ErrUnknownCall
 	}
@@ -137,4 +137,29 @@ func (v verifier) call(k, _ []byte) error {
 		return err
 	}
 	return v.s.getTagged(v.tx.Bucket(bucketCases), bucketCases, []byte(c.CaseID), &caseRecord{})
+}
+
+// callKey is the key of a call's record: its CallSid's keyed hash under
+// the index key version the record was written with. A call record is
+// not re-hashed by rotate-index (the CallSid is not kept to re-hash it
+// from), so while a move is under way the old version is tried too; a
+// call still going on when the move ends loses its later callbacks.
+func callKey(kr *crypto.Keyring, calls *bolt.Bucket, callSID string) crypto.IndexHash {
+	hashes := kr.IndexCandidates(crypto.DomainTwilioSID, callSID)
+	for _, h := range hashes {
+		if calls.Get(h[:]) != nil {
+			return h
+		}
+	}
+	return hashes[0]
+}
+
+// callHash is callKey in a read transaction of its own.
+func (s *Store) callHash(callSID string) crypto.IndexHash {
+	h := s.keyring.Index(crypto.DomainTwilioSID, callSID)
+	s.view(func(tx *bolt.Tx) error {
+		h = callKey(s.keyring, tx.Bucket(bucketCalls), callSID)
+		return nil
+	})
+	return h
 }

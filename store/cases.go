@@ -34,6 +34,9 @@ type caseRecord struct {
 	UpdatedAt time.Time          `json:"updated_at"`
 	Messages  int                `json:"messages"`
 	Sealed    []byte             `json:"sealed"` // sealed caseSecret
+	// NumberDropped: retention removed the reporter's number from Sealed
+	// (the keyed hash still threads their texts).
+	NumberDropped bool `json:"number_dropped,omitempty"`
 }
 
 type caseSecret struct {
@@ -222,10 +225,12 @@ func (s *Store) RecordInboundSMS(ctx context.Context, in InboundSMS, hook Inboun
 	p.phoneHash = s.keyring.Index(crypto.DomainPhone, in.From)
 
 	// Fast path for retries without taking a write slot.
-	if res, ok, err := s.lookupDedup(p.sidHash); err != nil {
-		return InboundResult{}, err
-	} else if ok {
-		return res, nil
+	for _, h := range s.keyring.IndexCandidates(crypto.DomainTwilioSID, in.MessageSID) {
+		if res, ok, err := s.lookupDedup(h); err != nil {
+			return InboundResult{}, err
+		} else if ok {
+			return res, nil
+		}
 	}
 	if err := s.prepareInbound(&p); err != nil {
 		return InboundResult{}, err
@@ -289,8 +294,11 @@ func (s *Store) prepareInbound(p *inboundPlan) error {
 	}
 	p.sealedFor = p.newCaseID
 	s.view(func(tx *bolt.Tx) error {
-		if id, ok := s.predictCase(tx, p.phoneHash); ok {
-			p.sealedFor = id
+		for _, h := range s.keyring.IndexCandidates(crypto.DomainPhone, p.in.From) {
+			if id, ok := s.predictCase(tx, h); ok {
+				p.sealedFor = id
+				break
+			}
 		}
 		return nil
 	})
@@ -315,10 +323,19 @@ func (s *Store) predictCase(tx *bolt.Tx, phoneHash crypto.IndexHash) (string, bo
 // threadableCase returns the reporter's case if new texts still join it:
 // open, written to within window, and intact. A case that fails its
 // integrity check is not joined: the tip opens a new case, and the log
-// says why.
-func (s *Store) threadableCase(tx *bolt.Tx, phoneHash crypto.IndexHash, now time.Time, window time.Duration) (caseRecord, bool) {
+// says why. While an index move is under way the number's entry may be
+// under either index key version, so both are tried (in the transaction,
+// where the keyring cannot change under the move).
+func (s *Store) threadableCase(tx *bolt.Tx, phone string, now time.Time, window time.Duration) (caseRecord, bool) {
 	var c caseRecord
-	stored := tx.Bucket(bucketReporters).Get(phoneHash[:])
+	var phoneHash crypto.IndexHash
+	var stored []byte
+	for _, h := range s.keyring.IndexCandidates(crypto.DomainPhone, phone) {
+		if stored = tx.Bucket(bucketReporters).Get(h[:]); stored != nil {
+			phoneHash = h
+			break
+		}
+	}
 	if stored == nil {
 		return c, false
 	}
@@ -381,13 +398,19 @@ func (s *Store) recordInbound(ctx context.Context, p *inboundPlan, hook InboundH
 	var res InboundResult
 	err := s.update(ctx, func(btx *bolt.Tx) error {
 		res = InboundResult{}
-		if rec, ok := s.dedup.lookupInTx(p.sidHash); ok {
-			d, err := s.dedupResult(btx, rec)
-			res = d
-			return err
+		for _, h := range s.keyring.IndexCandidates(crypto.DomainTwilioSID, p.in.MessageSID) {
+			if rec, ok := s.dedup.lookupInTx(h); ok {
+				d, err := s.dedupResult(btx, rec)
+				res = d
+				return err
+			}
 		}
+		// Hashed again here: an index rotation may have been adopted
+		// since the plan was made.
+		p.sidHash = s.keyring.Index(crypto.DomainTwilioSID, p.in.MessageSID)
+		p.phoneHash = s.keyring.Index(crypto.DomainPhone, p.in.From)
 		now := p.now
-		c, found := s.threadableCase(btx, p.phoneHash, now, p.in.Window)
+		c, found := s.threadableCase(btx, p.in.From, now, p.in.Window)
 		if !found {
 			code, err := uniqueCode(btx)
 			if err != nil {

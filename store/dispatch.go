@@ -94,8 +94,10 @@ func (t *Tx) AddOfficer(o hotline.Officer) (hotline.Officer, error) {
 	phoneHash := kr.Index(crypto.DomainPhone, o.Phone)
 	nameHash := kr.Index(domainOfficerName, officerNameKey(o.Name))
 	idx := t.tx.Bucket(bucketOfficerIndex)
-	if idx.Get(phoneHash[:]) != nil {
-		return o, hotline.Errorf(hotline.ECONFLICT, "another officer already has that phone number")
+	for _, h := range kr.IndexCandidates(crypto.DomainPhone, o.Phone) {
+		if idx.Get(h[:]) != nil {
+			return o, hotline.Errorf(hotline.ECONFLICT, "another officer already has that phone number")
+		}
 	}
 	if idx.Get(nameHash[:]) != nil {
 		return o, hotline.Errorf(hotline.ECONFLICT, "an officer with that name already exists")
@@ -126,19 +128,20 @@ func (t *Tx) RemoveOfficer(id string) error {
 		return err
 	}
 	kr := t.s.keyring
-	phoneHash := kr.Index(crypto.DomainPhone, o.Phone)
 	nameHash := kr.Index(domainOfficerName, officerNameKey(o.Name))
 	idx := t.tx.Bucket(bucketOfficerIndex)
-	if err := idx.Delete(phoneHash[:]); err != nil {
-		return err
-	}
 	if err := idx.Delete(nameHash[:]); err != nil {
 		return err
 	}
-	if o.PendingPhone != "" {
-		pendingHash := kr.Index(crypto.DomainPhone, o.PendingPhone)
-		if err := idx.Delete(pendingHash[:]); err != nil {
-			return err
+	for _, phone := range []string{o.Phone, o.PendingPhone} {
+		if phone == "" {
+			continue
+		}
+		// Under either index key version while a move is under way.
+		for _, h := range kr.IndexCandidates(crypto.DomainPhone, phone) {
+			if err := idx.Delete(h[:]); err != nil {
+				return err
+			}
 		}
 	}
 	return t.tx.Bucket(bucketOfficers).Delete([]byte(id))
@@ -188,18 +191,27 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 	}
 	kr := t.s.keyring
 	idx := t.tx.Bucket(bucketOfficerIndex)
-	keys := func(x hotline.Officer) [][]byte {
+	// keys gives the officer's index keys; with every set, under each
+	// index key version a move may still have entries under.
+	keys := func(x hotline.Officer, every bool) [][]byte {
 		name := kr.Index(domainOfficerName, officerNameKey(x.Name))
-		phone := kr.Index(crypto.DomainPhone, x.Phone)
-		out := [][]byte{name[:], phone[:]}
-		if x.PendingPhone != "" {
-			pending := kr.Index(crypto.DomainPhone, x.PendingPhone)
-			out = append(out, pending[:])
+		out := [][]byte{name[:]}
+		for _, phone := range []string{x.Phone, x.PendingPhone} {
+			if phone == "" {
+				continue
+			}
+			hashes := kr.IndexCandidates(crypto.DomainPhone, phone)
+			if !every {
+				hashes = hashes[:1]
+			}
+			for _, h := range hashes {
+				out = append(out, h[:])
+			}
 		}
 		return out
 	}
-	newKeys := keys(o)
-	for i, k := range newKeys {
+	newKeys := keys(o, false)
+	for i, k := range keys(o, true) {
 		stored := idx.Get(k)
 		if stored == nil {
 			continue
@@ -215,7 +227,7 @@ func (t *Tx) UpdateOfficer(o hotline.Officer) error {
 			return hotline.Errorf(hotline.ECONFLICT, "another officer already has that phone number")
 		}
 	}
-	for _, k := range keys(old) {
+	for _, k := range keys(old, true) {
 		if err := idx.Delete(k); err != nil {
 			return err
 		}
@@ -256,8 +268,12 @@ func (t *Tx) Officers() ([]hotline.Officer, error) {
 
 // OfficerByPhone finds the officer with an E.164 number, if any.
 func (t *Tx) OfficerByPhone(phone string) (hotline.Officer, bool, error) {
-	h := t.s.keyring.Index(crypto.DomainPhone, phone)
-	return t.officerByIndex(h)
+	for _, h := range t.s.keyring.IndexCandidates(crypto.DomainPhone, phone) {
+		if o, ok, err := t.officerByIndex(h); ok || err != nil {
+			return o, ok, err
+		}
+	}
+	return hotline.Officer{}, false, nil
 }
 
 // OfficerByName finds an officer by name, ignoring case and extra spaces.
@@ -286,16 +302,19 @@ func (t *Tx) officerByIndex(h crypto.IndexHash) (hotline.Officer, bool, error) {
 // that fails its integrity tag is an error: the number was an officer's,
 // but which officer cannot be trusted.
 func (s *Store) IsOfficerPhone(phone string) (string, bool, error) {
-	h := s.keyring.Index(crypto.DomainPhone, phone)
 	var id string
 	err := s.view(func(tx *bolt.Tx) error {
-		stored := tx.Bucket(bucketOfficerIndex).Get(h[:])
-		if stored == nil {
-			return nil
+		// Hashed inside the read: see threadableCase.
+		for _, h := range s.keyring.IndexCandidates(crypto.DomainPhone, phone) {
+			stored := tx.Bucket(bucketOfficerIndex).Get(h[:])
+			if stored == nil {
+				continue
+			}
+			v, err := s.checkValue(bucketOfficerIndex, h[:], stored)
+			id = string(v)
+			return err
 		}
-		v, err := s.checkValue(bucketOfficerIndex, h[:], stored)
-		id = string(v)
-		return err
+		return nil
 	})
 	if err != nil {
 		return "", false, err
@@ -561,8 +580,12 @@ func (t *Tx) SetJobSID(j *hotline.Job, sid string) error {
 
 // JobBySID finds the job a Twilio SID belongs to.
 func (t *Tx) JobBySID(sid string) (hotline.Job, bool, error) {
-	h := t.s.keyring.Index(crypto.DomainTwilioSID, sid)
-	id := t.tx.Bucket(bucketSIDJobs).Get(h[:])
+	var id []byte
+	for _, h := range t.s.keyring.IndexCandidates(crypto.DomainTwilioSID, sid) {
+		if id = t.tx.Bucket(bucketSIDJobs).Get(h[:]); id != nil {
+			break
+		}
+	}
 	if id == nil {
 		return hotline.Job{}, false, nil
 	}

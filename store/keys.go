@@ -108,6 +108,11 @@ type KeyStatus struct {
 	Malformed int `json:"malformed,omitempty"`
 	// Rewrap is the unfinished rewrap pass, nil when none is under way.
 	Rewrap *RewrapProgress `json:"rewrap,omitempty"`
+	// IndexPrimary is the index key version that phone numbers and
+	// Twilio SIDs are hashed under.
+	IndexPrimary uint32 `json:"index_primary"`
+	// IndexMove is an unfinished rotate-index, nil when none.
+	IndexMove *IndexMoveProgress `json:"index_move,omitempty"`
 }
 
 // countVersions counts envelopes per KEK version in tx.
@@ -164,7 +169,13 @@ func (s *Store) KeyStatus() (KeyStatus, error) {
 			p := cur.progress()
 			st.Rewrap = &p
 		}
-		return nil
+		st.IndexPrimary, _ = kr.IndexVersions()
+		move, err := readIndexMoveCursor(tx)
+		if move != nil {
+			p := move.progress()
+			st.IndexMove = &p
+		}
+		return err
 	})
 	return st, err
 }

@@ -85,6 +85,21 @@ type RewrapOptions struct {
 	Failure func(RewrapFailure)
 	// By names who asked, for the audit entries (Actor, Via, From).
 	By AuditEntry
+	// Yield is how long the pass waits after a batch while other writes
+	// are being committed, as a multiple of the time the batch's commit
+	// took (default 2: intake gets the writer at least two thirds of the
+	// time; negative: no wait).
+	Yield float64
+}
+
+func (o RewrapOptions) yield() float64 {
+	switch {
+	case o.Yield < 0:
+		return 0
+	case o.Yield == 0:
+		return 2
+	}
+	return o.Yield
 }
 
 func readRewrapCursor(tx *bolt.Tx) (*rewrapCursor, error) {
@@ -155,19 +170,30 @@ func (s *Store) RewrapKeys(ctx context.Context, opts RewrapOptions) (RewrapProgr
 		if err := ctx.Err(); err != nil {
 			return cur.progress(), err
 		}
+		// The batch is prepared in a read transaction (the unwrap, wrap
+		// and re-tag of every record), so the single writer, which
+		// intake shares, only checks and puts.
+		var plan rewrapPlan
+		if err := s.view(func(btx *bolt.Tx) error {
+			plan = s.planRewrap(btx, cur, opts.BatchSize)
+			return nil
+		}); err != nil {
+			return cur.progress(), err
+		}
 		var failures []RewrapFailure
 		var next rewrapCursor
+		started, writesBefore := time.Now(), s.commits.writes.Load()
 		err := s.update(ctx, func(btx *bolt.Tx) error {
-			failures = failures[:0]
 			c, err := readRewrapCursor(btx)
 			if err != nil {
 				return err
 			}
-			if c == nil || c.Target != cur.Target {
+			if c == nil || c.Target != cur.Target || c.Field != cur.Field || !bytes.Equal(c.After, cur.After) {
 				return fmt.Errorf("the rewrap cursor changed under this pass (another process?)")
 			}
-			next = *c
-			if err := s.rewrapBatch(btx, &next, opts.BatchSize, func(f RewrapFailure) { failures = append(failures, f) }); err != nil {
+			next = plan.cursor
+			failures = append(failures[:0], plan.failures...)
+			if err := s.applyRewrap(btx, plan, &next, func(f RewrapFailure) { failures = append(failures, f) }); err != nil {
 				return err
 			}
 			if next.Field < len(sealedFields) {
@@ -184,6 +210,9 @@ func (s *Store) RewrapKeys(ctx context.Context, opts RewrapOptions) (RewrapProgr
 		if err != nil {
 			return cur.progress(), err
 		}
+		took := time.Since(started)
+		// Other writes committed meanwhile: intake is busy.
+		busy := s.commits.writes.Load()-writesBefore > 1
 		cur = next
 		if opts.Failure != nil {
 			for _, f := range failures {
@@ -199,61 +228,113 @@ func (s *Store) RewrapKeys(ctx context.Context, opts RewrapOptions) (RewrapProgr
 		if p.Done {
 			return p, nil
 		}
+		// Yield while intake is busy: leave the writer to it for twice as
+		// long as the batch took. On a quiet line the pass runs flat out.
+		if pause := time.Duration(float64(took) * opts.yield()); busy && pause > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(min(pause, time.Second)):
+			}
+		}
 	}
 }
 
-// rewrapBatch advances c by up to batch rewrapped records (and at most a
-// bounded number of records read), writing them in btx.
-func (s *Store) rewrapBatch(btx *bolt.Tx, c *rewrapCursor, batch int, fail func(RewrapFailure)) error {
-	type change struct{ key, value []byte }
+// rewrapPlan is one batch prepared outside the writer: each record's
+// value as read and as rewrapped, and where the cursor then stands.
+type rewrapPlan struct {
+	cursor   rewrapCursor
+	changes  []rewrapChange
+	failures []RewrapFailure
+}
+
+type rewrapChange struct {
+	field    int
+	key, old []byte
+	value    []byte
+}
+
+// planRewrap walks from c in a read transaction, rewrapping up to batch
+// records (and reading at most 8 times as many).
+func (s *Store) planRewrap(btx *bolt.Tx, c rewrapCursor, batch int) rewrapPlan {
+	plan := rewrapPlan{cursor: c}
+	pc := &plan.cursor
+	pc.After = clone(c.After)
 	visitBudget := batch * 8
-	changed := 0
-	for c.Field < len(sealedFields) && changed < batch && visitBudget > 0 {
-		f := sealedFields[c.Field]
-		b := btx.Bucket(f.bucket)
-		var puts []change
-		cur := b.Cursor()
+	for pc.Field < len(sealedFields) && len(plan.changes) < batch && visitBudget > 0 {
+		f := sealedFields[pc.Field]
+		cur := btx.Bucket(f.bucket).Cursor()
 		var k, v []byte
-		if c.After == nil {
+		if pc.After == nil {
 			k, v = cur.First()
-		} else if k, v = cur.Seek(c.After); k != nil && bytes.Equal(k, c.After) {
+		} else if k, v = cur.Seek(pc.After); k != nil && bytes.Equal(k, pc.After) {
 			k, v = cur.Next()
 		}
-		for ; k != nil && changed < batch && visitBudget > 0; k, v = cur.Next() {
+		for ; k != nil && len(plan.changes) < batch && visitBudget > 0; k, v = cur.Next() {
 			visitBudget--
-			c.After = append(c.After[:0], k...)
-			env, err := f.envelope(v)
-			if err != nil {
-				c.Failed++
-				fail(RewrapFailure{Bucket: string(f.bucket), ID: keyID(k), Error: "record is not readable JSON"})
-				continue
-			}
-			if env == nil {
-				continue
-			}
-			if ver, err := crypto.EnvelopeVersion(env); err == nil && ver == c.Target {
-				continue
-			}
-			value, err := s.rewrapRecord(f, k, v, env)
-			if err != nil {
-				c.Failed++
-				fail(RewrapFailure{Bucket: string(f.bucket), ID: keyID(k), Error: err.Error()})
-				continue
-			}
-			puts = append(puts, change{append([]byte(nil), k...), value})
-			changed++
-		}
-		// Put after the walk: bbolt cursors are not valid across writes.
-		for _, p := range puts {
-			if err := b.Put(p.key, p.value); err != nil {
-				return err
+			pc.After = append(pc.After[:0], k...)
+			value, fail := s.rewrapValue(f, k, v, pc.Target)
+			switch {
+			case fail != "":
+				pc.Failed++
+				plan.failures = append(plan.failures, RewrapFailure{Bucket: string(f.bucket), ID: keyID(k), Error: fail})
+			case value != nil:
+				plan.changes = append(plan.changes, rewrapChange{field: pc.Field, key: clone(k), old: clone(v), value: value})
 			}
 		}
-		c.Rewrapped += len(puts)
 		if k == nil {
-			c.Field++
-			c.After = nil
+			pc.Field++
+			pc.After = nil
 		}
+	}
+	return plan
+}
+
+// rewrapValue returns v rewrapped to target, nil when it needs nothing,
+// or why it cannot be rewrapped.
+func (s *Store) rewrapValue(f sealedField, k, v []byte, target uint32) ([]byte, string) {
+	env, err := f.envelope(v)
+	if err != nil {
+		return nil, "record is not readable JSON"
+	}
+	if env == nil {
+		return nil, ""
+	}
+	if ver, err := crypto.EnvelopeVersion(env); err == nil && ver == target {
+		return nil, ""
+	}
+	value, err := s.rewrapRecord(f, k, v, env)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return value, ""
+}
+
+// applyRewrap puts the planned values in btx. A record written since the
+// plan was read (a case that took a message) is rewrapped again from its
+// current value, here.
+func (s *Store) applyRewrap(btx *bolt.Tx, plan rewrapPlan, c *rewrapCursor, fail func(RewrapFailure)) error {
+	for _, ch := range plan.changes {
+		f := sealedFields[ch.field]
+		b := btx.Bucket(f.bucket)
+		value := ch.value
+		if now := b.Get(ch.key); !bytes.Equal(now, ch.old) {
+			if now == nil {
+				continue // deleted since
+			}
+			var msg string
+			if value, msg = s.rewrapValue(f, ch.key, now, c.Target); msg != "" {
+				c.Failed++
+				fail(RewrapFailure{Bucket: string(f.bucket), ID: keyID(ch.key), Error: msg})
+				continue
+			}
+			if value == nil {
+				continue // already under the target
+			}
+		}
+		if err := b.Put(ch.key, value); err != nil {
+			return err
+		}
+		c.Rewrapped++
 	}
 	return nil
 }

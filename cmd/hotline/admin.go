@@ -284,7 +284,9 @@ func (c *adminCmd) connect() (console.AdminService, func(), error) {
 		st.Close()
 		return nil, nil, err
 	}
-	return console.NewAdmin(st, disp, loc), func() { st.Close() }, nil
+	admin := console.NewAdmin(st, disp, loc)
+	admin.SetRetention(retentionPolicy(cfg.Retention))
+	return admin, func() { st.Close() }, nil
 }
 
 func fileExists(p string) bool {

@@ -74,6 +74,33 @@ func parseRecipients(list []string, source string) ([]age.Recipient, error) {
 	return out, nil
 }
 
+// encryptedOut checks the flags of a command that writes an age-encrypted
+// file: the file (named by flag) must be given and must not exist yet, and
+// the recipients come from --recipient, else the config's backup_recipients.
+func (c *adminCmd) encryptedOut(flag, out string, flagRecipients recipientsFlag) ([]age.Recipient, int, bool) {
+	if code, ok := c.require(flag, out); !ok {
+		return nil, code, false
+	}
+	var recipients []age.Recipient
+	var err error
+	if len(flagRecipients) > 0 {
+		recipients, err = parseRecipients(flagRecipients, "--recipient")
+	} else {
+		var cfg config.Config
+		cfg, err = config.Load(config.Flags{ConfigFile: *c.config}, c.getenv)
+		if err == nil {
+			recipients, err = parseRecipients(cfg.BackupRecipients, "backup_recipients")
+		}
+	}
+	if err != nil {
+		return nil, c.usageErr("%v", err), false
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return nil, c.usageErr("%s: %s exists; give a new file name", flag, out), false
+	}
+	return recipients, 0, true
+}
+
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := newAdminCmd(ctx, "backup", backupUsage, stdout, stderr, getenv)
 	out := c.fs.String("out", "", "the encrypted backup file to write (must not exist)")
@@ -82,25 +109,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if code, ok := c.parseNoArgs(args); !ok {
 		return code
 	}
-	if code, ok := c.require("--out", *out); !ok {
+	recipients, code, ok := c.encryptedOut("--out", *out, flagRecipients)
+	if !ok {
 		return code
-	}
-	var recipients []age.Recipient
-	var err error
-	if len(flagRecipients) > 0 {
-		recipients, err = parseRecipients(flagRecipients, "--recipient")
-	} else {
-		var cfg config.Config
-		cfg, err = config.Load(config.Flags{ConfigFile: *c.config}, getenv)
-		if err == nil {
-			recipients, err = parseRecipients(cfg.BackupRecipients, "backup_recipients")
-		}
-	}
-	if err != nil {
-		return c.usageErr("%v", err)
-	}
-	if _, err := os.Lstat(*out); err == nil {
-		return c.usageErr("--out: %s exists; give a new file name", *out)
 	}
 	return c.runKeys(func(ctx context.Context, ks console.KeyService) error {
 		return writeBackup(ctx, ks, *out, recipients, c.stdout)
@@ -114,7 +125,7 @@ func writeBackup(ctx context.Context, ks console.KeyService, out string, recipie
 	partial := out + ".partial"
 	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("--out: %w", err)
+		return fmt.Errorf("create the backup file: %w", err)
 	}
 	done := false
 	defer func() {
@@ -123,7 +134,7 @@ func writeBackup(ctx context.Context, ks console.KeyService, out string, recipie
 			os.Remove(partial)
 		}
 	}()
-	enc, err := age.Encrypt(f, recipients...)
+	enc, err := age.Encrypt(store.BackupWriter(ctx, f), recipients...)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"filippo.io/age"
 
 	"github.com/hotline-az/hotline"
-	"github.com/hotline-az/hotline/config"
 	"github.com/hotline-az/hotline/console"
 )
 
@@ -104,25 +103,9 @@ func runTriageCorrections(ctx context.Context, args []string, stdout, stderr io.
 	if code, ok := c.parseNoArgs(args); !ok {
 		return code
 	}
-	if code, ok := c.require("--export", *out); !ok {
+	recipients, code, ok := c.encryptedOut("--export", *out, flagRecipients)
+	if !ok {
 		return code
-	}
-	var recipients []age.Recipient
-	var err error
-	if len(flagRecipients) > 0 {
-		recipients, err = parseRecipients(flagRecipients, "--recipient")
-	} else {
-		var cfg config.Config
-		cfg, err = config.Load(config.Flags{ConfigFile: *c.config}, getenv)
-		if err == nil {
-			recipients, err = parseRecipients(cfg.BackupRecipients, "backup_recipients")
-		}
-	}
-	if err != nil {
-		return c.usageErr("%v", err)
-	}
-	if _, err := os.Lstat(*out); err == nil {
-		return c.usageErr("--export: %s exists; give a new file name", *out)
 	}
 	return c.run(func(ctx context.Context, svc console.AdminService) error {
 		cs, ok := svc.(console.CorrectionService)

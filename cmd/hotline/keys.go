@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ Commands:
   min-decrypt   make versions below N open nothing (reversible)
   retire        destroy version N for good (refused while records use it)
   change-master seal the keyring under a new master key (server stopped)
+  rotate-index  move the keyed hashes of phone numbers and SIDs to a new index key
 
 A rotation, step by step:
   hotline keys rotate
@@ -119,6 +121,27 @@ Example:
   hotline keys change-master --config /etc/hotline/hotline.toml --new-key-file /etc/hotline/master.key.new
   mv /etc/hotline/master.key.new /etc/hotline/master.key
   systemctl start hotline
+`
+
+const keysRotateIndexUsage = `Usage: hotline keys rotate-index [--batch N]
+
+Adds an index key version and re-hashes, from their sealed values, the
+keyed hashes that find a reporter's case by phone number, an officer by
+phone, a retried webhook by its MessageSid and an alert by its Twilio
+SID. Until the move ends, every lookup tries both versions, so threading
+and retry dedup keep working; it runs in the server in transactions of
+--batch entries shared with intake (with the server stopped it runs
+here and prints a line after each batch). If it is stopped (or the server dies),
+running it again finishes the move. Afterwards the old index key no
+longer recomputes any stored hash (version 1, the original key, stays:
+it also keys the records' integrity tags).
+
+Officer-command dedup entries (no SID is kept to re-hash them from)
+stay under the old version and stop matching when the move ends; they
+expire with the dedup log (30 days).
+
+Example:
+  hotline keys rotate-index
 `
 
 func runKeys(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -209,6 +232,27 @@ func runKeys(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			fmt.Fprintf(c.stdout, "Key version %d is destroyed.\n", v)
 			return nil
 		})
+	case "rotate-index":
+		c := newAdminCmd(ctx, "keys rotate-index", keysRotateIndexUsage, stdout, stderr, getenv)
+		batch := c.fs.Int("batch", store.DefaultIndexMoveBatch, "entries per transaction")
+		if code, ok := c.parseNoArgs(args); !ok {
+			return code
+		}
+		if *batch < 1 || *batch > 100_000 {
+			return c.usageErr("--batch: must be a number from 1 to 100000")
+		}
+		return c.runKeys(func(ctx context.Context, ks console.KeyService) error {
+			start := time.Now()
+			p, err := ks.RotateIndex(ctx, *batch, func(p store.IndexMoveProgress) {
+				fmt.Fprintf(c.stderr, "rotate-index to v%d: %d entries re-hashed, at %s\n", p.Version, p.Moved, cmp.Or(p.Bucket, "the end"))
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Index key version %d is primary: %d entries re-hashed in %s, %d dropped (number already purged), %d left to expire.\n",
+				p.Version, p.Moved, time.Since(start).Round(time.Millisecond), p.Dropped, p.Kept)
+			return nil
+		})
 	case "change-master":
 		c := newAdminCmd(ctx, "keys change-master", keysChangeMasterUsage, stdout, stderr, getenv)
 		keyFile := c.fs.String("new-key-file", "", "file holding the new master key (base64, mode 0600)")
@@ -296,6 +340,10 @@ func printKeyStatus(w io.Writer, st store.KeyStatus) {
 	}
 	if st.Malformed > 0 {
 		fmt.Fprintf(w, "\n%d sealed values are not readable envelopes: run 'hotline check'.\n", st.Malformed)
+	}
+	fmt.Fprintf(w, "\nIndex key version (phone numbers, SIDs): %d\n", st.IndexPrimary)
+	if m := st.IndexMove; m != nil {
+		fmt.Fprintf(w, "Index key move to version %d under way: %d entries re-hashed, at %s.\nRun 'hotline keys rotate-index' to finish it if it is not running.\n", m.Version, m.Moved, m.Bucket)
 	}
 	if r := st.Rewrap; r != nil {
 		fmt.Fprintf(w, "\nRewrap to version %d under way: %d of %d records, %d failed, started %s.\nRun 'hotline keys rewrap' to finish it if it is not running.\n",

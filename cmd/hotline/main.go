@@ -31,10 +31,12 @@ Commands:
   cases     list cases, open one, change its priority or write its voicemail
             (list|show|set-priority|audio), audited
   audit     print or verify the audit log (list|verify)
-  keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire)
+  keys      manage encryption keys (status|rotate|rewrap|min-decrypt|retire|rotate-index|change-master)
   backup    write an age-encrypted hot snapshot of the data file
   restore   restore a backup into an empty data directory, checked
   check     read the whole data file and name what is damaged (server stopped)
+  purge     apply the retention rules now (--dry-run|--yes)
+  compact   give the space a purge freed back to the file system (server stopped)
   version   print the version
 
 Run 'hotline help <command>' or 'hotline <command> --help' for a
@@ -83,6 +85,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRestore(args[1:], stdout, stderr, getenv)
 	case "check":
 		return runCheck(ctx, args[1:], stdout, stderr, getenv)
+	case "purge":
+		return runPurge(ctx, args[1:], stdout, stderr, getenv)
+	case "compact":
+		return runCompact(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/rs/zerolog"
 
 	"github.com/hotline-az/hotline/config"
@@ -180,11 +181,30 @@ func TestNoIdentifyingDataInFileOrLogs(t *testing.T) {
 	}
 	// A rejected request must not leak either.
 	srv.sendSMS(t, sid+"x", "+994501234567", strings.Repeat("y", 70<<10))
+	// Nor a hot backup: neither the age file nor the snapshot inside it,
+	// as the holder of the age identity sees it.
+	id, _ := age.GenerateX25519Identity()
+	backupFile := filepath.Join(t.TempDir(), "hotline.age")
+	if code, _, stderr := runCLI(t, "backup", "--data", dir, "--out", backupFile, "--recipient", id.Recipient().String()); code != 0 {
+		t.Fatalf("backup: exit %d: %s", code, stderr)
+	}
 	srv.Close()
 
 	raw, err := os.ReadFile(filepath.Join(dir, store.FileName))
 	if err != nil {
 		t.Fatal(err)
+	}
+	backupRaw, err := os.ReadFile(backupFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainBackup, err := age.Decrypt(bytes.NewReader(backupRaw), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot, err := io.ReadAll(plainBackup)
+	if err != nil || len(snapshot) < 4096 {
+		t.Fatalf("decrypted backup: %d bytes, %v", len(snapshot), err)
 	}
 	// The listen address is ours, not a client's: leave that line out of
 	// the search for 127.0.0.1 (the test client's address).
@@ -194,7 +214,10 @@ func TestNoIdentifyingDataInFileOrLogs(t *testing.T) {
 			clientLogs = append(clientLogs, line)
 		}
 	}
-	sources := map[string]string{"bbolt file": string(raw), "log": strings.Join(clientLogs, "\n")}
+	sources := map[string]string{
+		"bbolt file": string(raw), "log": strings.Join(clientLogs, "\n"),
+		"backup file": string(backupRaw), "decrypted backup": string(snapshot),
+	}
 	if !strings.Contains(logs.String(), "sms tip stored") {
 		t.Fatalf("log capture is empty or incomplete: %q", logs.String())
 	}

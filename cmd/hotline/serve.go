@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -102,6 +103,9 @@ type Main struct {
 	DevUnanswered bool
 	DevRingTime   time.Duration
 	devSink       *dispatch.DevSink
+	// HousekeepingTick is how often scheduled backups and the retention
+	// purge are checked for being due (zero: every minute). Tests shorten it.
+	HousekeepingTick time.Duration
 
 	store            *store.Store
 	dispatcher       *dispatch.Dispatcher
@@ -115,8 +119,9 @@ type Main struct {
 	worker           *alertWorker
 	// media runs recording downloads and redactions (nil without a
 	// Twilio account); mediaDone closes when it has stopped.
-	media     *dispatch.MediaWorker
-	mediaDone chan struct{}
+	media        *dispatch.MediaWorker
+	mediaDone    chan struct{}
+	housekeeping *housekeeping
 
 	// consoleListener and consoleServer serve the officer console.
 	consoleListener net.Listener
@@ -290,11 +295,27 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
+	loc, _ := time.LoadLocation(cfg.Escalation.TimeZone) // validated with the config
 	ready := newReadiness(st, m.worker, now, m.Logger)
 	// A failed commit (a full disk) keeps the server unready until a write
 	// succeeds; so does Twilio failing for longer than outage_alarm.
 	ready.also("data file write failed", st.Healthy)
 	ready.also("alerts are not going out", disp.Ready)
+	admin := console.NewAdmin(st, disp, loc)
+	admin.SetRetention(retentionPolicy(cfg.Retention))
+	m.housekeeping, err = newHousekeeping(st, admin, cfg, now, m.Logger)
+	if err != nil {
+		ln.Close()
+		internalLn.Close()
+		adminLn.Close()
+		cancel()
+		<-m.worker.done
+		st.Close()
+		return err
+	}
+	met.registry.MustRegister(m.housekeeping)
+	ready.also("backups are overdue", m.housekeeping.backupReady)
+	go m.housekeeping.run(workCtx, cmp.Or(m.HousekeepingTick, time.Minute))
 	internal := newInternalRouter(met, ready)
 	// The officer console mounts its routes on internal here, before the
 	// listener starts serving (a mux.Router takes no routes while it serves).
@@ -307,9 +328,8 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:    90 * time.Second,
 		MaxHeaderBytes: 16 << 10,
 	}
-	loc, _ := time.LoadLocation(cfg.Escalation.TimeZone) // validated with the config
 	m.adminServer = &http.Server{
-		Handler:           console.NewAdminHandler(console.NewAdmin(st, disp, loc), m.Logger),
+		Handler:           console.NewAdminHandler(admin, m.Logger),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	go m.adminServer.Serve(adminLn)
@@ -381,29 +401,29 @@ func (m *Main) Close() error {
 			}
 		}()
 	}
-	if m.stopWorker != nil {
-		m.stopWorker()
+	// await waits for a background worker to stop, up to the deadline.
+	await := func(done <-chan struct{}, name string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			select {
-			case <-m.worker.done:
+			case <-done:
 			case <-ctx.Done():
-				// Outbound jobs are durable: one cut short is retried at the next start.
-				report(errors.New("alert worker: still busy at the shutdown deadline"))
+				report(fmt.Errorf("%s: still busy at the shutdown deadline", name))
 			}
 		}()
+	}
+	if m.stopWorker != nil {
+		m.stopWorker()
+		// Outbound jobs, media jobs and purge batches are durable or
+		// transactional: one cut short runs again at the next start, and a
+		// scheduled backup stops at its next chunk (its partial file removed).
+		await(m.worker.done, "alert worker")
 		if m.mediaDone != nil {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				select {
-				case <-m.mediaDone:
-				case <-ctx.Done():
-					// Media jobs repeat safely: one cut short runs again at the next start.
-					report(errors.New("media worker: still busy at the shutdown deadline"))
-				}
-			}()
+			await(m.mediaDone, "media worker")
+		}
+		if m.housekeeping != nil {
+			await(m.housekeeping.done, "scheduled backup or purge")
 		}
 	}
 	shutdown(m.server, "public")

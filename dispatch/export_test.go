@@ -1,0 +1,4 @@
+package dispatch
+
+// MaxCallTime exposes maxCallTime to the external tests.
+const MaxCallTime = maxCallTime
