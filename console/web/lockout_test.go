@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -276,5 +278,60 @@ func TestLanguagePickedBeforeLoginSurvivesIt(t *testing.T) {
 	b.login("Leyla Aliyeva", leylaPass, secret)
 	if q := b.get("/queue"); !strings.Contains(q.body, `<html lang="ru">`) {
 		t.Fatalf("a login without a choice reset the officer's language")
+	}
+}
+
+// Parallel wrong guesses from one client must not all get past the
+// throttle before the first of them fails: each try is counted when it
+// is let through, so no more passwords are checked than one after
+// another (five free failures and the sixth, which starts the delay).
+func TestParallelGuessesRunNoMorePasswordChecksThanTheThrottleAllows(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	tok := csrfToken(b.get("/login").body)
+	const guesses = 60
+	statuses := make(chan int, guesses)
+	var start sync.WaitGroup
+	start.Add(1)
+	var done sync.WaitGroup
+	for i := range guesses {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			form := url.Values{"name": {"Leyla Aliyeva"}, "password": {fmt.Sprintf("guess %d", i)}, "csrf_token": {tok}}
+			req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			start.Wait()
+			resp, err := b.c.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	start.Done()
+	done.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for s := range statuses {
+		got[s]++
+	}
+	if got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != guesses {
+		t.Fatalf("answers %v: want only 401 and 429", got)
+	}
+	entries, err := h.st.Audit(store.AuditFilter{Action: "login.failed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) > 6 || len(entries) != got[http.StatusUnauthorized] {
+		t.Fatalf("%d parallel guesses ran %d password checks (%d answered 401), want at most 6", guesses, len(entries), got[http.StatusUnauthorized])
+	}
+	// Settled tries leave nothing in flight: after the delay the right
+	// password gets in.
+	h.clock.Add(2 * time.Second)
+	if a := b.try("Leyla Aliyeva", leylaPass); !passwordOK(a) {
+		t.Fatalf("right password after the delay: got %d, want 303", a.status)
 	}
 }

@@ -76,11 +76,13 @@ func (h *handler) checkTOTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.render(w, status, "totp", p)
 	}
-	if v := h.throttle.check(pair, clientKey, now); v != allowed {
+	v, try := h.throttle.check(pair, clientKey, now)
+	if v != allowed {
 		h.throttled(r, v, pair, clientKey, off.ID, from)
 		retry(http.StatusTooManyRequests, "login.locked")
 		return
 	}
+	defer try.release()
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
 	secret, enrolling := acct.TOTPSecret, false
 	if secret == "" {
@@ -92,7 +94,7 @@ func (h *handler) checkTOTP(w http.ResponseWriter, r *http.Request) {
 		secret, enrolling = k.Secret(), true
 	}
 	failed := func(detail string) {
-		h.throttle.fail(pair, clientKey, now)
+		try.fail(now)
 		h.st.Update(r.Context(), func(tx *store.Tx) error {
 			return tx.AppendAudit(store.AuditEntry{Actor: off.ID, Action: "login.failed", Detail: detail, Via: "console", From: from})
 		})
