@@ -245,3 +245,44 @@ func count(m map[string]*failures, key string, free int, now time.Time) {
 		}
 	}
 }
+
+// maxTOTPFailures is how many wrong codes a half-done login (password
+// proven), and an account across all of them, may send before the login
+// must start again from the password. The code is six digits: without a
+// cap, someone holding a stolen password could guess it in one session.
+const maxTOTPFailures = 5
+
+// failTOTP counts a wrong code for the half-done login session and its
+// account, and says whether that login must now end. An account's count
+// is forgotten after forgetAfter without a wrong code, or on login.
+func (t *throttle) failTOTP(session, account string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	over := false
+	for _, key := range []string{session, account} {
+		f := t.totpFailed[key]
+		if f == nil || now.Sub(f.last) > forgetAfter {
+			f = &failures{}
+			t.totpFailed[key] = f
+		}
+		f.count++
+		f.last = now
+		over = over || f.count >= maxTOTPFailures
+	}
+	if len(t.totpFailed) > maxKeys {
+		for k, f := range t.totpFailed {
+			if now.Sub(f.last) > time.Hour {
+				delete(t.totpFailed, k)
+			}
+		}
+	}
+	return over
+}
+
+// succeedTOTP forgets the wrong codes of session and account.
+func (t *throttle) succeedTOTP(session, account string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.totpFailed, session)
+	delete(t.totpFailed, account)
+}

@@ -335,3 +335,47 @@ func TestParallelGuessesRunNoMorePasswordChecksThanTheThrottleAllows(t *testing.
 		t.Fatalf("right password after the delay: got %d, want 303", a.status)
 	}
 }
+
+// codeTry posts a TOTP code on the half-done login of b.
+func (b *browser) codeTry(code string) answer {
+	b.h.t.Helper()
+	return b.submit("/login/totp", "/login/totp", url.Values{"code": {code}})
+}
+
+// Someone with a stolen password gets five wrong codes per half-done
+// login, then must give the password again; once the account has had
+// five wrong codes, each further one ends the login. Every end is
+// audited, and the officer's own right code still works.
+func TestWrongCodesEndTheHalfDoneLogin(t *testing.T) {
+	h := newHarness(t)
+	secret := h.browser().login("Leyla Aliyeva", leylaPass, "")
+	thief := h.browserFrom("127.0.0.4")
+	if a := thief.try("Leyla Aliyeva", leylaPass); !passwordOK(a) {
+		t.Fatalf("stolen password: got %d, want 303 to the code", a.status)
+	}
+	for i := range 4 {
+		if a := thief.codeTry("00000" + string(rune('0'+i))); a.status != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d: got %d, want 401", i+1, a.status)
+		}
+	}
+	if a := thief.codeTry("000009"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?expired=1" {
+		t.Fatalf("fifth wrong code: got %d %s, want 303 to /login?expired=1", a.status, a.header.Get("Location"))
+	}
+	if a := thief.get("/login/totp"); a.status != http.StatusSeeOther {
+		t.Fatalf("the ended login still asks for a code: %d", a.status)
+	}
+	// The account has had five wrong codes: a new half-done login (from
+	// yet another address, so no throttle delay) ends at the first.
+	h.clock.Add(30 * time.Second)
+	other := h.browserFrom("127.0.0.5")
+	if a := other.try("Leyla Aliyeva", leylaPass); !passwordOK(a) {
+		t.Fatalf("password again: got %d, want 303 to the code", a.status)
+	}
+	if a := other.codeTry("123456"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?expired=1" {
+		t.Fatalf("sixth wrong code on the account: got %d %s, want 303 to /login?expired=1", a.status, a.header.Get("Location"))
+	}
+	if e, err := h.st.Audit(store.AuditFilter{Action: "login.totp_locked"}); err != nil || len(e) != 2 {
+		t.Fatalf("audit has %d login.totp_locked (err %v), want 2", len(e), err)
+	}
+	h.browser().login("Leyla Aliyeva", leylaPass, secret)
+}
