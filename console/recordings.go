@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -147,6 +148,9 @@ func (h *adminHandler) caseAudio(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil && !started:
 		writeError(w, r, err)
+	case err != nil && errors.Is(err, store.ErrTampered):
+		hlog.FromRequest(r).Error().Err(err).Msg("recording did not open whole")
+		w.Header().Set(audioStatusTrailer, "failed")
 	case err != nil && (sw.err != nil || r.Context().Err() != nil):
 		// The client stopped reading: nothing to alarm about, and the
 		// write error is no one's business in the log.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -78,6 +79,8 @@ func (h *handler) playAudio(w http.ResponseWriter, r *http.Request) {
 	_, err = h.st.WriteRecordingAudio(rec.ID, cw)
 	switch {
 	case err == nil:
+	case errors.Is(err, store.ErrTampered):
+		h.log.Error().Err(err).Str("case", code).Msg("voicemail did not open whole")
 	case cw.err != nil || r.Context().Err() != nil:
 		// The officer closed the tab or skipped away: not an integrity
 		// problem, and the network error names addresses, so it is not

@@ -269,6 +269,9 @@ func (t *throttle) failTOTP(session, account string, now time.Time) bool {
 		f.last = now
 		over = over || f.count >= maxTOTPFailures
 	}
+	if over { // the login ends: its own count is done with
+		delete(t.totpFailed, session)
+	}
 	if len(t.totpFailed) > maxKeys {
 		for k, f := range t.totpFailed {
 			if now.Sub(f.last) > time.Hour {
