@@ -43,18 +43,67 @@ func (c Console) TrustedProxies() ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for i, s := range c.TrustedProxy {
 		s = strings.TrimSpace(s)
-		if p, err := netip.ParsePrefix(s); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		ip, err := netip.ParseAddr(s)
+		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("console.trusted_proxy[%d]: %q is not an IP address or CIDR range like 10.0.0.5 or 10.0.0.0/24", i, s)
+			ip, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("console.trusted_proxy[%d]: %q is not an IP address or CIDR range like 10.0.0.5 or 10.0.0.0/24", i, s)
+			}
+			ip = ip.Unmap()
+			p = netip.PrefixFrom(ip, ip.BitLen())
 		}
-		ip = ip.Unmap()
-		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+		p = p.Masked()
+		if problem := proxyRangeProblem(p); problem != "" {
+			return nil, fmt.Errorf("console.trusted_proxy[%d]: %q %s", i, s, problem)
+		}
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// Narrowest accepted trusted_proxy ranges: a broader one (0.0.0.0/0,
+// ::/0) would let anyone forge X-Forwarded-For and so dodge the login
+// throttle and write any address into the audit log.
+const (
+	minProxyBitsV4 = 8
+	minProxyBitsV6 = 32
+)
+
+// proxyRangeProblem says why p cannot be a trusted proxy range ("" if it
+// can): it must be narrow, and a range of more than one address must lie
+// in loopback, private or link-local space, where the console listens.
+func proxyRangeProblem(p netip.Prefix) string {
+	a := p.Addr()
+	minBits := minProxyBitsV6
+	if a.Is4() {
+		minBits = minProxyBitsV4
+	}
+	if p.Bits() < minBits {
+		return fmt.Sprintf("is too broad: a proxy range must be /%d or narrower, so that clients cannot claim any address", minBits)
+	}
+	if a.IsUnspecified() {
+		return "is the unspecified address, not a proxy"
+	}
+	if p.IsSingleIP() {
+		return ""
+	}
+	last := lastAddr(p)
+	for _, x := range []netip.Addr{a, last} {
+		if !x.IsLoopback() && !x.IsPrivate() && !x.IsLinkLocalUnicast() {
+			return "is a public range: name the proxy's own address, or a loopback or private range"
+		}
+	}
+	return ""
+}
+
+// lastAddr is the highest address of p (masked).
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 // validateConsole checks console_addr and the [console] table.

@@ -84,6 +84,12 @@ func TestConsoleValidationNamesTheKey(t *testing.T) {
 		}, "console.session_absolute_timeout"},
 		{"safe reply zero", func(c *config.Config) { c.Console.SafeReplyWindow.Duration = 0 }, "console.safe_reply_window"},
 		{"bad proxy", func(c *config.Config) { c.Console.TrustedProxy = []string{"10.0.0.1", "proxy.example.az"} }, "console.trusted_proxy[1]"},
+		{"every IPv4 client a proxy", func(c *config.Config) { c.Console.TrustedProxy = []string{"10.0.0.1", "0.0.0.0/0"} }, "console.trusted_proxy[1]"},
+		{"every IPv6 client a proxy", func(c *config.Config) { c.Console.TrustedProxy = []string{"::/0"} }, "console.trusted_proxy[0]"},
+		{"IPv4 range broader than /8", func(c *config.Config) { c.Console.TrustedProxy = []string{"10.0.0.0/7"} }, "console.trusted_proxy[0]"},
+		{"IPv6 range broader than /32", func(c *config.Config) { c.Console.TrustedProxy = []string{"fd00::/16"} }, "console.trusted_proxy[0]"},
+		{"public range", func(c *config.Config) { c.Console.TrustedProxy = []string{"203.0.113.0/24"} }, "console.trusted_proxy[0]"},
+		{"unspecified address", func(c *config.Config) { c.Console.TrustedProxy = []string{"0.0.0.0"} }, "console.trusted_proxy[0]"},
 	} {
 		cfg := config.Default()
 		cfg.Dev = true
@@ -106,5 +112,15 @@ func TestConsoleDurationInFileIsChecked(t *testing.T) {
 	_, err := config.Load(config.Flags{ConfigFile: file}, func(string) string { return "" })
 	if err == nil || !strings.Contains(err.Error(), "session_idle_timeout") {
 		t.Fatalf("got %v, want an error naming console.session_idle_timeout", err)
+	}
+}
+
+// The broadest accepted proxy ranges are /8 (IPv4) and /32 (IPv6), in
+// private space; a public single address (a proxy of its own) is fine.
+func TestTrustedProxyNarrowEnoughRangesPass(t *testing.T) {
+	c := config.DefaultConsole()
+	c.TrustedProxy = []string{"10.0.0.0/8", "fd00::/32", "127.0.0.0/8", "198.51.100.7", "::1"}
+	if _, err := c.TrustedProxies(); err != nil {
+		t.Fatal(err)
 	}
 }

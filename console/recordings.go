@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -147,6 +148,13 @@ func (h *adminHandler) caseAudio(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil && !started:
 		writeError(w, r, err)
+	case err != nil && errors.Is(err, store.ErrTampered):
+		hlog.FromRequest(r).Error().Err(err).Msg("recording did not open whole")
+		w.Header().Set(audioStatusTrailer, "failed")
+	case err != nil && (sw.err != nil || r.Context().Err() != nil):
+		// The client stopped reading: nothing to alarm about, and the
+		// write error is no one's business in the log.
+		hlog.FromRequest(r).Debug().Msg("recording: the client stopped reading")
 	case err != nil:
 		// Audio already went out: the trailer tells the client to discard it.
 		hlog.FromRequest(r).Error().Err(err).Msg("recording did not open whole")
@@ -158,10 +166,13 @@ func (h *adminHandler) caseAudio(w http.ResponseWriter, r *http.Request) {
 
 // startWriter calls start before the first write, so an error found
 // before any audio is read still gets a proper error answer.
+// It remembers the first write error, so that a client going away is
+// told apart from a recording that fails to open.
 type startWriter struct {
 	w       io.Writer
 	start   func(first []byte)
 	started bool
+	err     error
 }
 
 func (s *startWriter) Write(p []byte) (int, error) {
@@ -169,7 +180,11 @@ func (s *startWriter) Write(p []byte) (int, error) {
 		s.started = true
 		s.start(p)
 	}
-	return s.w.Write(p)
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // CaseAudio implements CaseAudioService over the admin socket. The audio

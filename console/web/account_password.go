@@ -37,11 +37,13 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		p.Flash = flash
 		h.render(w, status, "account", p)
 	}
-	if v := h.throttle.check(pair, clientKey, now); v != allowed {
+	v, try := h.throttle.check(pair, clientKey, now)
+	if v != allowed {
 		h.throttled(r, v, pair, clientKey, off.ID, h.st.AddressTag(client))
 		refuse(http.StatusTooManyRequests, "login.locked", "")
 		return
 	}
+	defer try.release()
 	var acct store.Account
 	if err := h.st.View(func(tx *store.Tx) error {
 		a, ok, err := tx.Account(off.ID)
@@ -54,8 +56,14 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if crypto.VerifyPassword(acct.PasswordHash, current) != nil {
-		h.throttle.fail(pair, clientKey, now)
+	right, err := h.verifyPassword(acct.PasswordHash, current)
+	if err != nil {
+		try.release()
+		refuse(http.StatusTooManyRequests, "login.locked", "")
+		return
+	}
+	if !right {
+		try.fail(now)
 		h.st.Update(r.Context(), func(tx *store.Tx) error {
 			return h.audit(tx, r, "password.change_failed", off.ID, "current password wrong")
 		})

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,7 +75,33 @@ func (h *handler) playAudio(w http.ResponseWriter, r *http.Request) {
 	// ends the connection short, and the browser knows it did not get it all.
 	w.Header().Set("Content-Length", strconv.FormatInt(rec.Size, 10))
 	w.WriteHeader(http.StatusOK)
-	if _, err := h.st.WriteRecordingAudio(rec.ID, w); err != nil {
+	cw := &clientWriter{w: w}
+	_, err = h.st.WriteRecordingAudio(rec.ID, cw)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrTampered):
+		h.log.Error().Err(err).Str("case", code).Msg("voicemail did not open whole")
+	case cw.err != nil || r.Context().Err() != nil:
+		// The officer closed the tab or skipped away: not an integrity
+		// problem, and the network error names addresses, so it is not
+		// logged.
+		h.log.Debug().Str("case", code).Msg("voicemail playback stopped by the browser")
+	default:
 		h.log.Error().Err(err).Str("case", code).Msg("voicemail did not open whole")
 	}
+}
+
+// clientWriter remembers the first error writing to the client, so that
+// a browser going away is told apart from a recording that fails to open.
+type clientWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *clientWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }

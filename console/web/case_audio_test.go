@@ -3,10 +3,13 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hotline-az/hotline/internal/leaktest"
 	"github.com/hotline-az/hotline/store"
 	"github.com/hotline-az/hotline/twiliotest"
 )
@@ -58,4 +61,50 @@ func TestVoicemailPlaysOnTheCasePage(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Object != h.caseCode || entries[0].Detail != "recording=1" || entries[0].Via != "console" {
 		t.Fatalf("case.audio audit entries: %+v (%v), want one for recording 1", entries, err)
 	}
+}
+
+// An officer closing the tab mid-playback is not an integrity alarm: it
+// is logged at debug level, without the network error (which names
+// addresses), and no ERROR line says the voicemail did not open whole.
+func TestVoicemailPlaybackStoppedByTheBrowserIsNoAlarm(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	c, err := h.st.CaseByCode(h.caseCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Long enough that it cannot all sit in socket buffers.
+	audio := twiliotest.NewWAV(600, 3)
+	q, err := h.st.QueueRecording(ctx, store.RecordingCallback{RecordingSID: twiliotest.NewSID("RE"), CaseID: c.ID, Duration: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.StoreRecordingAudio(ctx, q.Recording.ID, "audio/x-wav", bytes.NewReader(audio), 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser()
+	b.login("Leyla Aliyeva", leylaPass, "")
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/cases/"+h.caseCode+"/audio/1", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // the tab closes
+	b.c.CloseIdleConnections()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(h.logs.String(), "voicemail playback stopped by the browser") && !strings.Contains(h.logs.String(), "did not open whole") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the stopped playback:\n%s", h.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	logs := h.logs.String()
+	if strings.Contains(logs, "did not open whole") || !strings.Contains(logs, `"level":"debug"`) {
+		t.Errorf("a closed tab was not logged at debug level, or logged as a voicemail that did not open whole:\n%s", logs)
+	}
+	leaktest.Check(t, "the log", logs, "127.0.0.1", "broken pipe", "connection reset", strings.TrimPrefix(h.srv.URL, "http://"))
 }

@@ -43,6 +43,14 @@ type throttle struct {
 	clients map[string]*failures
 	known   map[string]time.Time // pair → last successful login
 	global  *rate.Limiter
+	// pending counts attempts let through check whose password or code
+	// is still being checked, by key ("" for the global budget): they
+	// count as failures until settled, so parallel guesses cannot all
+	// pass check before the first of them fails.
+	pending map[string]int
+	// totpFailed counts wrong codes per half-done login (by session key)
+	// and per account (by "a:"+officer id), see failTOTP.
+	totpFailed map[string]*failures
 	// noted is when a refusal for a key was last written to the audit
 	// log: a refused try costs no password check, and must not cost a
 	// disk write each either.
@@ -63,7 +71,10 @@ func newThrottle(budget int) *throttle {
 		clients: map[string]*failures{},
 		known:   map[string]time.Time{},
 		global:  rate.NewLimiter(rate.Limit(float64(budget)/3600), budget),
+		pending: map[string]int{},
 		noted:   map[string]time.Time{},
+
+		totpFailed: map[string]*failures{},
 	}
 }
 
@@ -77,25 +88,98 @@ const (
 	globalSpent
 )
 
-// check says whether pair (from client) may try a password or code now.
-// A pair that logged in before skips the client and global limits; its
-// own delay always applies.
-func (t *throttle) check(pair, client string, now time.Time) verdict {
+// attempt is a try let through check: until settled (fail or release)
+// it counts as a failure of its keys.
+type attempt struct {
+	t            *throttle
+	pair, client string
+	// global says whether the try holds a share of the global budget
+	// (a pair that logged in before does not).
+	global  bool
+	settled bool
+}
+
+// check says whether pair (from client) may try a password or code now
+// and, if it may, reserves the try: the returned attempt must be settled
+// with fail or release. A pair that logged in before skips the client
+// and global limits; its own delay always applies.
+func (t *throttle) check(pair, client string, now time.Time) (verdict, *attempt) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if waiting(t.pairs[pair], now) {
-		return pairWaiting
+	if waiting(t.pairs[pair], now) || t.full(t.pairs[pair], pair, pairFreeFailures, now) {
+		return pairWaiting, nil
 	}
-	if at, ok := t.known[pair]; ok && now.Sub(at) < knownFor {
-		return allowed
+	a := &attempt{t: t, pair: pair, client: client}
+	if at, ok := t.known[pair]; !ok || now.Sub(at) >= knownFor {
+		if waiting(t.clients[client], now) || t.full(t.clients[client], client, clientFreeFailures, now) {
+			return clientWaiting, nil
+		}
+		if t.global.TokensAt(now)-float64(t.pending[""]) < 1 {
+			return globalSpent, nil
+		}
+		a.global = true
+		t.pending[""]++
+		t.pending[client]++
 	}
-	if waiting(t.clients[client], now) {
-		return clientWaiting
+	t.pending[pair]++
+	return allowed, a
+}
+
+// full says whether key already has tries in flight that, should they
+// all fail, would use up its free failures: one more must wait for them.
+// With none in flight one try may go ahead, as without parallel tries.
+func (t *throttle) full(f *failures, key string, free int, now time.Time) bool {
+	n := t.pending[key]
+	if n == 0 {
+		return false
 	}
-	if t.global.TokensAt(now) < 1 {
-		return globalSpent
+	if f != nil && now.Sub(f.last) <= forgetAfter {
+		n += f.count
 	}
-	return allowed
+	return n >= free
+}
+
+// unpend drops the try from the in-flight counts; t.mu is held.
+func (a *attempt) unpend() bool {
+	if a == nil || a.settled {
+		return false
+	}
+	a.settled = true
+	t := a.t
+	keys := []string{a.pair}
+	if a.global {
+		keys = append(keys, a.client, "")
+	}
+	for _, k := range keys {
+		if t.pending[k]--; t.pending[k] <= 0 {
+			delete(t.pending, k)
+		}
+	}
+	return true
+}
+
+// release settles a try that did not fail (right password, or stopped
+// before any check); it costs nothing. Releasing a settled try is a no-op.
+func (a *attempt) release() {
+	if a == nil {
+		return
+	}
+	a.t.mu.Lock()
+	defer a.t.mu.Unlock()
+	a.unpend()
+}
+
+// fail settles the try as a failed password or code.
+func (a *attempt) fail(now time.Time) {
+	t := a.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !a.unpend() {
+		return
+	}
+	count(t.pairs, a.pair, pairFreeFailures, now)
+	count(t.clients, a.client, clientFreeFailures, now)
+	t.global.AllowN(now, 1)
 }
 
 // refusalNoteEvery is how often refusals of one key reach the audit log.
@@ -122,15 +206,6 @@ func (t *throttle) noteRefusal(v verdict, pair, client string, now time.Time) bo
 }
 
 func waiting(f *failures, now time.Time) bool { return f != nil && now.Before(f.until) }
-
-// fail records a failed password or code of pair from client.
-func (t *throttle) fail(pair, client string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	count(t.pairs, pair, pairFreeFailures, now)
-	count(t.clients, client, clientFreeFailures, now)
-	t.global.AllowN(now, 1)
-}
 
 // succeed forgets pair's failures and remembers that it logged in. The
 // client's count stays: an officer's own login must not wipe the trail
@@ -169,4 +244,48 @@ func count(m map[string]*failures, key string, free int, now time.Time) {
 			}
 		}
 	}
+}
+
+// maxTOTPFailures is how many wrong codes a half-done login (password
+// proven), and an account across all of them, may send before the login
+// must start again from the password. The code is six digits: without a
+// cap, someone holding a stolen password could guess it in one session.
+const maxTOTPFailures = 5
+
+// failTOTP counts a wrong code for the half-done login session and its
+// account, and says whether that login must now end. An account's count
+// is forgotten after forgetAfter without a wrong code, or on login.
+func (t *throttle) failTOTP(session, account string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	over := false
+	for _, key := range []string{session, account} {
+		f := t.totpFailed[key]
+		if f == nil || now.Sub(f.last) > forgetAfter {
+			f = &failures{}
+			t.totpFailed[key] = f
+		}
+		f.count++
+		f.last = now
+		over = over || f.count >= maxTOTPFailures
+	}
+	if over { // the login ends: its own count is done with
+		delete(t.totpFailed, session)
+	}
+	if len(t.totpFailed) > maxKeys {
+		for k, f := range t.totpFailed {
+			if now.Sub(f.last) > time.Hour {
+				delete(t.totpFailed, k)
+			}
+		}
+	}
+	return over
+}
+
+// succeedTOTP forgets the wrong codes of session and account.
+func (t *throttle) succeedTOTP(session, account string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.totpFailed, session)
+	delete(t.totpFailed, account)
 }

@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +279,103 @@ func TestLanguagePickedBeforeLoginSurvivesIt(t *testing.T) {
 	if q := b.get("/queue"); !strings.Contains(q.body, `<html lang="ru">`) {
 		t.Fatalf("a login without a choice reset the officer's language")
 	}
+}
+
+// Parallel wrong guesses from one client must not all get past the
+// throttle before the first of them fails: each try is counted when it
+// is let through, so no more passwords are checked than one after
+// another (five free failures and the sixth, which starts the delay).
+func TestParallelGuessesRunNoMorePasswordChecksThanTheThrottleAllows(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	tok := csrfToken(b.get("/login").body)
+	const guesses = 60
+	statuses := make(chan int, guesses)
+	var start sync.WaitGroup
+	start.Add(1)
+	var done sync.WaitGroup
+	for i := range guesses {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			form := url.Values{"name": {"Leyla Aliyeva"}, "password": {fmt.Sprintf("guess %d", i)}, "csrf_token": {tok}}
+			req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			start.Wait()
+			resp, err := b.c.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	start.Done()
+	done.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for s := range statuses {
+		got[s]++
+	}
+	if got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != guesses {
+		t.Fatalf("answers %v: want only 401 and 429", got)
+	}
+	entries, err := h.st.Audit(store.AuditFilter{Action: "login.failed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) > 6 || len(entries) != got[http.StatusUnauthorized] {
+		t.Fatalf("%d parallel guesses ran %d password checks (%d answered 401), want at most 6", guesses, len(entries), got[http.StatusUnauthorized])
+	}
+	// Settled tries leave nothing in flight: after the delay the right
+	// password gets in.
+	h.clock.Add(2 * time.Second)
+	if a := b.try("Leyla Aliyeva", leylaPass); !passwordOK(a) {
+		t.Fatalf("right password after the delay: got %d, want 303", a.status)
+	}
+}
+
+// codeTry posts a TOTP code on the half-done login of b.
+func (b *browser) codeTry(code string) answer {
+	b.h.t.Helper()
+	return b.submit("/login/totp", "/login/totp", url.Values{"code": {code}})
+}
+
+// Someone with a stolen password gets five wrong codes per half-done
+// login, then must give the password again; once the account has had
+// five wrong codes, each further one ends the login. Every end is
+// audited, and the officer's own right code still works.
+func TestWrongCodesEndTheHalfDoneLogin(t *testing.T) {
+	h := newHarness(t)
+	secret := h.browser().login("Leyla Aliyeva", leylaPass, "")
+	thief := h.browserFrom("127.0.0.4")
+	if a := thief.try("Leyla Aliyeva", leylaPass); !passwordOK(a) {
+		t.Fatalf("stolen password: got %d, want 303 to the code", a.status)
+	}
+	for i := range 4 {
+		if a := thief.codeTry("00000" + string(rune('0'+i))); a.status != http.StatusUnauthorized {
+			t.Fatalf("wrong code %d: got %d, want 401", i+1, a.status)
+		}
+	}
+	if a := thief.codeTry("000009"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?expired=1" {
+		t.Fatalf("fifth wrong code: got %d %s, want 303 to /login?expired=1", a.status, a.header.Get("Location"))
+	}
+	if a := thief.get("/login/totp"); a.status != http.StatusSeeOther {
+		t.Fatalf("the ended login still asks for a code: %d", a.status)
+	}
+	// The account has had five wrong codes: a new half-done login (from
+	// yet another address, so no throttle delay) ends at the first.
+	h.clock.Add(30 * time.Second)
+	other := h.browserFrom("127.0.0.5")
+	if a := other.try("Leyla Aliyeva", leylaPass); !passwordOK(a) {
+		t.Fatalf("password again: got %d, want 303 to the code", a.status)
+	}
+	if a := other.codeTry("123456"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/login?expired=1" {
+		t.Fatalf("sixth wrong code on the account: got %d %s, want 303 to /login?expired=1", a.status, a.header.Get("Location"))
+	}
+	if e, err := h.st.Audit(store.AuditFilter{Action: "login.totp_locked"}); err != nil || len(e) != 2 {
+		t.Fatalf("audit has %d login.totp_locked (err %v), want 2", len(e), err)
+	}
+	h.browser().login("Leyla Aliyeva", leylaPass, secret)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -34,6 +35,21 @@ func (h *handler) throttled(r *http.Request, v verdict, pair, clientKey, actor, 
 	}
 }
 
+// errVerifyBusy says every password-check slot is taken.
+var errVerifyBusy = errors.New("too many password checks at once")
+
+// verifyPassword checks password against hash in one of h.verifying's
+// slots, or returns errVerifyBusy at once if none is free.
+func (h *handler) verifyPassword(hash, password string) (bool, error) {
+	select {
+	case h.verifying <- struct{}{}:
+	default:
+		return false, errVerifyBusy
+	}
+	defer func() { <-h.verifying }()
+	return crypto.VerifyPassword(hash, password) == nil, nil
+}
+
 // checkLogin checks a name and password. Whether the name exists, the
 // password is wrong, or the attempt is throttled, the answer says only
 // "wrong name, password or code" or "too many attempts".
@@ -55,11 +71,13 @@ func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 		p.Lang, p.Flash = langOf(chosen), key
 		h.render(w, status, "login", p)
 	}
-	if v := h.throttle.check(pair, clientKey, now); v != allowed {
+	v, try := h.throttle.check(pair, clientKey, now)
+	if v != allowed {
 		h.throttled(r, v, pair, clientKey, "", from)
 		again(http.StatusTooManyRequests, "login.locked")
 		return
 	}
+	defer try.release()
 
 	var off hotline.Officer
 	var acct store.Account
@@ -87,9 +105,14 @@ func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 		hash = acct.PasswordHash
 	}
 	// Verify even for an unknown name, so both take as long.
-	ok := crypto.VerifyPassword(hash, password) == nil && found && password != ""
-	if !ok {
-		h.throttle.fail(pair, clientKey, now)
+	right, err := h.verifyPassword(hash, password)
+	if err != nil {
+		try.release()
+		again(http.StatusTooManyRequests, "login.locked")
+		return
+	}
+	if ok := right && found && password != ""; !ok {
+		try.fail(now)
 		h.st.Update(r.Context(), func(tx *store.Tx) error {
 			return tx.AppendAudit(store.AuditEntry{Actor: off.ID, Action: "login.failed", Detail: "password", Via: "console", From: from})
 		})
@@ -100,7 +123,7 @@ func (h *handler) checkLogin(w http.ResponseWriter, r *http.Request) {
 	// The language picked on the login page rides on the half-done login
 	// and becomes the officer's once the code is right.
 	sess := store.Session{ID: newSessionID(), OfficerID: off.ID, Stage: store.StagePassword, CreatedAt: now, LastSeen: now, Lang: chosen}
-	err := h.st.Update(r.Context(), func(tx *store.Tx) error {
+	err = h.st.Update(r.Context(), func(tx *store.Tx) error {
 		if err := tx.PutSession(sess); err != nil {
 			return err
 		}

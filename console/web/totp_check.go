@@ -76,11 +76,13 @@ func (h *handler) checkTOTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.render(w, status, "totp", p)
 	}
-	if v := h.throttle.check(pair, clientKey, now); v != allowed {
+	v, try := h.throttle.check(pair, clientKey, now)
+	if v != allowed {
 		h.throttled(r, v, pair, clientKey, off.ID, from)
 		retry(http.StatusTooManyRequests, "login.locked")
 		return
 	}
+	defer try.release()
 	code := strings.Join(strings.Fields(r.PostFormValue("code")), "")
 	secret, enrolling := acct.TOTPSecret, false
 	if secret == "" {
@@ -91,12 +93,31 @@ func (h *handler) checkTOTP(w http.ResponseWriter, r *http.Request) {
 		}
 		secret, enrolling = k.Secret(), true
 	}
+	sessKey, accountKey := "s:"+h.st.AddressTag("totp\x00"+sess.ID), "a:"+off.ID
 	failed := func(detail string) {
-		h.throttle.fail(pair, clientKey, now)
+		try.fail(now)
 		h.st.Update(r.Context(), func(tx *store.Tx) error {
 			return tx.AppendAudit(store.AuditEntry{Actor: off.ID, Action: "login.failed", Detail: detail, Via: "console", From: from})
 		})
-		retry(http.StatusUnauthorized, "login.failed")
+		if !h.throttle.failTOTP(sessKey, accountKey, now) {
+			retry(http.StatusUnauthorized, "login.failed")
+			return
+		}
+		// Too many wrong codes: end the half-done login, so the next
+		// guess needs the password (and its throttle) again.
+		err := h.st.Update(r.Context(), func(tx *store.Tx) error {
+			if err := tx.DeleteSession(sess.ID); err != nil {
+				return err
+			}
+			return tx.AppendAudit(store.AuditEntry{Actor: off.ID, Action: "login.totp_locked", Detail: "too many wrong codes; password required again", Via: "console", From: from})
+		})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.log.Warn().Msg("console login ended after too many wrong codes (a stolen password?)")
+		h.clearSessionCookie(w)
+		http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
 	}
 	step, valid := totpStep(code, secret, now)
 	if !valid {
@@ -149,6 +170,7 @@ func (h *handler) checkTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.throttle.succeed(pair, now)
+	h.throttle.succeedTOTP(sessKey, accountKey)
 	h.setSessionCookie(w, full.ID)
 	http.Redirect(w, r, "/queue", http.StatusSeeOther)
 }

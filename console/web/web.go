@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -98,6 +99,10 @@ type handler struct {
 	// dummyHash is verified when a login names nobody, so that an unknown
 	// name takes as long as a wrong password.
 	dummyHash string
+	// verifying holds a slot per password check running: each Argon2id
+	// check takes its memory (about 19 MiB by default), so a flood of
+	// logins is answered 429 rather than run all at once.
+	verifying chan struct{}
 }
 
 // New returns the console as an http.Handler.
@@ -153,6 +158,7 @@ func New(cfg Config) (http.Handler, error) {
 		pages:     pages,
 		throttle:  newThrottle(cfg.LoginFailureBudget),
 		dummyHash: dummy,
+		verifying: make(chan struct{}, runtime.NumCPU()),
 	}
 	return h.routes(), nil
 }
