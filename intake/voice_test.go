@@ -764,3 +764,55 @@ func TestPromptsServed(t *testing.T) {
 		}
 	}
 }
+
+// TestVoiceReferenceReopensAClosedCase: a caller who keys the reference of
+// a closed case brings it back into the queue (open, in progress, audited
+// as case.reopen via call), and pressing 9 then makes it P1 with an open
+// alert; a closed case would hide both from every officer.
+func TestVoiceReferenceReopensAClosedCase(t *testing.T) {
+	e := newVoiceEnv(t, nil)
+	status, _ := e.post("/twilio/sms", url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {"+994551112233"}, "To": {hotlineNum}, "Body": {"salam"}})
+	if status != 200 {
+		t.Fatal(status)
+	}
+	cases, _ := e.st.ListCases()
+	earlier := cases[0]
+	if err := e.st.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.SetCaseState(earlier.ID, hotline.WorkClosed, e.officers[onDutyPhone].ID, "no further contact")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := e.st.CaseByCode(earlier.Code); c.Status != hotline.CaseClosed {
+		t.Fatalf("the case is %s after closing", c.Status)
+	}
+	sid := twiliotest.NewSID("CA")
+	e.walk(sid, plus(toMenu, menuKey("menu", "3"), menuKey("reference", store.KeypadDigits(earlier.Code)+"#")))
+	if call := e.call(sid); !call.Joined || call.CaseID != earlier.ID {
+		t.Fatalf("call %+v, want joined to %s", call, earlier.Code)
+	}
+	if c := e.caseOf(sid); c.Status != hotline.CaseOpen {
+		t.Fatalf("after the reference the case is %s, want open (back in the queue)", c.Status)
+	}
+	var work hotline.CaseWork
+	e.st.View(func(tx *store.Tx) (err error) { work, err = tx.CaseWork(earlier.ID); return err })
+	if work.State != hotline.WorkInProgress || !work.History[len(work.History)-1].Reopened {
+		t.Fatalf("workflow %+v, want in progress, reopened", work)
+	}
+	audit, err := e.st.Audit(store.AuditFilter{Action: "case.reopen", Object: earlier.Code})
+	if err != nil || len(audit) != 1 || audit[0].Via != "call" {
+		t.Fatalf("case.reopen audit %+v %v", audit, err)
+	}
+	e.step("/twilio/voice/menu?step=menu", sid, "Digits", "9")
+	if err := e.disp.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.caseOf(sid); c.Status != hotline.CaseOpen || c.Priority != hotline.P1 {
+		t.Fatalf("after 9 the case is %s %s, want open P1", c.Status, c.Priority)
+	}
+	e.st.View(func(tx *store.Tx) error {
+		if a, ok, err := tx.OpenAlertForCase(earlier.ID); err != nil || !ok || a.Priority != hotline.P1 {
+			t.Errorf("after 9: alert %+v open %v (%v), want an open P1 alert", a, ok, err)
+		}
+		return nil
+	})
+}

@@ -210,6 +210,10 @@ func (s *Store) updateCall(ctx context.Context, sidHash crypto.IndexHash, change
 			c.Lang = call.Lang
 		}
 		if call.Danger && !wasDanger {
+			// The case may have been closed while the call was on.
+			if _, err := s.reopenForCaller(btx, &c, s.now()); err != nil {
+				return err
+			}
 			c.Priority = hotline.P1
 			up.Raised = prev != hotline.P1
 		}
