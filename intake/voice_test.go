@@ -816,3 +816,58 @@ func TestVoiceReferenceReopensAClosedCase(t *testing.T) {
 		return nil
 	})
 }
+
+// TestVoiceWithheldNumbersDoNotShareOneLimit: every withheld caller ID
+// Twilio sends counts per call, not as one caller, and withheld callers
+// have their own hourly budget (a quarter of reference_tries_per_hour),
+// so neither side can use up the other's tries.
+func TestVoiceWithheldNumbersDoNotShareOneLimit(t *testing.T) {
+	try := func(e *voiceEnv, sid, from string, walkIn bool) string {
+		t.Helper()
+		if walkIn {
+			for _, s := range plus(toMenu, menuKey("menu", "3")) {
+				e.post(s[0], callerForm(sid, append([]string{"From", from}, s[1:]...)...))
+			}
+		}
+		status, body := e.post("/twilio/voice/menu?step=reference", callerForm(sid, "From", from, "Digits", "999999#"))
+		if status != 200 {
+			t.Fatal(status, body)
+		}
+		return parseTwiML(t, body).plays()[0]
+	}
+	// One withheld caller at the per-caller limit keeps out no other.
+	e := newVoiceEnv(t, func(v *config.Voice) { v.ReferenceTriesPerCaller, v.ReferenceTriesPerHour = 1, 8 })
+	first := twiliotest.NewSID("CA")
+	for i, want := range []struct {
+		sid, from, first string
+		walkIn           bool
+	}{
+		{first, "anonymous", "en/reference_wrong", true},
+		{first, "anonymous", "en/reference_busy", false}, // this call's one try is used
+		{twiliotest.NewSID("CA"), "Restricted", "en/reference_wrong", true},
+		{twiliotest.NewSID("CA"), "+266696687", "en/reference_busy", true}, // withheld budget (8/4) used
+		{twiliotest.NewSID("CA"), "", "en/reference_busy", true},
+		{twiliotest.NewSID("CA"), "+994551110001", "en/reference_wrong", true},
+	} {
+		if got := try(e, want.sid, want.from, want.walkIn); got != want.first {
+			t.Errorf("try %d from %q: first prompt %s, want %s", i+1, want.from, got, want.first)
+		}
+	}
+	if c := e.caseOf(first); c.ReporterPhone != "" {
+		t.Errorf("a withheld caller's case has the number %q", c.ReporterPhone)
+	}
+	// Known numbers using up their hourly budget keep out no withheld
+	// caller, and withheld callers none of them.
+	e = newVoiceEnv(t, func(v *config.Voice) { v.ReferenceTriesPerCaller, v.ReferenceTriesPerHour = 1, 4 })
+	for i, want := range []struct{ from, first string }{
+		{"+994551110001", "en/reference_wrong"}, {"+994551110002", "en/reference_wrong"},
+		{"+994551110003", "en/reference_wrong"}, {"+994551110004", "en/reference_wrong"},
+		{"+994551110005", "en/reference_busy"},
+		{"Anonymous", "en/reference_wrong"},
+		{"anonymous", "en/reference_busy"},
+	} {
+		if got := try(e, twiliotest.NewSID("CA"), want.from, true); got != want.first {
+			t.Errorf("second line, try %d from %q: first prompt %s, want %s", i+1, want.from, got, want.first)
+		}
+	}
+}
