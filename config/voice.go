@@ -31,7 +31,9 @@ type Voice struct {
 	MaxMessage Duration `toml:"max_message"`
 	// ReferenceTriesPerCaller bounds the references one calling number
 	// may key per day; ReferenceTriesPerHour bounds them for all callers
-	// together, so codes cannot be guessed by machine.
+	// who show their number together (withheld numbers, counted per
+	// call, share a quarter of it of their own), so codes cannot be
+	// guessed by machine.
 	ReferenceTriesPerCaller int `toml:"reference_tries_per_caller"`
 	ReferenceTriesPerHour   int `toml:"reference_tries_per_hour"`
 }
