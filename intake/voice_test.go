@@ -871,3 +871,42 @@ func TestVoiceWithheldNumbersDoNotShareOneLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestVoiceNineOnAReopenedP1CaseAlertsAnew: a P1 case closed after its
+// alert was dealt with, rejoined by a caller who then presses 9, raises a
+// new alert: its priority does not rise, but nobody was alerted for it.
+func TestVoiceNineOnAReopenedP1CaseAlertsAnew(t *testing.T) {
+	e := newVoiceEnv(t, nil)
+	status, _ := e.post("/twilio/sms", url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {"+994551112233"}, "To": {hotlineNum}, "Body": {p1Text}})
+	if status != 200 {
+		t.Fatal(status)
+	}
+	cases, _ := e.st.ListCases()
+	earlier := cases[0]
+	if earlier.Priority != hotline.P1 {
+		t.Fatalf("the text's case is %s, want P1", earlier.Priority)
+	}
+	if err := e.disp.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.SetCaseState(earlier.ID, hotline.WorkClosed, e.officers[onDutyPhone].ID, "dealt with")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var before []hotline.Alert
+	e.st.View(func(tx *store.Tx) (err error) { before, err = tx.Alerts(); return err })
+	sid := twiliotest.NewSID("CA")
+	e.walk(sid, plus(toMenu, menuKey("menu", "3"), menuKey("reference", store.KeypadDigits(earlier.Code)+"#"), menuKey("menu", "9")))
+	if err := e.disp.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.caseOf(sid); c.ID != earlier.ID || c.Status != hotline.CaseOpen || c.Priority != hotline.P1 {
+		t.Fatalf("after 9 the case is %+v, want the earlier case, open, P1", c)
+	}
+	var after []hotline.Alert
+	e.st.View(func(tx *store.Tx) (err error) { after, err = tx.Alerts(); return err })
+	if len(after) != len(before)+1 || after[0].CaseID != earlier.ID || after[0].State != hotline.AlertOpen {
+		t.Fatalf("alerts before %d, after %+v: want a new open alert for the case", len(before), after)
+	}
+}

@@ -88,9 +88,11 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 		call.Path = append(call.Path, pathNote)
 		// A caller back on a closed case must be seen: it returns to the
 		// queue, as an officer's reopen would.
-		if _, err := s.reopenForCaller(btx, &target, s.now()); err != nil {
+		reopened, err := s.reopenForCaller(btx, &target, s.now())
+		if err != nil {
 			return err
 		}
+		call.ReopenedCase = reopened
 		target.Messages++
 		target.UpdatedAt = s.now()
 		if err := s.putTagged(cases, bucketCases, []byte(target.ID), target); err != nil {

@@ -215,8 +215,14 @@ func (s *Store) updateCall(ctx context.Context, sidHash crypto.IndexHash, change
 		}
 		if call.Danger && !wasDanger {
 			// The case may have been closed while the call was on.
-			if _, err := s.reopenForCaller(btx, &c, s.now()); err != nil {
+			reopened, err := s.reopenForCaller(btx, &c, s.now())
+			if err != nil {
 				return err
+			}
+			// A case that was closed had its P1 alert dealt with: a 9 on
+			// it alerts anew, even if it was P1 already.
+			if reopened || call.ReopenedCase {
+				prev = ""
 			}
 			c.Priority = hotline.P1
 			up.Raised = prev != hotline.P1
