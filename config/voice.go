@@ -31,7 +31,9 @@ type Voice struct {
 	MaxMessage Duration `toml:"max_message"`
 	// ReferenceTriesPerCaller bounds the references one calling number
 	// may key per day; ReferenceTriesPerHour bounds them for all callers
-	// together, so codes cannot be guessed by machine.
+	// who show their number together (withheld numbers, counted per
+	// call, share a quarter of it of their own), so codes cannot be
+	// guessed by machine.
 	ReferenceTriesPerCaller int `toml:"reference_tries_per_caller"`
 	ReferenceTriesPerHour   int `toml:"reference_tries_per_hour"`
 }
@@ -50,6 +52,10 @@ func DefaultVoice() Voice {
 		ReferenceTriesPerHour:   20,
 	}
 }
+
+// MaxVoiceMessage is the longest voice.max_message allowed: its WAV must
+// stay under the 64 MiB the recording fetch accepts.
+const MaxVoiceMessage = 60 * time.Minute
 
 func knownLang(l string) bool { return l == "az" || l == "ru" || l == "en" }
 
@@ -88,8 +94,10 @@ func (v Voice) validate(bad func(field, format string, args ...any)) {
 	}
 	between("voice.menu_timeout", v.MenuTimeout, time.Second, time.Minute)
 	between("voice.ring_timeout", v.RingTimeout, 5*time.Second, 10*time.Minute)
-	// Twilio's <Record> takes at most 4 hours.
-	between("voice.max_message", v.MaxMessage, 10*time.Second, 4*time.Hour)
+	// Twilio's <Record> takes up to 4 hours, but the fetch refuses a
+	// recording over 64 MiB (twilioapi.MaxRecordingBytes), about 70
+	// minutes of 8 kHz 16-bit WAV: a longer message would be lost.
+	between("voice.max_message", v.MaxMessage, 10*time.Second, MaxVoiceMessage)
 	if v.ReferenceTriesPerCaller < 1 {
 		bad("voice.reference_tries_per_caller", "must be at least 1, got %d", v.ReferenceTriesPerCaller)
 	}

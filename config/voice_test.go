@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hotline-az/hotline/config"
+	"github.com/hotline-az/hotline/dispatch/twilioapi"
 )
 
 func TestVoiceFromFile(t *testing.T) {
@@ -45,6 +46,30 @@ func TestVoiceErrorsNameTheField(t *testing.T) {
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}
+
+// A message longer than an hour would make a WAV the recording fetch
+// refuses (twilioapi.MaxRecordingBytes), so max_message stops at 60m.
+func TestVoiceMaxMessageFitsTheRecordingFetch(t *testing.T) {
+	// 8 kHz, 16-bit mono WAV plus its 44-byte header.
+	if wav := int(config.MaxVoiceMessage.Seconds())*8000*2 + 44; wav > twilioapi.MaxRecordingBytes {
+		t.Fatalf("a %s message is %d bytes, over the fetch limit %d", config.MaxVoiceMessage, wav, twilioapi.MaxRecordingBytes)
+	}
+	for _, tc := range []struct {
+		d  time.Duration
+		ok bool
+	}{{60 * time.Minute, true}, {61 * time.Minute, false}, {4 * time.Hour, false}} {
+		cfg := config.Default()
+		cfg.Dev = true
+		cfg.Voice.MaxMessage.Duration = tc.d
+		err := cfg.Validate()
+		if tc.ok && err != nil {
+			t.Errorf("max_message %s: %v", tc.d, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "voice.max_message")) {
+			t.Errorf("max_message %s: error %v does not name voice.max_message", tc.d, err)
 		}
 	}
 }

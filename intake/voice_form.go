@@ -79,7 +79,7 @@ func parseVoiceForm(v *Verifier, form url.Values, leg voiceLeg) (voiceRequest, *
 		if len(from) > maxFieldLen {
 			return req, badField("From", "is too long")
 		}
-		if from != "" && !strings.EqualFold(from, "anonymous") {
+		if !withheldNumber(from) {
 			req.From = config.SenderKey(from)
 		}
 	}
@@ -109,3 +109,14 @@ func parseVoiceForm(v *Verifier, form url.Values, leg voiceLeg) (voiceRequest, *
 	}
 	return req, nil
 }
+
+// withheldNumbers are what Twilio sends as From when the caller hides
+// their number (lower case): none of them names a caller.
+var withheldNumbers = map[string]bool{
+	"": true, "anonymous": true, "+266696687": true, "restricted": true,
+	"unknown": true, "blocked": true, "unavailable": true, "private": true,
+}
+
+// withheldNumber reports whether from is a withheld caller ID rather than
+// a number.
+func withheldNumber(from string) bool { return withheldNumbers[strings.ToLower(from)] }

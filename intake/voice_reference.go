@@ -68,7 +68,12 @@ func (h *VoiceHandlers) referenceEntry(w http.ResponseWriter, r *http.Request, r
 		h.write(w, r, h.mainMenu(langOr(up.Call.Lang, h.cfg.Voice.DefaultLang), "no_input")...)
 		return
 	}
-	if !h.limiter.allow(h.cfg.Store.CallerKey(req.From)) {
+	// A withheld number is no caller's own: count its tries per call.
+	callerKey, withheld := "n:"+h.cfg.Store.CallerKey(req.From), req.From == ""
+	if withheld {
+		callerKey = "c:" + h.cfg.Store.CallRef(req.CallSID)
+	}
+	if !h.limiter.allow(callerKey, withheld) {
 		up, err := h.update(r.Context(), req, func(c *store.VoiceCall) {
 			c.Step = stepMenu
 			c.Path = append(c.Path, "reference tries over the limit: not checked")

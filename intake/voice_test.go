@@ -764,3 +764,149 @@ func TestPromptsServed(t *testing.T) {
 		}
 	}
 }
+
+// TestVoiceReferenceReopensAClosedCase: a caller who keys the reference of
+// a closed case brings it back into the queue (open, in progress, audited
+// as case.reopen via call), and pressing 9 then makes it P1 with an open
+// alert; a closed case would hide both from every officer.
+func TestVoiceReferenceReopensAClosedCase(t *testing.T) {
+	e := newVoiceEnv(t, nil)
+	status, _ := e.post("/twilio/sms", url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {"+994551112233"}, "To": {hotlineNum}, "Body": {"salam"}})
+	if status != 200 {
+		t.Fatal(status)
+	}
+	cases, _ := e.st.ListCases()
+	earlier := cases[0]
+	if err := e.st.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.SetCaseState(earlier.ID, hotline.WorkClosed, e.officers[onDutyPhone].ID, "no further contact")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := e.st.CaseByCode(earlier.Code); c.Status != hotline.CaseClosed {
+		t.Fatalf("the case is %s after closing", c.Status)
+	}
+	sid := twiliotest.NewSID("CA")
+	e.walk(sid, plus(toMenu, menuKey("menu", "3"), menuKey("reference", store.KeypadDigits(earlier.Code)+"#")))
+	if call := e.call(sid); !call.Joined || call.CaseID != earlier.ID {
+		t.Fatalf("call %+v, want joined to %s", call, earlier.Code)
+	}
+	if c := e.caseOf(sid); c.Status != hotline.CaseOpen {
+		t.Fatalf("after the reference the case is %s, want open (back in the queue)", c.Status)
+	}
+	var work hotline.CaseWork
+	e.st.View(func(tx *store.Tx) (err error) { work, err = tx.CaseWork(earlier.ID); return err })
+	if work.State != hotline.WorkInProgress || !work.History[len(work.History)-1].Reopened {
+		t.Fatalf("workflow %+v, want in progress, reopened", work)
+	}
+	audit, err := e.st.Audit(store.AuditFilter{Action: "case.reopen", Object: earlier.Code})
+	if err != nil || len(audit) != 1 || audit[0].Via != "call" {
+		t.Fatalf("case.reopen audit %+v %v", audit, err)
+	}
+	e.step("/twilio/voice/menu?step=menu", sid, "Digits", "9")
+	if err := e.disp.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.caseOf(sid); c.Status != hotline.CaseOpen || c.Priority != hotline.P1 {
+		t.Fatalf("after 9 the case is %s %s, want open P1", c.Status, c.Priority)
+	}
+	e.st.View(func(tx *store.Tx) error {
+		if a, ok, err := tx.OpenAlertForCase(earlier.ID); err != nil || !ok || a.Priority != hotline.P1 {
+			t.Errorf("after 9: alert %+v open %v (%v), want an open P1 alert", a, ok, err)
+		}
+		return nil
+	})
+}
+
+// TestVoiceWithheldNumbersDoNotShareOneLimit: every withheld caller ID
+// Twilio sends counts per call, not as one caller, and withheld callers
+// have their own hourly budget (a quarter of reference_tries_per_hour),
+// so neither side can use up the other's tries.
+func TestVoiceWithheldNumbersDoNotShareOneLimit(t *testing.T) {
+	try := func(e *voiceEnv, sid, from string, walkIn bool) string {
+		t.Helper()
+		if walkIn {
+			for _, s := range plus(toMenu, menuKey("menu", "3")) {
+				e.post(s[0], callerForm(sid, append([]string{"From", from}, s[1:]...)...))
+			}
+		}
+		status, body := e.post("/twilio/voice/menu?step=reference", callerForm(sid, "From", from, "Digits", "999999#"))
+		if status != 200 {
+			t.Fatal(status, body)
+		}
+		return parseTwiML(t, body).plays()[0]
+	}
+	// One withheld caller at the per-caller limit keeps out no other.
+	e := newVoiceEnv(t, func(v *config.Voice) { v.ReferenceTriesPerCaller, v.ReferenceTriesPerHour = 1, 8 })
+	first := twiliotest.NewSID("CA")
+	for i, want := range []struct {
+		sid, from, first string
+		walkIn           bool
+	}{
+		{first, "anonymous", "en/reference_wrong", true},
+		{first, "anonymous", "en/reference_busy", false}, // this call's one try is used
+		{twiliotest.NewSID("CA"), "Restricted", "en/reference_wrong", true},
+		{twiliotest.NewSID("CA"), "+266696687", "en/reference_busy", true}, // withheld budget (8/4) used
+		{twiliotest.NewSID("CA"), "", "en/reference_busy", true},
+		{twiliotest.NewSID("CA"), "+994551110001", "en/reference_wrong", true},
+	} {
+		if got := try(e, want.sid, want.from, want.walkIn); got != want.first {
+			t.Errorf("try %d from %q: first prompt %s, want %s", i+1, want.from, got, want.first)
+		}
+	}
+	if c := e.caseOf(first); c.ReporterPhone != "" {
+		t.Errorf("a withheld caller's case has the number %q", c.ReporterPhone)
+	}
+	// Known numbers using up their hourly budget keep out no withheld
+	// caller, and withheld callers none of them.
+	e = newVoiceEnv(t, func(v *config.Voice) { v.ReferenceTriesPerCaller, v.ReferenceTriesPerHour = 1, 4 })
+	for i, want := range []struct{ from, first string }{
+		{"+994551110001", "en/reference_wrong"}, {"+994551110002", "en/reference_wrong"},
+		{"+994551110003", "en/reference_wrong"}, {"+994551110004", "en/reference_wrong"},
+		{"+994551110005", "en/reference_busy"},
+		{"Anonymous", "en/reference_wrong"},
+		{"anonymous", "en/reference_busy"},
+	} {
+		if got := try(e, twiliotest.NewSID("CA"), want.from, true); got != want.first {
+			t.Errorf("second line, try %d from %q: first prompt %s, want %s", i+1, want.from, got, want.first)
+		}
+	}
+}
+
+// TestVoiceNineOnAReopenedP1CaseAlertsAnew: a P1 case closed after its
+// alert was dealt with, rejoined by a caller who then presses 9, raises a
+// new alert: its priority does not rise, but nobody was alerted for it.
+func TestVoiceNineOnAReopenedP1CaseAlertsAnew(t *testing.T) {
+	e := newVoiceEnv(t, nil)
+	status, _ := e.post("/twilio/sms", url.Values{"MessageSid": {twiliotest.NewSID("SM")}, "From": {"+994551112233"}, "To": {hotlineNum}, "Body": {p1Text}})
+	if status != 200 {
+		t.Fatal(status)
+	}
+	cases, _ := e.st.ListCases()
+	earlier := cases[0]
+	if earlier.Priority != hotline.P1 {
+		t.Fatalf("the text's case is %s, want P1", earlier.Priority)
+	}
+	if err := e.disp.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.SetCaseState(earlier.ID, hotline.WorkClosed, e.officers[onDutyPhone].ID, "dealt with")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var before []hotline.Alert
+	e.st.View(func(tx *store.Tx) (err error) { before, err = tx.Alerts(); return err })
+	sid := twiliotest.NewSID("CA")
+	e.walk(sid, plus(toMenu, menuKey("menu", "3"), menuKey("reference", store.KeypadDigits(earlier.Code)+"#"), menuKey("menu", "9")))
+	if err := e.disp.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.caseOf(sid); c.ID != earlier.ID || c.Status != hotline.CaseOpen || c.Priority != hotline.P1 {
+		t.Fatalf("after 9 the case is %+v, want the earlier case, open, P1", c)
+	}
+	var after []hotline.Alert
+	e.st.View(func(tx *store.Tx) (err error) { after, err = tx.Alerts(); return err })
+	if len(after) != len(before)+1 || after[0].CaseID != earlier.ID || after[0].State != hotline.AlertOpen {
+		t.Fatalf("alerts before %d, after %+v: want a new open alert for the case", len(before), after)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/hotline-az/hotline"
 	"github.com/hotline-az/hotline/crypto"
 )
 
@@ -84,6 +86,13 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 		call.CaseID, call.CaseCode = target.ID, target.Code
 		call.Joined, call.OwnCase = true, false
 		call.Path = append(call.Path, pathNote)
+		// A caller back on a closed case must be seen: it returns to the
+		// queue, as an officer's reopen would.
+		reopened, err := s.reopenForCaller(btx, &target, s.now())
+		if err != nil {
+			return err
+		}
+		call.ReopenedCase = reopened
 		target.Messages++
 		target.UpdatedAt = s.now()
 		if err := s.putTagged(cases, bucketCases, []byte(target.ID), target); err != nil {
@@ -99,6 +108,32 @@ func (s *Store) JoinCall(ctx context.Context, callSID, keyed, from, pathNote str
 		return nil
 	})
 	return res, err
+}
+
+// reopenForCaller takes a case a caller came back to (by keying its
+// reference or leaving a message on it) back into work when it is not
+// open: open, in progress, the step marked as a reopening by no officer,
+// and audited as case.reopen via call, as the console audits an
+// officer's reopen. A closed case is hidden from the queue, so a caller
+// who keys 9 on it would otherwise be heard by nobody. The caller of
+// reopenForCaller stores c; it reports whether c was reopened.
+func (s *Store) reopenForCaller(btx *bolt.Tx, c *caseRecord, now time.Time) (bool, error) {
+	if c.Status == hotline.CaseOpen {
+		return false, nil
+	}
+	work := btx.Bucket(bucketCaseWork)
+	var rec workRecord
+	if err := s.getTagged(work, bucketCaseWork, []byte(c.ID), &rec); err != nil && !isNotFound(err) {
+		return false, err
+	}
+	c.Status, c.UpdatedAt = hotline.CaseOpen, now
+	rec.State = hotline.WorkInProgress
+	rec.History = append(rec.History, hotline.WorkChange{State: hotline.WorkInProgress, At: now, Reopened: true})
+	if err := s.putTagged(work, bucketCaseWork, []byte(c.ID), rec); err != nil {
+		return false, err
+	}
+	return true, (&Tx{s: s, tx: btx}).AppendAudit(AuditEntry{Actor: "call", Action: "case.reopen", Object: c.Code, Via: "call",
+		Detail: "state=" + string(hotline.WorkInProgress)})
 }
 
 // matchReference finds the case whose code's keypad form is keyed. Codes

@@ -21,6 +21,10 @@ type CallStart struct {
 	Path string
 }
 
+// newVoiceCode draws a candidate code for a call's case (a test makes it
+// draw codes that share a keypad form).
+var newVoiceCode = newCode
+
 // StartCall records a new call before its first menu is answered: a voice
 // case (P3, open, with a reference typable on a keypad), the caller's
 // number sealed in it, the call's record and its summary message, all in
@@ -40,17 +44,6 @@ func (s *Store) StartCall(ctx context.Context, in CallStart) (VoiceCall, error) 
 	if err != nil {
 		return VoiceCall{}, err
 	}
-	// A voice caller keys the reference on a keypad; pick a code whose
-	// keypad form no other case has, so it finds this case alone.
-	taken := map[string]bool{}
-	if err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCaseCodes).ForEach(func(k, _ []byte) error {
-			taken[KeypadDigits(string(k))] = true
-			return nil
-		})
-	}); err != nil {
-		return VoiceCall{}, err
-	}
 	call := VoiceCall{
 		CaseID: caseID, Step: in.Step, Path: []string{in.Path}, StartedAt: now,
 		MessageID: newID(now), OwnCase: true,
@@ -60,10 +53,21 @@ func (s *Store) StartCall(ctx context.Context, in CallStart) (VoiceCall, error) 
 		if calls.Get(sidHash[:]) != nil {
 			return s.getTagged(calls, bucketCalls, sidHash[:], &call)
 		}
-		code := ""
+		// A voice caller keys the reference on a keypad; pick a code whose
+		// keypad form no other case has, so it finds this case alone. The
+		// forms are read in the writer: read before it, two calls starting
+		// together could both take one form.
+		taken := map[string]bool{}
 		codes := tx.Bucket(bucketCaseCodes)
+		if err := codes.ForEach(func(k, _ []byte) error {
+			taken[KeypadDigits(string(k))] = true
+			return nil
+		}); err != nil {
+			return err
+		}
+		code := ""
 		for range 50 {
-			c := newCode()
+			c := newVoiceCode()
 			if codes.Get([]byte(c)) == nil && !taken[KeypadDigits(c)] {
 				code = c
 				break
@@ -210,6 +214,16 @@ func (s *Store) updateCall(ctx context.Context, sidHash crypto.IndexHash, change
 			c.Lang = call.Lang
 		}
 		if call.Danger && !wasDanger {
+			// The case may have been closed while the call was on.
+			reopened, err := s.reopenForCaller(btx, &c, s.now())
+			if err != nil {
+				return err
+			}
+			// A case that was closed had its P1 alert dealt with: a 9 on
+			// it alerts anew, even if it was P1 already.
+			if reopened || call.ReopenedCase {
+				prev = ""
+			}
 			c.Priority = hotline.P1
 			up.Raised = prev != hotline.P1
 		}

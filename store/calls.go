@@ -54,6 +54,9 @@ type VoiceCall struct {
 	// Joined is set when the caller keyed the reference of an earlier
 	// case: the call belongs to that case ("caller gave the reference").
 	Joined bool `json:"joined,omitempty"`
+	// ReopenedCase is set when joining reopened a closed case: its old
+	// P1 alert is over, so a 9 on this call must alert anew.
+	ReopenedCase bool `json:"reopened_case,omitempty"`
 	// Misses counts prompts in a row the caller did not answer.
 	Misses int `json:"misses,omitempty"`
 	// WrongCodes counts references keyed that matched no case.

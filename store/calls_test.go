@@ -137,3 +137,64 @@ func TestJoinCall(t *testing.T) {
 		t.Fatal(n, err)
 	}
 }
+
+// TestCallerBackOnAClosedCaseReopensIt: a voicemail that lands on a
+// closed case, and a 9 pressed on a call whose case an officer closed
+// meanwhile, take the case back into the queue (open, in progress,
+// audited as case.reopen via call); the 9 still runs the alert hook.
+func TestCallerBackOnAClosedCaseReopensIt(t *testing.T) {
+	s := MustOpen(t, t.TempDir(), testKey(t), nil)
+	defer s.Close()
+	ctx := context.Background()
+	closeCase := func(id string) {
+		t.Helper()
+		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.SetCaseState(id, hotline.WorkClosed, "officer", "done") }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopened := func(what, id string) {
+		t.Helper()
+		var c hotline.Case
+		var w hotline.CaseWork
+		err := s.View(func(tx *store.Tx) (err error) {
+			if c, err = tx.Case(id); err != nil {
+				return err
+			}
+			w, err = tx.CaseWork(id)
+			return err
+		})
+		if err != nil || c.Status != hotline.CaseOpen || w.State != hotline.WorkInProgress || !w.History[len(w.History)-1].Reopened {
+			t.Fatalf("%s: case %s, work %+v (%v), want open, in progress, reopened", what, c.Status, w, err)
+		}
+		if a, err := s.Audit(store.AuditFilter{Action: "case.reopen", Object: c.Code}); err != nil || len(a) == 0 || a[len(a)-1].Via != "call" {
+			t.Fatalf("%s: case.reopen audit %+v %v", what, a, err)
+		}
+	}
+
+	res, err := s.RecordInboundSMS(ctx, sms("SM1", "+994501234567", "salam", hotline.P3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeCase(res.Case.ID)
+	if _, err := s.QueueRecording(ctx, store.RecordingCallback{RecordingSID: "RE0123456789abcdef0123456789abcdef", CaseID: res.Case.ID, Duration: 9}); err != nil {
+		t.Fatal(err)
+	}
+	reopened("voicemail", res.Case.ID)
+
+	const sid = "CA0123456789abcdef0123456789abcdef"
+	call, err := s.StartCall(ctx, store.CallStart{CallSID: sid, From: "+994557654321", Step: "menu", Path: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeCase(call.CaseID)
+	var runs int
+	hook := func(tx *store.Tx, res *store.InboundResult) error { runs++; return nil }
+	up, err := s.UpdateCall(ctx, sid, func(c *store.VoiceCall) error { c.Danger = true; return nil }, hook)
+	if err != nil || !up.Raised || runs != 1 || up.Case.Priority != hotline.P1 {
+		t.Fatalf("9 on a closed case: %+v, hook runs %d (%v)", up, runs, err)
+	}
+	reopened("9", call.CaseID)
+	if n, err := s.VerifyRecords(func(b, id string, err error) { t.Errorf("%s %s: %v", b, id, err) }); err != nil || n == 0 {
+		t.Fatal(n, err)
+	}
+}

@@ -140,7 +140,8 @@ func (s *Store) QueueRecording(ctx context.Context, in RecordingCallback) (Recor
 }
 
 // recordingCase returns the case a recording joins (its updated time
-// moved on), opening a voice case when id names none.
+// moved on, reopened if it was closed), opening a voice case when id
+// names none.
 func (t *Tx) recordingCase(id string) (caseRecord, bool, error) {
 	var c caseRecord
 	cases := t.tx.Bucket(bucketCases)
@@ -148,6 +149,9 @@ func (t *Tx) recordingCase(id string) (caseRecord, bool, error) {
 	if id != "" {
 		err := t.s.getTagged(cases, bucketCases, []byte(id), &c)
 		if err == nil {
+			if _, err := t.s.reopenForCaller(t.tx, &c, now); err != nil {
+				return c, false, err
+			}
 			c.UpdatedAt = now
 			return c, false, t.s.putTagged(cases, bucketCases, []byte(c.ID), c)
 		}
