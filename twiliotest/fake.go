@@ -86,15 +86,15 @@ type FakeTwilio struct {
 	// truncateDownloads: the next downloads end early, cleanly, with no
 	// Content-Length (see TruncateNextDownloads).
 	truncateDownloads int
-	deleteGate    *deleteGate
-	requests      int
-	failN         int
-	failStatus    int
-	failCode      int
-	down          bool
-	delay         time.Duration
-	now           func() time.Time
-	drops         map[string]dropRule // by resource: Messages, Calls
+	deleteGate        *deleteGate
+	requests          int
+	failN             int
+	failStatus        int
+	failCode          int
+	down              bool
+	delay             time.Duration
+	now               func() time.Time
+	drops             map[string]dropRule // by resource: Messages, Calls
 }
 
 // dropRule makes the next n creations of a resource lose their answer.

@@ -60,7 +60,7 @@ type Media struct {
 	// less audio fails at its end. Zero skips that check.
 	WantSeconds int
 
-	head   []byte // the first wavHeadBytes, to check a WAV's sizes at its end
+	head []byte // the first wavHeadBytes, to check a WAV's sizes at its end
 
 	body   io.ReadCloser
 	cancel context.CancelFunc
