@@ -156,6 +156,7 @@ func TestMetricsCountRecordingsAndMediaJobs(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	t.Log("\n" + grepLines(body, "hotline_media_jobs") + "\n" + grepLines(body, "hotline_recordings"))
 	if strings.Contains(body, "hotline_outbox_jobs{") {
 		t.Errorf("media jobs counted as outbox jobs (SMS and calls):\n%s", grepLines(body, "hotline_outbox_jobs"))
 	}
