@@ -38,6 +38,12 @@ type MediaConfig struct {
 	// dead-lettered. Default 24h: Twilio keeps a recording until it is
 	// deleted, so there is time.
 	GiveUpAfter time.Duration
+	// RetryRefusedFor is how long a job Twilio answers 401, 403 or 404 is
+	// retried before it is dead-lettered. Default 1h: a recording's media
+	// may be missing just after its callback, and an auth token just
+	// rotated is refused until the new one is configured; neither may
+	// cost the recordings of that window. Other 4xx answers are final.
+	RetryRefusedFor time.Duration
 	// Concurrency bounds the jobs run at once. Default 2.
 	Concurrency int
 	// KeepAtTwilio leaves recordings at Twilio once stored (config
@@ -72,6 +78,9 @@ func NewMediaWorker(cfg MediaConfig) (*MediaWorker, error) {
 	}
 	if cfg.GiveUpAfter <= 0 {
 		cfg.GiveUpAfter = 24 * time.Hour
+	}
+	if cfg.RetryRefusedFor <= 0 {
+		cfg.RetryRefusedFor = time.Hour
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 2
@@ -174,10 +183,12 @@ func (m *MediaWorker) RunDue(ctx context.Context) error {
 }
 
 // jobFailure is why a try failed: permanent failures are dead-lettered at
-// once, the others retried with backoff until GiveUpAfter.
+// once, refused ones (401, 403, 404) retried with backoff until
+// RetryRefusedFor, the others until GiveUpAfter.
 type jobFailure struct {
 	err       error
 	permanent bool
+	refused   bool
 }
 
 func (f *jobFailure) Error() string { return f.err.Error() }
@@ -187,6 +198,13 @@ func (f *jobFailure) Unwrap() error { return f.err }
 func twilioFailure(what string, err error) *jobFailure {
 	if errors.Is(err, context.Canceled) {
 		return &jobFailure{err: fmt.Errorf("%s: %w", what, err)}
+	}
+	var ae *twilioapi.APIError
+	if errors.As(err, &ae) {
+		switch ae.Status {
+		case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+			return &jobFailure{err: fmt.Errorf("%s: %w", what, err), refused: true}
+		}
 	}
 	return &jobFailure{err: fmt.Errorf("%s: %w", what, err), permanent: !twilioapi.IsRetryable(err)}
 }
@@ -239,7 +257,11 @@ func (m *MediaWorker) execute(ctx context.Context, jobID string) error {
 		}
 		// A job an admin retried (Tries back at 0) gets a few tries even
 		// when it is older than GiveUpAfter.
-		if !fail.permanent && (tx.Now().Sub(j.CreatedAt) < m.cfg.GiveUpAfter || j.Tries < mediaMinTries) {
+		retryFor := m.cfg.GiveUpAfter
+		if fail.refused {
+			retryFor = min(m.cfg.RetryRefusedFor, retryFor)
+		}
+		if !fail.permanent && (tx.Now().Sub(j.CreatedAt) < retryFor || j.Tries < mediaMinTries) {
 			j.State, j.NextTryAt = hotline.JobPending, tx.Now().Add(mediaBackoff(j.Tries))
 			m.log.Warn().Str("job", j.ID).Str("kind", string(j.Kind)).Int("tries", j.Tries).Str("error", j.LastError).Msg("media job failed; will retry")
 			return tx.PutJob(&j)
@@ -296,6 +318,9 @@ func (m *MediaWorker) fetchRecording(ctx context.Context, job hotline.Job) (stri
 		if err != nil {
 			return "", twilioFailure("download", err)
 		}
+		// A download whose audio is shorter than Twilio's duration is cut
+		// short: it fails, is retried, and Twilio's copy stays.
+		media.WantSeconds = info.Duration
 		_, err = m.st.StoreRecordingAudio(ctx, job.ID, media.ContentType, media, twilioapi.MaxRecordingBytes)
 		media.Close()
 		var ae *twilioapi.APIError
@@ -311,8 +336,13 @@ func (m *MediaWorker) fetchRecording(ctx context.Context, job hotline.Job) (stri
 	}
 	if rec.State == hotline.RecordingStored {
 		if err := m.st.VerifyRecording(ctx, job.ID); err != nil {
-			// Twilio's copy stays: the next try downloads it again.
-			return "", &jobFailure{err: fmt.Errorf("stored recording does not open; fetching again: %w", err)}
+			// Twilio's copy stays either way: a recording that does not
+			// open is downloaded again; one whose check was cut short (a
+			// shutdown) is checked again.
+			if errors.Is(err, store.ErrRecordingDoesNotOpen) {
+				return "", &jobFailure{err: fmt.Errorf("stored recording does not open; fetching again: %w", err)}
+			}
+			return "", &jobFailure{err: fmt.Errorf("verify stored recording: %w", err)}
 		}
 		m.log.Info().Str("job", job.ID).Msg("recording stored and verified")
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -291,8 +292,9 @@ func TestCrashBetweenDownloadAndDelete(t *testing.T) {
 	}
 }
 
-// A recording Twilio does not have is dead-lettered at once with the
-// reason, and the recording on its case says why.
+// A recording Twilio does not have is retried for an hour (its media may
+// not be there yet), then dead-lettered with the reason, and the
+// recording on its case says why.
 func TestUnfetchableRecordingIsDeadLettered(t *testing.T) {
 	h := newMediaHarness(t)
 	h.post("/twilio/recording", url.Values{
@@ -300,6 +302,10 @@ func TestUnfetchableRecordingIsDeadLettered(t *testing.T) {
 		"RecordingSid": {twiliotest.NewSID("RE")}, "RecordingStatus": {"completed"},
 	})
 	h.runDue()
+	if j := h.onlyJob(hotline.JobFetchRecording); j.State != hotline.JobPending {
+		t.Fatalf("after a first 404: job %+v, want pending (retried for an hour)", j)
+	}
+	h.deadAfterHours(3)
 	j := h.onlyJob(hotline.JobFetchRecording)
 	if j.State != hotline.JobDead || j.ErrorCode != 20404 {
 		t.Fatalf("job %+v, want dead with Twilio's 20404", j)
@@ -315,6 +321,86 @@ func TestUnfetchableRecordingIsDeadLettered(t *testing.T) {
 	}
 }
 
+// deadAfterHours runs the due jobs every 10 minutes for up to hours.
+func (h *mediaHarness) deadAfterHours(hours int) {
+	h.t.Helper()
+	for range hours * 6 {
+		h.clock.Add(10 * time.Minute)
+		h.runDue()
+	}
+}
+
+// Twilio's media missing just after the callback (404), or an auth token
+// just rotated (401): the job is retried, and the recording stored and
+// deleted at Twilio once Twilio answers.
+func TestRefusedRecordingRetriedThenFetched(t *testing.T) {
+	for _, status := range []int{http.StatusNotFound, http.StatusUnauthorized} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			h := newMediaHarness(t)
+			audio := twiliotest.NewWAV(3, 6)
+			recSID, _ := h.voicemail(audio)
+			h.twilio.FailNext(2, status, 0)
+			h.runDue()
+			h.clock.Add(time.Minute)
+			h.runDue()
+			j := h.onlyJob(hotline.JobFetchRecording)
+			if j.State != hotline.JobPending || j.Tries != 2 {
+				t.Fatalf("after two %d answers: job %+v, want pending after 2 tries", status, j)
+			}
+			h.clock.Add(time.Minute)
+			h.runDue()
+			j = h.onlyJob(hotline.JobFetchRecording)
+			if j.State != hotline.JobDelivered || j.Tries != 3 {
+				t.Fatalf("job %+v, want delivered at the third try", j)
+			}
+			if !bytes.Equal(h.audio(j.ID), audio) || !slices.Equal(h.twilio.DeletedRecordings(), []string{recSID}) {
+				t.Fatal("want the audio stored and deleted once at Twilio")
+			}
+		})
+	}
+}
+
+// Other 4xx answers are final: dead-lettered at the first try.
+func TestBadRequestRecordingDeadAtOnce(t *testing.T) {
+	h := newMediaHarness(t)
+	h.voicemail(twiliotest.NewWAV(1, 6))
+	h.twilio.FailNext(1, http.StatusBadRequest, 0)
+	h.runDue()
+	if j := h.onlyJob(hotline.JobFetchRecording); j.State != hotline.JobDead {
+		t.Fatalf("after a 400: job %+v, want dead", j)
+	}
+}
+
+// A download without a Content-Length cut short ends like a whole one:
+// the WAV's own sizes tell, so it is not stored, not deleted at Twilio,
+// and retried; once Twilio sends it whole it is stored once.
+func TestTruncatedCloseDelimitedDownloadNotDeleted(t *testing.T) {
+	h := newMediaHarness(t)
+	audio := twiliotest.NewWAV(10, 8)
+	recSID, _ := h.voicemail(audio)
+	h.twilio.TruncateNextDownloads(1)
+	h.runDue()
+	j := h.onlyJob(hotline.JobFetchRecording)
+	if j.State != hotline.JobPending || j.LastError == "" {
+		t.Fatalf("after a truncated download: job %+v, want pending with the error", j)
+	}
+	if rec := h.recording(j.ID); rec.State != hotline.RecordingQueued || !h.twilio.HasRecording(recSID) || len(h.twilio.DeletedRecordings()) != 0 {
+		t.Fatalf("recording %+v; want it queued here and kept at Twilio", rec)
+	}
+	h.clock.Add(time.Minute)
+	h.runDue()
+	j = h.onlyJob(hotline.JobFetchRecording)
+	if j.State != hotline.JobDelivered || j.Tries != 2 {
+		t.Fatalf("after the retry: job %+v, want delivered at the second try", j)
+	}
+	if rec := h.recording(j.ID); rec.Size != int64(len(audio)) || !bytes.Equal(h.audio(j.ID), audio) {
+		t.Fatalf("stored %d bytes, want the whole %d", rec.Size, len(audio))
+	}
+	if got := h.twilio.DeletedRecordings(); !slices.Equal(got, []string{recSID}) || h.twilio.Downloads() != 2 {
+		t.Fatalf("deleted %v after %d downloads, want once after 2", got, h.twilio.Downloads())
+	}
+}
+
 // A dead-lettered recording an admin retries (the job back to pending,
 // as the console's outbox page does) is fetched once Twilio has it.
 func TestDeadRecordingRetriedByAdmin(t *testing.T) {
@@ -325,6 +411,7 @@ func TestDeadRecordingRetriedByAdmin(t *testing.T) {
 		"RecordingSid": {recSID}, "RecordingStatus": {"completed"},
 	})
 	h.runDue()
+	h.deadAfterHours(3)
 	j := h.onlyJob(hotline.JobFetchRecording)
 	if j.State != hotline.JobDead {
 		t.Fatalf("job %+v, want dead", j)

@@ -440,13 +440,23 @@ func (s *Store) WriteRecordingAudio(id string, w io.Writer) (hotline.Recording, 
 	return rec.Recording, nil
 }
 
+// ErrRecordingDoesNotOpen is wrapped by VerifyRecording's error when the
+// stored audio is not what was downloaded. Any other error (a context ended, a full disk) leaves it stored, to be
+// verified again.
+var ErrRecordingDoesNotOpen = errors.New("stored recording does not open as downloaded")
+
 // VerifyRecording opens every chunk of a stored recording and checks it
 // against the digest taken while it was downloaded; only then is it
 // "verified" and may Twilio's copy be deleted. A recording that does not
-// open goes back to "queued" (its chunks removed) to be fetched again.
+// open goes back to "queued" (its chunks removed) to be fetched again,
+// and the error wraps ErrRecordingDoesNotOpen; any other error (ctx
+// ended at shutdown) leaves it stored, to be verified again.
 func (s *Store) VerifyRecording(ctx context.Context, id string) error {
 	_, verr := s.WriteRecordingAudio(id, io.Discard)
-	return s.Update(ctx, func(tx *Tx) error {
+	if verr != nil && !errors.Is(verr, ErrTampered) {
+		return verr // the check could not run (store closing): it is not a verdict
+	}
+	err := s.Update(ctx, func(tx *Tx) error {
 		r, err := tx.recordingRecord(id)
 		if err != nil {
 			return err
@@ -464,6 +474,10 @@ func (s *Store) VerifyRecording(ctx context.Context, id string) error {
 		}
 		return verr
 	})
+	if verr != nil {
+		return fmt.Errorf("%w: %w", ErrRecordingDoesNotOpen, verr)
+	}
+	return err
 }
 
 // QueueRedaction queues the job that blanks an inbound SMS's body at

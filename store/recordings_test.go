@@ -81,8 +81,8 @@ func TestRecordingChunksCannotBeReorderedOrCut(t *testing.T) {
 			defer s.Close()
 			_, err := readAudio(s, a.ID)
 			wantTampered(t, "reading the recording", err, a.ID)
-			if err := s.VerifyRecording(context.Background(), a.ID); err == nil {
-				t.Fatal("VerifyRecording passed a tampered recording")
+			if err := s.VerifyRecording(context.Background(), a.ID); !errors.Is(err, store.ErrRecordingDoesNotOpen) {
+				t.Fatalf("VerifyRecording of a tampered recording: %v, want ErrRecordingDoesNotOpen", err)
 			}
 			problems := verify(t, s)
 			if len(problems) == 0 {
@@ -211,4 +211,33 @@ func (c *cutReader) Read(p []byte) (int, error) {
 func pad(i int) string {
 	s := "0000000" + string(rune('0'+i))
 	return s[len(s)-8:]
+}
+
+// VerifyRecording tells a recording that does not open from a check that
+// could not finish (a context cancelled at shutdown): only the first
+// wraps ErrRecordingDoesNotOpen, and the second leaves it stored.
+func TestVerifyRecordingCancelledIsNotDoesNotOpen(t *testing.T) {
+	s := MustOpen(t, t.TempDir(), testKey(t), nil)
+	defer s.Close()
+	ctx := context.Background()
+	q, err := s.QueueRecording(ctx, store.RecordingCallback{RecordingSID: twiliotest.NewSID("RE"), Duration: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreRecordingAudio(ctx, q.Recording.ID, "audio/x-wav", bytes.NewReader(twiliotest.NewWAV(2, 1)), 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	// A cancelled context may or may not win the race to the writer.
+	for range 20 {
+		err = s.VerifyRecording(cancelled, q.Recording.ID)
+		if errors.Is(err, store.ErrRecordingDoesNotOpen) || (err != nil && !errors.Is(err, context.Canceled)) {
+			t.Fatalf("verify with a cancelled context: %v, want nil or context.Canceled, never ErrRecordingDoesNotOpen", err)
+		}
+	}
+	s.Close()
+	if err := s.VerifyRecording(ctx, q.Recording.ID); err == nil || errors.Is(err, store.ErrRecordingDoesNotOpen) {
+		t.Fatalf("verify on a closed store: %v, want an error that is not ErrRecordingDoesNotOpen", err)
+	}
 }

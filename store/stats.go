@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hotline-az/hotline"
 )
 
 // ChannelStats counts one channel's cases and messages.
@@ -28,9 +30,13 @@ type Stats struct {
 	P2        int                     `json:"p2"`
 	P3        int                     `json:"p3"`
 	ByChannel map[string]ChannelStats `json:"by_channel"`
-	// Alerts and Jobs count alerts and outbox jobs by state.
-	Alerts map[string]int `json:"alerts"`
-	Jobs   map[string]int `json:"outbox"`
+	// Alerts and Jobs count alerts and outbox jobs (SMS and calls) by
+	// state; MediaJobs the recording downloads and SMS redactions at
+	// Twilio, Recordings the voicemails.
+	Alerts     map[string]int `json:"alerts"`
+	Jobs       map[string]int `json:"outbox"`
+	MediaJobs  map[string]int `json:"media_jobs"`
+	Recordings map[string]int `json:"recordings"`
 	// AlertsPending counts cases whose alert failed to open and is being
 	// retried by the alert worker (should be 0).
 	AlertsPending int `json:"alerts_pending"`
@@ -93,7 +99,8 @@ type (
 )
 
 func countStats(tx *bolt.Tx) (Stats, error) {
-	st := Stats{ByChannel: map[string]ChannelStats{}, Alerts: map[string]int{}, Jobs: map[string]int{}}
+	st := Stats{ByChannel: map[string]ChannelStats{}, Alerts: map[string]int{}, Jobs: map[string]int{},
+		MediaJobs: map[string]int{}, Recordings: map[string]int{}}
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		if v := meta.Get(metaSchema); len(v) == 8 {
 			st.Schema = int(v[7]) | int(v[6])<<8
@@ -154,7 +161,33 @@ func countStats(tx *bolt.Tx) (Stats, error) {
 	if err := countCorrections(tx, &st.Corrections); err != nil {
 		return st, err
 	}
-	return st, countStates("outbox job", tx.Bucket(bucketJobs), st.Jobs)
+	if err := countStates("recording", tx.Bucket(bucketRecordings), st.Recordings); err != nil {
+		return st, err
+	}
+	return st, countJobStates(tx.Bucket(bucketJobs), st.Jobs, st.MediaJobs)
+}
+
+// countJobStates counts jobs by state, the media jobs apart from the
+// outbox's SMS and calls.
+func countJobStates(b *bolt.Bucket, outbox, media map[string]int) error {
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var r struct {
+			Kind  hotline.JobKind `json:"kind"`
+			State string          `json:"state"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("job record: %w", err)
+		}
+		if r.Kind.MediaJob() {
+			media[r.State]++
+		} else {
+			outbox[r.State]++
+		}
+		return nil
+	})
 }
 
 // countStates counts the records of a bucket by their "state" field.

@@ -83,15 +83,18 @@ type FakeTwilio struct {
 	// failDownloads makes the next media downloads fail; deleteGate, when
 	// set, holds every recording delete (see HoldDeletes).
 	failDownloads int
-	deleteGate    *deleteGate
-	requests      int
-	failN         int
-	failStatus    int
-	failCode      int
-	down          bool
-	delay         time.Duration
-	now           func() time.Time
-	drops         map[string]dropRule // by resource: Messages, Calls
+	// truncateDownloads: the next downloads end early, cleanly, with no
+	// Content-Length (see TruncateNextDownloads).
+	truncateDownloads int
+	deleteGate        *deleteGate
+	requests          int
+	failN             int
+	failStatus        int
+	failCode          int
+	down              bool
+	delay             time.Duration
+	now               func() time.Time
+	drops             map[string]dropRule // by resource: Messages, Calls
 }
 
 // dropRule makes the next n creations of a resource lose their answer.
@@ -597,6 +600,10 @@ func (f *FakeTwilio) serveMedia(w http.ResponseWriter, r *http.Request, sid, ext
 	if fail {
 		f.failDownloads--
 	}
+	truncate := ok && !fail && r.Method == http.MethodGet && f.truncateDownloads > 0
+	if truncate {
+		f.truncateDownloads--
+	}
 	if ok && r.Method == http.MethodGet {
 		f.downloads++
 	}
@@ -611,6 +618,24 @@ func (f *FakeTwilio) serveMedia(w http.ResponseWriter, r *http.Request, sid, ext
 			fl.Flush()
 		}
 		panic(http.ErrAbortHandler)
+	}
+	if truncate {
+		// Go's server would frame a body of unknown length in chunks,
+		// whose end a client can tell from a cut; write the response by
+		// hand so only the connection's close ends it.
+		hj, isHijacker := w.(http.Hijacker)
+		if !isHijacker {
+			panic(http.ErrAbortHandler)
+		}
+		conn, buf, err := hj.Hijack()
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: audio/x-wav\r\nConnection: close\r\n\r\n")
+		buf.Write(data[:len(data)/2])
+		buf.Flush()
+		return
 	}
 	if !ok {
 		notFound(w, r)

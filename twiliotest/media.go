@@ -45,6 +45,16 @@ func (f *FakeTwilio) FailNextDownloads(n int) {
 	f.failDownloads = n
 }
 
+// TruncateNextDownloads makes the next n media downloads answer without a
+// Content-Length (a close-delimited body, as an HTTP/1.0-style proxy or
+// storage host may send), with only half the audio before the connection
+// is closed cleanly: to the client the body ends as if it were whole.
+func (f *FakeTwilio) TruncateNextDownloads(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.truncateDownloads = n
+}
+
 // HoldDeletes makes every recording delete wait: entered receives once per
 // delete that arrives (a test can then copy the data file: the state a
 // crash at that instant leaves). release lifts the hold: the deletes that

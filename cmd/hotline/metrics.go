@@ -93,9 +93,13 @@ var (
 	descMessages = prometheus.NewDesc("hotline_messages", "Messages stored.", nil, nil)
 	descAlerts   = prometheus.NewDesc("hotline_alerts", "Alerts by state.", []string{"state"}, nil)
 	descOutbox   = prometheus.NewDesc("hotline_outbox_jobs", "Outbox jobs (SMS and calls) by state; watch dead and pending.", []string{"state"}, nil)
-	descCommits  = prometheus.NewDesc("hotline_store_commits_total", "Durable (fsynced) transactions.", nil, nil)
-	descWrites   = prometheus.NewDesc("hotline_store_writes_total", "Write requests carried by those transactions (group commit).", nil, nil)
-	descCountDur = prometheus.NewDesc("hotline_store_count_seconds", "How long the last count of cases, messages, alerts and jobs took (it is redone at most once a minute).", nil, nil)
+	// Media jobs fetch voicemails and blank SMS bodies at Twilio; a
+	// recording "queued" is still at Twilio only, "failed" was given up on.
+	descMediaJobs  = prometheus.NewDesc("hotline_media_jobs", "Media jobs (voicemail downloads, SMS redactions at Twilio) by state; watch dead and pending.", []string{"state"}, nil)
+	descRecordings = prometheus.NewDesc("hotline_recordings", "Voicemail recordings by state: queued (still only at Twilio), stored, verified, failed (given up; the case shows why).", []string{"state"}, nil)
+	descCommits    = prometheus.NewDesc("hotline_store_commits_total", "Durable (fsynced) transactions.", nil, nil)
+	descWrites     = prometheus.NewDesc("hotline_store_writes_total", "Write requests carried by those transactions (group commit).", nil, nil)
+	descCountDur   = prometheus.NewDesc("hotline_store_count_seconds", "How long the last count of cases, messages, alerts and jobs took (it is redone at most once a minute).", nil, nil)
 	// A tip whose alert failed to open is stored and answered; the alert
 	// worker retries it. Alert on either being above zero.
 	descAlertFailures = prometheus.NewDesc("hotline_alert_open_failures_total", "Tips stored whose alert failed to open at once (retried by the alert worker).", nil, nil)
@@ -103,7 +107,7 @@ var (
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descCommits, descWrites, descCountDur, descAlertFailures, descAlertsPending} {
+	for _, d := range []*prometheus.Desc{descCases, descOpen, descMessages, descAlerts, descOutbox, descMediaJobs, descRecordings, descCommits, descWrites, descCountDur, descAlertFailures, descAlertsPending} {
 		ch <- d
 	}
 }
@@ -131,5 +135,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range s.Jobs {
 		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), state)
+	}
+	for state, n := range s.MediaJobs {
+		ch <- prometheus.MustNewConstMetric(descMediaJobs, prometheus.GaugeValue, float64(n), state)
+	}
+	for state, n := range s.Recordings {
+		ch <- prometheus.MustNewConstMetric(descRecordings, prometheus.GaugeValue, float64(n), state)
 	}
 }

@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,4 +108,66 @@ func fillStoreForMetrics(tb testing.TB, st *store.Store, n int) {
 	if err := <-errs; err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// Voicemails waiting at Twilio or given up on show on /metrics apart
+// from the outbox of SMS and calls: hotline_recordings and
+// hotline_media_jobs by state.
+func TestMetricsCountRecordingsAndMediaJobs(t *testing.T) {
+	st := mustOpenTempStore(t)
+	ctx := context.Background()
+	var failedID string
+	for i := range 3 {
+		q, err := st.QueueRecording(ctx, store.RecordingCallback{RecordingSID: fmt.Sprintf("RE%032x", i), Duration: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failedID = q.Recording.ID
+	}
+	if err := st.Update(ctx, func(tx *store.Tx) error {
+		j, err := tx.Job(failedID)
+		if err != nil {
+			return err
+		}
+		j.State = hotline.JobDead
+		if err := tx.PutJob(&j); err != nil {
+			return err
+		}
+		return tx.FailRecording(failedID, "Twilio has no audio for this recording")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newMetrics(st, time.Now).handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(raw)
+	for _, want := range []string{
+		`hotline_recordings{state="queued"} 2`,
+		`hotline_recordings{state="failed"} 1`,
+		`hotline_media_jobs{state="pending"} 2`,
+		`hotline_media_jobs{state="dead"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	t.Log("\n" + grepLines(body, "hotline_media_jobs") + "\n" + grepLines(body, "hotline_recordings"))
+	if strings.Contains(body, "hotline_outbox_jobs{") {
+		t.Errorf("media jobs counted as outbox jobs (SMS and calls):\n%s", grepLines(body, "hotline_outbox_jobs"))
+	}
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

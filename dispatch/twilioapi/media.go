@@ -1,12 +1,14 @@
 package twilioapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,6 +55,12 @@ type Media struct {
 	ContentType string
 	// Length is the Content-Length Twilio announced, -1 if none.
 	Length int64
+	// WantSeconds, set before reading, is Twilio's duration of the
+	// recording (RecordingInfo): a WAV whose data chunk holds much more or
+	// less audio fails at its end. Zero skips that check.
+	WantSeconds int
+
+	head []byte // the first wavHeadBytes, to check a WAV's sizes at its end
 
 	body   io.ReadCloser
 	cancel context.CancelFunc
@@ -63,8 +71,15 @@ type Media struct {
 
 // Read reads audio, turning transport errors into scrubbed *APIErrors and
 // refusing more than MaxRecordingBytes or a body shorter than announced.
+// A WAV must also end where its header says (and last about WantSeconds):
+// a body without a Content-Length that is cut short ends like a whole one,
+// and the audio must never be deleted at Twilio on the word of such a
+// download. Every such refusal is retryable.
 func (m *Media) Read(p []byte) (int, error) {
 	n, err := m.body.Read(p)
+	if len(m.head) < wavHeadBytes {
+		m.head = append(m.head, p[:min(n, wavHeadBytes-len(m.head))]...)
+	}
 	m.read += int64(n)
 	if m.read > MaxRecordingBytes {
 		return n, &APIError{Status: http.StatusOK, Message: fmt.Sprintf("recording is larger than %d bytes", MaxRecordingBytes)}
@@ -72,12 +87,24 @@ func (m *Media) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF && m.Length >= 0 && m.read != m.Length:
 		return n, &APIError{Message: fmt.Sprintf("incomplete response: %d of %d bytes", m.read, m.Length), retry: true, cause: io.ErrUnexpectedEOF}
+	case err == io.EOF && m.isWAV():
+		if werr := checkWAV(m.head, m.read, m.WantSeconds); werr != nil {
+			return n, &APIError{Message: "incomplete recording: " + werr.Error(), retry: true, cause: io.ErrUnexpectedEOF}
+		}
+		return n, io.EOF
 	case err == io.EOF:
 		return n, io.EOF
 	case err != nil:
 		return n, m.client.wrap(&call{}, err, m.sid)
 	}
 	return n, nil
+}
+
+// isWAV is whether the audio is announced or starts as WAV (the only
+// format the worker asks for).
+func (m *Media) isWAV() bool {
+	ct := strings.ToLower(m.ContentType)
+	return strings.Contains(ct, "wav") || bytes.HasPrefix(m.head, []byte("RIFF"))
 }
 
 // Close ends the download.

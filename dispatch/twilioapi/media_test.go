@@ -73,3 +73,51 @@ func TestOpenRecordingRefusesTooLarge(t *testing.T) {
 		t.Fatalf("err = %v, want a non-retryable refusal", err)
 	}
 }
+
+// A close-delimited body (no Content-Length) cut short ends like a whole
+// one; the WAV header's sizes tell, and the read fails, retryable.
+func TestOpenRecordingTruncatedWithoutLength(t *testing.T) {
+	fake := twiliotest.NewFakeTwilio(t)
+	c := MustNew(t, fake, nil)
+	sid := twiliotest.NewSID("RE")
+	audio := twiliotest.NewWAV(4, 2)
+	fake.AddRecording(sid, audio)
+	fake.TruncateNextDownloads(1)
+
+	m, err := c.OpenRecording(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(m)
+	m.Close()
+	if m.Length != -1 || len(got) != len(audio)/2 {
+		t.Fatalf("the fake sent %d bytes with length %d, want half the audio with no Content-Length", len(got), m.Length)
+	}
+	if err == nil || !twilioapi.IsRetryable(err) {
+		t.Fatalf("truncated close-delimited WAV: err = %v, want a retryable error", err)
+	}
+	assertClean(t, err, sid, fake.AccountSID())
+
+	// Whole, but lasting far less than Twilio says: refused too.
+	m, err = c.OpenRecording(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.WantSeconds = 40
+	_, err = io.ReadAll(m)
+	m.Close()
+	if err == nil || !twilioapi.IsRetryable(err) {
+		t.Fatalf("4 s WAV for a 40 s recording: err = %v, want a retryable error", err)
+	}
+	// And whole, with the right duration: read to the end.
+	m, err = c.OpenRecording(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.WantSeconds = 4
+	got, err = io.ReadAll(m)
+	m.Close()
+	if err != nil || !bytes.Equal(got, audio) {
+		t.Fatalf("whole WAV: %d bytes, %v", len(got), err)
+	}
+}

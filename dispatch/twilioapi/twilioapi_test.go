@@ -208,7 +208,8 @@ func TestRecording(t *testing.T) {
 	fake := twiliotest.NewFakeTwilio(t)
 	c := MustNew(t, fake, nil)
 	sid := twiliotest.NewSID("RE")
-	audio := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), bytes.Repeat([]byte{0x7f}, 4096)...)
+	// A whole WAV: a header whose sizes do not match the body is refused.
+	audio := twiliotest.NewWAV(0.25, 9)
 	fake.AddRecording(sid, audio)
 
 	data, ct, err := c.FetchRecording(context.Background(), sid)
