@@ -304,6 +304,9 @@ func (m *Main) Run(ctx context.Context) error {
 	ready.also("alerts are not going out", disp.Ready)
 	admin := console.NewAdmin(st, disp, loc)
 	admin.SetRetention(retentionPolicy(cfg.Retention))
+	if m.media == nil {
+		admin.SetNoRecordingDownloads()
+	}
 	m.housekeeping, err = newHousekeeping(st, admin, cfg, now, m.Logger)
 	if err != nil {
 		ln.Close()
