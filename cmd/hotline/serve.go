@@ -347,6 +347,9 @@ func (m *Main) Run(ctx context.Context) error {
 			if m.mediaDone != nil {
 				<-m.mediaDone
 			}
+			// Housekeeping may be purging the store: it must end before
+			// the store closes and before Run returns (it logs).
+			<-m.housekeeping.done
 			st.Close()
 			return err
 		}
