@@ -220,6 +220,9 @@ type Admin struct {
 	by store.AuditEntry
 	// retention is the configured policy Purge applies (retention.go).
 	retention store.RetentionPolicy
+	// noDownloads: the server has no media worker (no Twilio account,
+	// --dev), so a queued recording never downloads (recordings.go).
+	noDownloads bool
 }
 
 // NewAdmin returns the admin service on st. d is the running dispatcher,

@@ -54,6 +54,11 @@ func recordingView(n int, r hotline.Recording, loc *time.Location) RecordingView
 		At: r.CreatedAt.In(loc), DeletedAtTwilio: r.DeletedAtTwilio, Reason: r.Reason}
 }
 
+// SetNoRecordingDownloads tells the admin service that nothing downloads
+// recordings on this server (no Twilio account: --dev), so asking for one
+// says why it stays queued.
+func (a *Admin) SetNoRecordingDownloads() { a.noDownloads = true }
+
 // CaseRecordings lists a case's voicemail, oldest first (metadata only).
 func (a *Admin) CaseRecordings(code string) ([]RecordingView, error) {
 	code = strings.ToUpper(strings.TrimSpace(code))
@@ -108,6 +113,9 @@ func (a *Admin) caseAudio(ctx context.Context, code string, n int, w io.Writer, 
 		msg := fmt.Sprintf("recording %d of case %s is not downloaded yet (%s)", n, code, rec.State)
 		if rec.Reason != "" {
 			msg += ": " + rec.Reason
+		}
+		if a.noDownloads {
+			msg += " (in --dev nothing downloads recordings: there is no Twilio account)"
 		}
 		return view, hotline.Errorf(hotline.ENOTFOUND, "%s", msg)
 	}

@@ -30,8 +30,9 @@ Examples:
 
 const auditListUsage = `Usage: hotline audit list [--since DATE] [--json]
 
-Prints the audit log, oldest first. DATE is 2026-11-24 (midnight in the
-rota's time zone) or RFC 3339.
+Prints the audit log, oldest first, times in the rota's time zone with
+their UTC offset (as alerts list shows them). DATE is 2026-11-24 (midnight
+in the rota's time zone) or RFC 3339.
 
 Example:
   hotline audit list --since 2026-11-24 --json
@@ -62,12 +63,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		return c.run(func(ctx context.Context, svc console.AdminService) error {
 			var from time.Time
+			zone, err := svc.RotaZone(ctx)
+			if err != nil {
+				return err
+			}
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				loc = time.UTC
+			}
 			if *since != "" {
-				zone, err := svc.RotaZone(ctx)
-				if err != nil {
-					return err
-				}
-				loc, _ := time.LoadLocation(zone)
 				if from, err = parseSince(*since, loc); err != nil {
 					return err
 				}
@@ -89,7 +93,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 				if who == "" {
 					who = "-"
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format("2006-01-02 15:04:05"), who, e.Action, dash(e.Object), dash(e.Detail), e.Via, dash(e.From))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, formatAuditAt(e.At.In(loc)), who, e.Action, dash(e.Object), dash(e.Detail), e.Via, dash(e.From))
 			}
 			return tw.Flush()
 		})
@@ -126,6 +130,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	fmt.Fprintf(stderr, "hotline audit: unknown command %q\n\n%s", sub, auditUsage)
 	return 2
+}
+
+// formatAuditAt is an audit entry's time to the second, with its UTC
+// offset like formatAt (alerts list): "2026-11-24 21:00:05 +04".
+func formatAuditAt(t time.Time) string {
+	if _, off := t.Zone(); off%3600 != 0 {
+		return t.Format("2006-01-02 15:04:05 -0700")
+	}
+	return t.Format("2006-01-02 15:04:05 -07")
 }
 
 func parseSince(s string, loc *time.Location) (time.Time, error) {

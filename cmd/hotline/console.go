@@ -40,7 +40,7 @@ func (m *Main) startConsole(loc *time.Location) error {
 	}
 	ln, err := net.Listen("tcp", m.ConsoleAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s (console): %w", m.ConsoleAddr, err)
+		return listenError(m.ConsoleAddr, "console_addr", err)
 	}
 	m.consoleListener = ln
 	m.consoleServer = &http.Server{

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,10 @@ func TestConsoleCommandsOverTheSocket(t *testing.T) {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit list lacks %q:\n%s", want, audit)
 		}
+	}
+	// Times carry the rota zone's offset (Asia/Baku), as alerts list shows them.
+	if !regexp.MustCompile(`\n1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+04 `).MatchString(audit) {
+		t.Errorf("audit list AT lacks the +04 offset:\n%s", audit)
 	}
 	if out := e.mustCLI(t, "audit", "verify"); !strings.Contains(out, "audit log intact: 3 entries") {
 		t.Fatalf("audit verify: %q", out)

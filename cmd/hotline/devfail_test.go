@@ -151,3 +151,32 @@ func TestDevFailNeedsDev(t *testing.T) {
 		t.Fatalf("a refused serve wrote %d files", len(entries))
 	}
 }
+
+// TestDevRecordingStaysQueuedAndSaysWhy: in --dev (no Twilio account, no
+// media worker) a voicemail callback is queued but never downloads, and
+// cases audio says so instead of only "not downloaded yet".
+func TestDevRecordingStaysQueuedAndSaysWhy(t *testing.T) {
+	m := mustRunDev(t, io.Discard, func(*Main) {})
+	form := url.Values{"AccountSid": {config.DevAccountSID}, "CallSid": {twiliotest.NewSID("CA")}, "RecordingSid": {twiliotest.NewSID("RE")},
+		"RecordingStatus": {"completed"}, "RecordingDuration": {"7"}}
+	req, err := twiliotest.NewSignedRequest(testToken, "http://"+m.Addr()+"/twilio/recording", "https://hotline.example.az/twilio/recording", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("recording callback: HTTP %d", resp.StatusCode)
+	}
+	cases, err := m.Store().ListCases()
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("cases %v, %v; want the recording's one", cases, err)
+	}
+	code, stdout, stderr := runCLI(t, "cases", "audio", cases[0].Code, "--out", filepath.Join(t.TempDir(), "v.wav"), "--data", m.Config.DataDir)
+	if code == 0 || !strings.Contains(stderr, "not downloaded yet") || !strings.Contains(stderr, "in --dev nothing downloads recordings") {
+		t.Fatalf("cases audio in --dev: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

@@ -284,3 +284,31 @@ func TestCloseCutsAStuckRequestAtTheShutdownBudget(t *testing.T) {
 		t.Error("store still open after Close")
 	}
 }
+
+func TestServeNamesTheFlagOfATakenPort(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	busy := taken.Addr().String()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--addr", busy}, "(addr): "},
+		{[]string{"--addr", "127.0.0.1:0", "--internal-addr", busy}, "(internal_addr): "},
+		{[]string{"--addr", "127.0.0.1:0", "--internal-addr", "127.0.0.1:0", "--console-addr", busy}, "(console_addr): "},
+	} {
+		flagName := tc.args[len(tc.args)-2]
+		var stdout, stderr bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		args := append([]string{"serve", "--dev", "--data", t.TempDir()}, tc.args...)
+		code := run(ctx, args, nil, &stdout, &stderr, func(string) string { return "" })
+		cancel()
+		if code == 0 || !strings.Contains(stderr.String(), "listen on "+busy+" "+tc.want) ||
+			!strings.Contains(stderr.String(), "choose another address with "+flagName+" ") {
+			t.Errorf("%s taken: exit %d, stderr %q; want an error naming %s", flagName, code, stderr.String(), flagName)
+		}
+	}
+}

@@ -19,7 +19,10 @@ opened; the test is in the audit log. It needs 'hotline serve' running on
 --data. It waits up to --wait for the SMS to be delivered and the call to
 end, printing each change.
 
-Exit status: 0 when neither was refused or reported failed, 1 otherwise.
+Exit status: 0 when both got through, 1 when either was refused or
+reported failed, 3 when Twilio had not said how either ended within --wait
+(with 'serve --dev' alone nothing ever reports: start it with --dev-fail or
+--dev-unanswered, or send the status by hand with 'twilio-sim status').
 
 Example:
   hotline officers test "Leyla Aliyeva"
@@ -40,7 +43,7 @@ func runOfficersTest(ctx context.Context, args []string, stdout, stderr io.Write
 	case *wait < 0 || *wait > 10*time.Minute:
 		return c.usageErr("--wait: %s is not between 0s and 10m", *wait)
 	}
-	failed := false
+	failed, unknown := false, false
 	code = c.run(func(ctx context.Context, svc console.AdminService) error {
 		if _, viaSocket := svc.(*console.AdminClient); !viaSocket {
 			return hotline.Errorf(hotline.ECONFLICT, "the server is not running on this data directory: a test is sent by 'hotline serve' (start it, then run this again)")
@@ -77,6 +80,7 @@ func runOfficersTest(ctx context.Context, args []string, stdout, stderr io.Write
 			}
 		}
 		failed = testFailed(v.SMS) || testFailed(v.Call)
+		unknown = !failed && (!v.SMS.Final || !v.Call.Final)
 		if *asJSON {
 			return c.printJSON(v)
 		}
@@ -90,11 +94,18 @@ func runOfficersTest(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return nil
 	})
-	if code == 0 && failed {
+	switch {
+	case code == 0 && failed:
 		return 1
+	case code == 0 && unknown:
+		return exitOutcomeUnknown
 	}
 	return code
 }
+
+// exitOutcomeUnknown is officers test's exit status when Twilio had not
+// reported how the SMS or the call ended: not a success a script may rely on.
+const exitOutcomeUnknown = 3
 
 func testFailed(a console.TestAttemptView) bool {
 	return a.State == hotline.JobDead || a.State == hotline.JobFailed || a.State == hotline.JobUncertain

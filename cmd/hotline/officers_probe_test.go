@@ -166,3 +166,19 @@ func TestOfficersTestNeedsTheServer(t *testing.T) {
 		t.Fatalf("a test without the server queued jobs: %v", s.Jobs)
 	}
 }
+
+// TestOfficersTestWithoutAnOutcomeExits3: when Twilio never reports how the
+// test SMS and call ended (as with the plain --dev outbox), the command
+// says so and exits 3, not 0: an unknown outcome is not a reachable phone.
+func TestOfficersTestWithoutAnOutcomeExits3(t *testing.T) {
+	e := mustRunWithFakeTwilio(t)
+	e.cli.mustCLI(t, "officers", "add", "--name", "Leyla Aliyeva", "--phone", "+994501110001", "--role", "officer")
+	code, stdout, stderr := e.cli.cli(t, "officers", "test", "Leyla Aliyeva", "--wait", "1s")
+	if code != 3 || !strings.Contains(stdout, "had not reported how it ended") {
+		t.Fatalf("no status callback: exit %d\n%s%s; want 3", code, stdout, stderr)
+	}
+	code, stdout, stderr = e.cli.cli(t, "officers", "test", "Leyla Aliyeva", "--wait", "1s", "--json")
+	if code != 3 {
+		t.Fatalf("no status callback, --json: exit %d\n%s%s; want 3", code, stdout, stderr)
+	}
+}

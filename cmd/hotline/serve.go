@@ -31,7 +31,8 @@ import (
 )
 
 const serveUsage = `Usage: hotline serve [--config FILE] [--data DIR] [--addr HOST:PORT]
-                     [--internal-addr HOST:PORT] [--allow-public-internal] [--dev]
+                     [--internal-addr HOST:PORT] [--console-addr HOST:PORT]
+                     [--allow-public-internal] [--dev]
                      [--dev-fail NUMBER] [--dev-unanswered]
 
 Runs the hotline server on two listeners.
@@ -263,13 +264,13 @@ func (m *Main) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		st.Close()
-		return fmt.Errorf("listen on %s (addr): %w", cfg.Addr, err)
+		return listenError(cfg.Addr, "addr", err)
 	}
 	internalLn, err := net.Listen("tcp", cfg.InternalAddr)
 	if err != nil {
 		ln.Close()
 		st.Close()
-		return fmt.Errorf("listen on %s (internal_addr): %w", cfg.InternalAddr, err)
+		return listenError(cfg.InternalAddr, "internal_addr", err)
 	}
 	adminLn, err := console.ListenAdminSocket(filepath.Join(cfg.DataDir, console.AdminSocketName))
 	if err != nil {
@@ -303,6 +304,9 @@ func (m *Main) Run(ctx context.Context) error {
 	ready.also("alerts are not going out", disp.Ready)
 	admin := console.NewAdmin(st, disp, loc)
 	admin.SetRetention(retentionPolicy(cfg.Retention))
+	if m.media == nil {
+		admin.SetNoRecordingDownloads()
+	}
 	m.housekeeping, err = newHousekeeping(st, admin, cfg, now, m.Logger)
 	if err != nil {
 		ln.Close()
@@ -343,6 +347,9 @@ func (m *Main) Run(ctx context.Context) error {
 			if m.mediaDone != nil {
 				<-m.mediaDone
 			}
+			// Housekeeping may be purging the store: it must end before
+			// the store closes and before Run returns (it logs).
+			<-m.housekeeping.done
 			st.Close()
 			return err
 		}
@@ -355,6 +362,15 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Logger.Info().Str("addr", ln.Addr().String()).Str("internal_addr", internalLn.Addr().String()).
 		Bool("dev", cfg.Dev).Msg("listening")
 	return nil
+}
+
+// listenError says which setting to change when a listener cannot start
+// (most often its port is taken), naming the flag, the environment variable
+// and the config key.
+func listenError(addr, key string, err error) error {
+	flagName := "--" + strings.ReplaceAll(key, "_", "-")
+	return fmt.Errorf("listen on %s (%s): %w; choose another address with %s (or HOTLINE_%s, or %s in --config)",
+		addr, key, err, flagName, strings.ToUpper(key), key)
 }
 
 // shutdownBudget bounds Close as a whole: systemd's TimeoutStopSec (30 s in

@@ -91,8 +91,8 @@ func TestSMSAckShowsTheSameStateEverywhereAndIsAudited(t *testing.T) {
 	}
 	b := h.browser()
 	b.login("Leyla Aliyeva", leylaPass, "")
-	if q := b.get("/queue"); !strings.Contains(q.body, "qəbul edilib") {
-		t.Fatalf("queue does not show the case acknowledged")
+	if q := b.get("/queue"); !strings.Contains(q.body, "<td>qəbul edilib</td>") || !strings.Contains(q.body, "<td>#1 qəbul edilib</td>") {
+		t.Fatalf("queue does not show the case and its alert acknowledged, in Azerbaijani:\n%s", q.body)
 	}
 	if _, state := h.cliState(h.caseCode); state != hotline.WorkAcknowledged {
 		t.Fatalf("hotline cases shows %s, want acknowledged", state)
@@ -100,7 +100,7 @@ func TestSMSAckShowsTheSameStateEverywhereAndIsAudited(t *testing.T) {
 	admin := h.browser()
 	admin.login("Farid Admin", adminPass, "")
 	page := admin.get("/cases/" + h.caseCode)
-	if !strings.Contains(page.body, `id="case-state">qəbul edilib<`) || !strings.Contains(page.body, `href="/admin/audit?object=`+h.caseCode+`"`) {
+	if !strings.Contains(page.body, `id="case-state">qəbul edilib<`) || !strings.Contains(page.body, "</strong> P1 · qəbul edilib ·") || !strings.Contains(page.body, `href="/admin/audit?object=`+h.caseCode+`"`) {
 		t.Fatalf("case page: state or audit trail link missing")
 	}
 	trail := admin.get("/admin/audit?object=" + h.caseCode)

@@ -234,3 +234,48 @@ func TestStatusAgainstTheDevOutbox(t *testing.T) {
 		t.Fatalf("another sid: exit %d, stdout %q; want 403", code, stdout)
 	}
 }
+
+// TestRecordingQueuedByTheRealHandler: twilio-sim recording is accepted by
+// the hotline's own recording callback handler (signature, SIDs, status),
+// which queues the voicemail (here in a case of its own: no call is known);
+// the same RecordingSid again is a duplicate, not a second case.
+func TestRecordingQueuedByTheRealHandler(t *testing.T) {
+	clearEnv(t)
+	key, err := crypto.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), store.MasterKeySource{Key: &key}, store.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Default()
+	cfg.Dev = true
+	srv := httptest.NewUnstartedServer(nil)
+	v, err := intake.NewVerifier(intake.VerifierConfig{
+		PublicURL: "http://" + srv.Listener.Addr().String(), AuthTokens: []string{testToken},
+		AccountSID: cfg.WebhookAccountSID(), Numbers: cfg.WebhookNumbers(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = hlog.NewHandler(zerolog.Nop())(intake.NewRecordingHandler(intake.RecordingConfig{Verifier: v, Store: st}))
+	srv.Start()
+	defer srv.Close()
+	args := []string{"recording", "--url", srv.URL + "/twilio/recording", "--token", testToken,
+		"--call", "CA0123456789abcdef0123456789abcdef", "--sid", "RE0123456789abcdef0123456789abcdef", "--duration", "42"}
+	for i := 0; i < 2; i++ {
+		code, stdout, stderr := runSim(t, args...)
+		if code != exitOK || !strings.HasPrefix(stdout, "HTTP 200 OK\n") || !strings.Contains(stderr, "RecordingSid RE0123456789abcdef0123456789abcdef") {
+			t.Fatalf("send %d: exit %d, stdout %q, stderr %q; want 200", i+1, code, stdout, stderr)
+		}
+	}
+	if s, _ := st.Stats(); s.Cases != 1 {
+		t.Fatalf("%d cases, want the recording's one (the replay a duplicate)", s.Cases)
+	}
+	code, stdout, _ := runSim(t, append(args[:len(args)-4:len(args)-4], "--token", "wrong", "--call", "CA0123456789abcdef0123456789abcdef")...)
+	if code != exitFail || !strings.HasPrefix(stdout, "HTTP 403") {
+		t.Fatalf("wrong token: exit %d, stdout %q; want 403", code, stdout)
+	}
+}

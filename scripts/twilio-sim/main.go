@@ -72,6 +72,7 @@ Usage:
   twilio-sim status [flags]           status callback for a message or call the hotline sent
   twilio-sim call   [flags]           inbound call (the voice URL), or its end (--status completed)
   twilio-sim digits [flags] [KEYS]    keys pressed in a call, or a <Dial>/<Record>/whisper request
+  twilio-sim recording [flags]        a voicemail is ready (the <Record>'s recordingStatusCallback)
   twilio-sim raw    [flags]           any form body, signed as given
 
 Run "twilio-sim COMMAND -h" for the flags of a command.
@@ -152,8 +153,10 @@ func (s *sim) run(args []string) int {
 		cmd = s.call
 	case "digits":
 		cmd = s.digits
+	case "recording":
+		cmd = s.recording
 	default:
-		fmt.Fprintf(s.stderr, "twilio-sim: unknown command %q (want sms, status, call, digits or raw; -h for help)\n", args[0])
+		fmt.Fprintf(s.stderr, "twilio-sim: unknown command %q (want sms, status, call, digits, recording or raw; -h for help)\n", args[0])
 		return exitUsage
 	}
 	req, err := cmd(args[1:])
@@ -325,6 +328,9 @@ func (s *sim) sms(args []string) (*http.Request, error) {
 	if account, err = s.accountSID(account); err != nil {
 		return nil, err
 	}
+	if err := flagAfterText(fs, args); err != nil {
+		return nil, err
+	}
 	body, err := s.body(fs.Args())
 	if err != nil {
 		return nil, err
@@ -344,6 +350,27 @@ func (s *sim) sms(args []string) (*http.Request, error) {
 	}
 	fmt.Fprintf(s.stderr, "MessageSid %s\n", sid)
 	return twiliotest.NewSignedRequest(c.token, c.url, c.signURL, form)
+}
+
+// flagAfterText refuses a flag of fs given after the message text: the
+// flag package stops at the first non-flag, so "8a --sid SM..." would
+// otherwise be sent as the text. After a "--" everything is text.
+func flagAfterText(fs *flag.FlagSet, args []string) error {
+	rest := fs.Args()
+	if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+		return nil
+	}
+	for _, a := range rest {
+		name, ok := strings.CutPrefix(a, "--")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "=")
+		if fs.Lookup(name) != nil {
+			return usagef("%s after the message text: flags go before the text (nothing sent; to send it as text, put -- before the text)", "--"+name)
+		}
+	}
+	return nil
 }
 
 // body is the message text: the arguments joined by spaces, or stdin when the

@@ -315,6 +315,21 @@ func TestRawUnsigned(t *testing.T) {
 	}
 }
 
+// TestSMSTextAfterDoubleDashMayLookLikeAFlag: after "--" the words are the
+// text, even one that looks like a flag; without it a flag after the text
+// is refused (TestFlagErrorsNameTheFlag).
+func TestSMSTextAfterDoubleDashMayLookLikeAFlag(t *testing.T) {
+	clearEnv(t)
+	srv := mustStartFakeHotline(t, "")
+	code, _, stderr := runSim(t, "sms", "--url", srv.URL+"/twilio/sms", "--token", testToken, "--from", "+994501234567", "--", "8a", "--sid", "x")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if got := srv.only(t).Form.Get("Body"); got != "8a --sid x" {
+		t.Fatalf("Body %q, want the words after --", got)
+	}
+}
+
 func TestFlagErrorsNameTheFlag(t *testing.T) {
 	clearEnv(t)
 	srv := mustStartFakeHotline(t, "")
@@ -342,7 +357,12 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{"status error code", []string{"status", "--url", u, "--token", "t", "--sid", "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "--status", "failed", "--error-code", "x"}, []string{"--error-code"}},
 		{"raw no form", []string{"raw", "--url", u, "--token", "t"}, []string{"--form", "required"}},
 		{"raw bad form", []string{"raw", "--url", u, "--token", "t", "--form", "a=%zz"}, []string{"--form"}},
-		{"unknown command", []string{"call"}, []string{"call", "sms"}},
+		{"unknown command", []string{"nope"}, []string{"nope", "sms"}},
+		{"flag after text", []string{"sms", "--url", u, "--token", "t", "--from", "+994501234567", "8a", "--sid", "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, []string{"--sid after the message text", "before the text"}},
+		{"flag= after text", []string{"sms", "--url", u, "--token", "t", "--from", "+994501234567", "8a", "--to=+994125550000"}, []string{"--to after the message text"}},
+		{"recording no call", []string{"recording", "--url", u, "--token", "t"}, []string{"--call", "required"}},
+		{"recording bad sid", []string{"recording", "--url", u, "--token", "t", "--call", "CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "--sid", "RE1"}, []string{"--sid", "RecordingSid"}},
+		{"recording negative duration", []string{"recording", "--url", u, "--token", "t", "--call", "CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "--duration", "-3"}, []string{"--duration"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

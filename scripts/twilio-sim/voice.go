@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 
@@ -210,4 +211,65 @@ func indentXML(body []byte) []byte {
 		return body
 	}
 	return out
+}
+
+var recordingSIDPattern = regexp.MustCompile(`^RE[0-9a-f]{32}$`)
+
+const recordingExamples = `  # The voicemail of a call is ready (after the <Record>'s action):
+  twilio-sim recording --url http://127.0.0.1:8080/twilio/recording --call CA0123456789abcdef0123456789abcdef --duration 42
+  # Replay the same RecordingSid to see the server drop the duplicate:
+  twilio-sim recording --url http://127.0.0.1:8080/twilio/recording --call CA... --sid RE0123456789abcdef0123456789abcdef
+
+The RecordingSid sent is printed on stderr. The hotline then fetches the
+audio from Twilio's API; a 'hotline serve --dev' has no Twilio account, so
+the recording stays queued there.
+`
+
+// recording builds the <Record>'s recordingStatusCallback: a completed
+// recording of the call --call, ready to be fetched.
+func (s *sim) recording(args []string) (*http.Request, error) {
+	var c common
+	var callSID, sid, account string
+	var duration int
+	fs := s.newFlagSet("recording", "recording [flags]", recordingExamples)
+	s.commonFlags(fs, &c)
+	fs.StringVar(&callSID, "call", "", "CallSid of the call that left the voicemail, CA + 32 lowercase hex digits (required)")
+	fs.StringVar(&sid, "sid", "", "RecordingSid, RE + 32 lowercase hex digits; repeat one to test dedup\n(default: a new random one)")
+	fs.StringVar(&account, "account", "", "AccountSid (default: $"+envAccount+" or AC + 32 zeros)")
+	fs.IntVar(&duration, "duration", 30, "RecordingDuration in seconds")
+	if err := s.parse(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (recording takes flags only)", fs.Arg(0))
+	}
+	if err := s.check(&c); err != nil {
+		return nil, err
+	}
+	if !callSIDPattern.MatchString(callSID) {
+		return nil, usagef("--call: required, a CallSid (CA + 32 hex digits), got %q", callSID)
+	}
+	if sid == "" {
+		sid = newSID("RE")
+	} else if !recordingSIDPattern.MatchString(sid) {
+		return nil, usagef("--sid: %q is not a RecordingSid (RE + 32 hex digits)", sid)
+	}
+	if duration < 0 {
+		return nil, usagef("--duration: %d is not a number of seconds", duration)
+	}
+	account, err := s.accountSID(account)
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{
+		"AccountSid": {account}, "CallSid": {callSID}, "RecordingSid": {sid},
+		"RecordingUrl":       {"https://api.twilio.com/" + apiVersion + "/Accounts/" + account + "/Recordings/" + sid},
+		"RecordingStatus":    {"completed"},
+		"RecordingDuration":  {strconv.Itoa(duration)},
+		"RecordingChannels":  {"1"},
+		"RecordingSource":    {"RecordVerb"},
+		"RecordingStartTime": {time.Now().UTC().Format(time.RFC1123Z)},
+	}
+	s.stderrf("RecordingSid %s\n", sid)
+	return twiliotest.NewSignedRequest(c.token, c.url, c.signURL, form)
 }
