@@ -469,10 +469,9 @@ func (s *Store) VerifyRecording(ctx context.Context, id string) error {
 		} else if r.State == hotline.RecordingStored {
 			r.State = hotline.RecordingVerified
 		}
-		if err := tx.s.putTagged(tx.tx.Bucket(bucketRecordings), bucketRecordings, []byte(id), r); err != nil {
-			return err
-		}
-		return verr
+		// The verdict is returned below, after this commits: returning it
+		// here would roll the reset back and leave the bad audio "stored".
+		return tx.s.putTagged(tx.tx.Bucket(bucketRecordings), bucketRecordings, []byte(id), r)
 	})
 	if verr != nil {
 		return fmt.Errorf("%w: %w", ErrRecordingDoesNotOpen, verr)

@@ -81,12 +81,25 @@ func TestRecordingChunksCannotBeReorderedOrCut(t *testing.T) {
 			defer s.Close()
 			_, err := readAudio(s, a.ID)
 			wantTampered(t, "reading the recording", err, a.ID)
+			if problems := verify(t, s); len(problems) == 0 {
+				t.Fatal("check found nothing wrong")
+			}
+			// The media worker's verification then queues it for a fresh
+			// download: the bad chunks go and the file checks clean.
 			if err := s.VerifyRecording(context.Background(), a.ID); !errors.Is(err, store.ErrRecordingDoesNotOpen) {
 				t.Fatalf("VerifyRecording of a tampered recording: %v, want ErrRecordingDoesNotOpen", err)
 			}
-			problems := verify(t, s)
-			if len(problems) == 0 {
-				t.Fatal("check found nothing wrong")
+			if problems := verify(t, s); len(problems) != 0 {
+				t.Errorf("check after the tampered audio was dropped for a fresh download: %v", problems)
+			}
+			if err := s.View(func(tx *store.Tx) error {
+				r, err := tx.Recording(a.ID)
+				if err == nil && r.State != hotline.RecordingQueued {
+					t.Errorf("tampered recording is %s after verification, want queued for a fresh download", r.State)
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
 			}
 			if got, err := readAudio(s, other.ID); err != nil || len(got) == 0 {
 				t.Errorf("the untouched recording: %v", err)
