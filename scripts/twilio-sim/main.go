@@ -310,13 +310,7 @@ func (s *sim) sms(args []string) (*http.Request, error) {
 	if err := s.check(&c); err != nil {
 		return nil, err
 	}
-	if from == "" {
-		return nil, usagef("--from: required (the reporter's number in E.164, e.g. +994501234567)")
-	}
-	if err := checkE164(from); err != nil {
-		return nil, usagef("--from: %v", err)
-	}
-	to, err := s.ourNumber(to, "--to")
+	to, err := s.fromAndTo(from, to, "reporter")
 	if err != nil {
 		return nil, err
 	}
@@ -418,6 +412,18 @@ func (s *sim) accountSID(v string) (string, error) {
 		return "", usagef("%s: %q is not an AccountSid (AC + 32 hex digits)", source, v)
 	}
 	return v, nil
+}
+
+// fromAndTo checks --from (the number of the caller or reporter, named by who
+// in the error) and returns --to resolved to one of the hotline's numbers.
+func (s *sim) fromAndTo(from, to, who string) (string, error) {
+	if from == "" {
+		return "", usagef("--from: required (the %s's number in E.164, e.g. +994501234567)", who)
+	}
+	if err := checkE164(from); err != nil {
+		return "", usagef("--from: %v", err)
+	}
+	return s.ourNumber(to, "--to")
 }
 
 // checkE164 accepts a number written in E.164 (+, country code, number, no

@@ -53,13 +53,7 @@ func (s *sim) call(args []string) (*http.Request, error) {
 	if err := s.check(&c); err != nil {
 		return nil, err
 	}
-	if from == "" {
-		return nil, usagef("--from: required (the caller's number in E.164, e.g. +994501234567)")
-	}
-	if err := checkE164(from); err != nil {
-		return nil, usagef("--from: %v", err)
-	}
-	to, err := s.ourNumber(to, "--to")
+	to, err := s.fromAndTo(from, to, "caller")
 	if err != nil {
 		return nil, err
 	}
