@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"io"
 )
 
@@ -38,11 +39,33 @@ func (k *Keyring) Index(domain, value string) IndexHash {
 		key = k.lookupKeyLocked(k.lookupPrimary)
 		k.mu.RUnlock()
 	}
-	return indexWith(key, domain, value)
+	return k.indexWith(key, domain, value)
 }
 
-func indexWith(key *[keySize]byte, domain, value string) IndexHash {
-	mac := hmac.New(sha256.New, key[:])
+// indexWith hashes under key, which must be k.index or one of k.lookups,
+// reusing a pooled HMAC state for it.
+func (k *Keyring) indexWith(key *[keySize]byte, domain, value string) IndexHash {
+	var mac hash.Hash
+	if key == k.index {
+		if m, ok := k.tags.Get().(hash.Hash); ok {
+			mac = m
+			mac.Reset()
+		} else {
+			mac = hmac.New(sha256.New, key[:])
+		}
+		defer k.tags.Put(mac)
+	} else {
+		// A state made for another version (before a rotation) is
+		// dropped, not reused.
+		km, ok := k.lookupMACs.Get().(*keyedMAC)
+		if ok && km.key == key {
+			km.mac.Reset()
+		} else {
+			km = &keyedMAC{key: key, mac: hmac.New(sha256.New, key[:])}
+		}
+		mac = km.mac
+		defer k.lookupMACs.Put(km)
+	}
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(domain)))
 	mac.Write(n[:])

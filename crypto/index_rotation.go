@@ -64,9 +64,9 @@ func (k *Keyring) IndexCandidates(domain, value string) []IndexHash {
 		previous = k.lookupKeyLocked(k.lookupPrevious)
 	}
 	k.mu.RUnlock()
-	out := []IndexHash{indexWith(primary, domain, value)}
+	out := []IndexHash{k.indexWith(primary, domain, value)}
 	if previous != nil {
-		out = append(out, indexWith(previous, domain, value))
+		out = append(out, k.indexWith(previous, domain, value))
 	}
 	return out
 }
@@ -85,7 +85,7 @@ func (k *Keyring) IndexMovePair(domain, value string) (from, to IndexHash, ok bo
 	}
 	fromKey, toKey := k.lookupKeyLocked(k.lookupPrevious), k.lookupKeyLocked(k.lookupPrimary)
 	k.mu.RUnlock()
-	return indexWith(fromKey, domain, value), indexWith(toKey, domain, value), true
+	return k.indexWith(fromKey, domain, value), k.indexWith(toKey, domain, value), true
 }
 
 // ErrIndexMoveUnderway is returned by RotateIndex while an earlier

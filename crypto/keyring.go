@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"slices"
@@ -93,8 +94,19 @@ type Keyring struct {
 	// scratch pools per-call buffers (additional data, unwrapped DEK)
 	// so that Seal and Open on the hot path allocate only their output.
 	scratch sync.Pool
-	// tags pools HMAC states keyed with index, for Tag.
+	// tags pools HMAC states keyed with index, for Tag and Index.
 	tags sync.Pool
+	// lookupMACs pools HMAC states keyed with a lookup version above 1
+	// (as keyedMAC, which names its key): a tip hashes its sender and its
+	// SID several times, and a fresh HMAC costs two SHA-256 blocks and
+	// three allocations before the first byte.
+	lookupMACs sync.Pool
+}
+
+// keyedMAC is a pooled HMAC state and the key it was made with.
+type keyedMAC struct {
+	key *[keySize]byte
+	mac hash.Hash
 }
 
 // NewKeyring returns a keyring with a random KEK version 1 as primary and
