@@ -65,3 +65,23 @@ func BenchmarkDetectLang160(b *testing.B) {
 		triage.DetectLang(tip160)
 	}
 }
+
+// evictCaches is larger than the machine's caches: sweeping it between
+// tips makes a benchmark see the tables as a busy server does, where the
+// HTTP, crypto and bbolt work between two tips pushes them out.
+var evictCaches = make([]byte, 64<<20)
+
+// BenchmarkTriage160ColdCache is BenchmarkTriage160 with the caches swept
+// before each tip (outside the timer): the cost a tip has in the server.
+func BenchmarkTriage160ColdCache(b *testing.B) {
+	e := triage.Default()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for i := 0; i < len(evictCaches); i += 64 {
+			evictCaches[i]++
+		}
+		b.StartTimer()
+		e.Triage(tip160)
+	}
+}

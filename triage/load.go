@@ -642,6 +642,23 @@ func (c *compiler) engine() *Engine {
 	if i, ok := c.listIdx[practicalList]; ok {
 		e.practical = i
 	}
+	gates := make([]phraseGate, len(e.phrases))
+	for i := range e.phrases {
+		gates[i] = newGate(int32(i), &e.phrases[i], e.lists[e.phrases[i].list].sentence)
+	}
+	withGates := func(en indexEntry) indexEntry {
+		en.gates = make([]phraseGate, len(en.phrases))
+		for i, pid := range en.phrases {
+			en.gates[i] = gates[pid]
+		}
+		return en
+	}
+	for _, m := range []map[string]indexEntry{e.exact, e.prefix, e.suffix} {
+		for k, en := range m {
+			m[k] = withGates(en)
+		}
+	}
+	e.minor = withGates(e.minor)
 	e.words = (len(e.lists) + 63) / 64
 	e.pool.New = func() any {
 		s := newScratch()

@@ -212,6 +212,7 @@ type scratch struct {
 	hit   []uint64 // lists matched, by index
 	refs  []uint64 // per token: the @lists that hold it
 	negs  []bool   // per token: a negation word of the language being matched
+	sigs  []uint64 // per token: its tokSig
 	cands []cand   // phrases that may start at a token
 	fired []firing // rules fired
 	// tipWords is the number of words in the whole tip.
