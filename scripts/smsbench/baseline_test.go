@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -235,6 +236,35 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
+// TestResultAddMergesBlocks: the blocks of one level count as one run:
+// requests, time and CPU add up, latencies are pooled in order, and the
+// first error stays the first.
+func TestResultAddMergesBlocks(t *testing.T) {
+	var r *result
+	for i, b := range []*result{
+		{Server: "hotline", Requests: 2, Wanted: 2, Elapsed: time.Second, Latencies: []time.Duration{3, 9}, CPU: 5},
+		{Server: "hotline", Requests: 2, Wanted: 3, Errors: 1, FirstError: "HTTP 503", Elapsed: 2 * time.Second, Latencies: []time.Duration{1, 4}, CPU: 7},
+		{Server: "hotline", Requests: 1, Wanted: 1, Errors: 1, FirstError: "HTTP 500", Elapsed: time.Second, Latencies: []time.Duration{2}},
+	} {
+		r = r.add(b)
+		if i == 0 && r != b {
+			t.Fatal("adding to nil does not start from the block")
+		}
+	}
+	if r.Requests != 5 || r.Wanted != 6 || r.Errors != 2 || r.Elapsed != 4*time.Second || r.CPU != 12 {
+		t.Errorf("merged %+v; want 5 of 6 requests, 2 errors, 4s, CPU 12", r)
+	}
+	if r.FirstError != "HTTP 503" {
+		t.Errorf("first error %q, want the first block's", r.FirstError)
+	}
+	if !slices.Equal(r.Latencies, []time.Duration{1, 2, 3, 4, 9}) {
+		t.Errorf("latencies %v, want all five in order", r.Latencies)
+	}
+	if r.Throughput() != 5.0/4 || r.Complete() {
+		t.Errorf("throughput %v complete %v; want 1.25 and false", r.Throughput(), r.Complete())
+	}
+}
+
 func TestCheckLoopback(t *testing.T) {
 	for addr, ok := range map[string]bool{
 		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true,
@@ -253,6 +283,8 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 	}{
 		{[]string{"--concurrency", "1,x"}, "--concurrency"},
 		{[]string{"--count", "0"}, "--count"},
+		{[]string{"--rounds", "0"}, "--rounds"},
+		{[]string{"--count", "20", "--rounds", "21"}, "--rounds"},
 		{[]string{"--addr", "10.0.0.1:8080", "--token", "t"}, "--addr"},
 		{[]string{"--addr", "127.0.0.1:8080"}, "--token"},
 		{[]string{"--token", "t"}, "--addr"},

@@ -194,6 +194,26 @@ func (r *result) Percentile(p float64) time.Duration {
 	return r.Latencies[min(max(rank, 1), n)-1]
 }
 
+// add merges the block o into r (nil starts a new result): the blocks of
+// one level and server, run at different times, count as one run.
+func (r *result) add(o *result) *result {
+	if r == nil {
+		return o
+	}
+	r.Requests += o.Requests
+	r.Wanted += o.Wanted
+	r.Errors += o.Errors
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+	r.Elapsed += o.Elapsed
+	r.Latencies = append(r.Latencies, o.Latencies...)
+	slices.Sort(r.Latencies)
+	r.Commits += o.Commits
+	r.CPU += o.CPU
+	return r
+}
+
 // Complete reports whether every wanted request was answered.
 func (r *result) Complete() bool { return r.Requests == r.Wanted }
 

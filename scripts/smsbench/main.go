@@ -42,7 +42,8 @@ Usage:
 
 By default it builds ./cmd/hotline, starts "hotline serve --dev" on a free
 127.0.0.1 port with a fresh data directory, runs --count signed webhooks per
-concurrency level against the baseline and the hotline, prints a table and
+concurrency level against the baseline and the hotline (in --rounds blocks,
+taking turns, so both meet the same disk), prints a table and
 checks the targets:
   - at concurrency 64, hotline throughput >= 0.6x the baseline's
   - at concurrency 1, hotline p50 <= 1.5x the baseline's
@@ -74,6 +75,7 @@ func main() {
 type config struct {
 	levels       []int
 	count        int
+	rounds       int
 	warmup       int
 	timeout      time.Duration
 	strict       bool
@@ -102,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	fs.StringVar(&levels, "concurrency", "1,16,64", "comma-separated concurrency levels")
 	fs.IntVar(&c.count, "count", 2000, "timed requests per level and server")
+	fs.IntVar(&c.rounds, "rounds", 4, "split each level's --count into this many blocks, alternating the servers block by\nblock (ABBA), so that a slow minute of a shared disk falls on both; 1 runs each\nserver's requests in one go")
 	fs.IntVar(&c.warmup, "warmup", 100, "untimed requests per level and server before the timed ones")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long, build and start-up included")
 	fs.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
@@ -136,6 +139,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.count < 1 || c.count > maxCount {
 		return fail("--count: %d is not from 1 to %d", c.count, maxCount)
+	}
+	if c.rounds < 1 || c.rounds > c.count {
+		return fail("--rounds: %d is not from 1 to --count (%d)", c.rounds, c.count)
 	}
 	if c.warmup < 0 || c.warmup > maxCount {
 		return fail("--warmup: %d is not from 0 to %d", c.warmup, maxCount)
@@ -309,30 +315,51 @@ func (b *bench) run(ctx context.Context) int {
 	var results []*result
 	for _, c := range cfg.levels {
 		for _, t := range targets {
-			if ctx.Err() != nil {
-				break
-			}
-			if cfg.warmup > 0 {
+			if cfg.warmup > 0 && ctx.Err() == nil {
 				w := load(ctx, client, msgs, t, c, cfg.warmup)
 				if w.Errors > 0 {
 					b.logf("warm-up c=%d %s: %d errors, first: %s", c, t.name, w.Errors, w.FirstError)
 				}
 			}
-			commitsBefore, _ := base.commits()
-			cpuBefore, cpuKnown := processCPU(t.pid)
-			r := load(ctx, client, msgs, t, c, cfg.count)
-			if cpuAfter, ok := processCPU(t.pid); ok && cpuKnown && t.pid != 0 {
-				r.CPU = cpuAfter - cpuBefore
+		}
+		level := make([]*result, len(targets))
+		for round := range cfg.rounds {
+			// The block's share of --count; the first blocks take the
+			// remainder.
+			n := cfg.count / cfg.rounds
+			if round < cfg.count%cfg.rounds {
+				n++
 			}
-			if t.name == "baseline" {
-				if commitsAfter, err := base.commits(); err == nil {
-					r.Commits = commitsAfter - commitsBefore
+			for i := range targets {
+				if round%2 == 1 {
+					i = len(targets) - 1 - i // ABBA: neither server always goes first
 				}
+				t := targets[i]
+				if ctx.Err() != nil {
+					break
+				}
+				commitsBefore, _ := base.commits()
+				cpuBefore, cpuKnown := processCPU(t.pid)
+				r := load(ctx, client, msgs, t, c, n)
+				if cpuAfter, ok := processCPU(t.pid); ok && cpuKnown && t.pid != 0 {
+					r.CPU = cpuAfter - cpuBefore
+				}
+				if t.name == "baseline" {
+					if commitsAfter, err := base.commits(); err == nil {
+						r.Commits = commitsAfter - commitsBefore
+					}
+				}
+				level[i] = level[i].add(r)
 			}
-			b.logf("c=%-4d %-8s %8.0f req/s  p50 %-8s p99 %-8s errors %d", c, t.name, r.Throughput(),
+		}
+		for _, r := range level {
+			if r == nil {
+				continue
+			}
+			b.logf("c=%-4d %-8s %8.0f req/s  p50 %-8s p99 %-8s errors %d", c, r.Server, r.Throughput(),
 				fmtDur(r.Percentile(50)), fmtDur(r.Percentile(99)), r.Errors)
 			if r.FirstError != "" {
-				b.logf("c=%d %s: first error: %s", c, t.name, r.FirstError)
+				b.logf("c=%d %s: first error: %s", c, r.Server, r.FirstError)
 			}
 			results = append(results, r)
 		}
