@@ -94,6 +94,10 @@ func TestDecisionTable(t *testing.T) {
 		{"help, they locked me in", 0.01, 0.01, 0.98, hotline.P1, []string{"locked", "plea_net"}},
 		{"my sister is married off next year", 0.01, 0.5, 0.49, hotline.P2, []string{"married", NotImminent}},
 		{"my sister is married off tomorrow", 0.01, 0.5, 0.49, hotline.P1, []string{"married", Imminent}},
+		// The rules judged the time (not_imminent): the model alone does
+		// not raise the tip to P1, however sure it is.
+		{"my sister is married off next year", 0.95, 0.04, 0.01, hotline.P2, []string{"married", NotImminent}},
+		{"my sister is married off tomorrow", 0.95, 0.04, 0.01, hotline.P1, []string{"married", Imminent}},
 		{"late pay again", 0.5, 0.3, 0.2, hotline.P2, []string{"late"}},
 		{"late pay again", 0.1, 0.1, 0.8, hotline.P2, []string{"late"}},
 		{"late pay again", 0.61, 0.3, 0.09, hotline.P1, []string{"late", SecondOpinion}},

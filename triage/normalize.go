@@ -31,7 +31,8 @@ import (
 //     and . , ! ? ; : and line breaks also end a clause.
 //   - Digits form their own words ("12yaşlı" is "12" and "iasli"), except a
 //     6 or 4 between Latin letters, which is ш or ч ("ma6inu" is "masinu").
-//   - A laughing emoji (😂 🤣 😆 ...) is the word "haha".
+//   - A laughing emoji (😂 🤣 😆 ...) is the word "haha", and the SOS
+//     button emoji 🆘 the word "sos".
 //   - A tip read as Azerbaijani in Cyrillic letters is read again as typed
 //     on a Russian keyboard: я and ю after a consonant are ə and ü, ж is c
 //     ("мяжбур" is "məcbur"; see readTip).
@@ -291,6 +292,15 @@ func (s *scratch) normalize(text string) {
 			s.endTok()
 			s.startTok(false)
 			s.emit("haha", true)
+			s.endTok()
+			continue
+		}
+		if r == '🆘' {
+			// A victim who cannot type taps the SOS emoji: the rule rescue
+			// reads it as the word.
+			s.endTok()
+			s.startTok(false)
+			s.emit("sos", true)
 			s.endTok()
 			continue
 		}

@@ -212,22 +212,28 @@ type decision struct {
 //	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
-//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking
-//	                                                              or a practical request)
+//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking,
+//	                                                              a practical request or not_imminent)
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
 //
 // A weak rule is one marked weak = true: an ambiguous word, a safety net.
 // Where the rules saw a negation cancel one of their phrases ("они меня не
-// бьют"), the threshold is at least negatedThreshold. Without a second
+// бьют"), the threshold is at least negatedThreshold. A rule that found its
+// situation but no sign of imminence (not_imminent: a minor's wedding next
+// summer) has judged the time, so the model alone does not overrule it. Without a second
 // opinion the rules alone decide: every P1 rule counts.
 func (e *Engine) decide(s *scratch, li int) decision {
 	var (
 		strong  hotline.Priority // the highest priority of the rules that are sure of it
 		weakP1  bool             // a weak rule gave P1
 		doubted bool             // a P1 rule in a reassured or retracted tip
+		later   bool             // a rule found its situation, but not soon (not_imminent)
 	)
 	for _, f := range s.fired {
+		if f.note&noteNotImminent != 0 {
+			later = true
+		}
 		switch {
 		case f.note&noteRetracted != 0:
 			doubted = true
@@ -282,7 +288,7 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		strong = hotline.P3
 	}
 	switch {
-	case o.p1 >= th && !s.retracted && !s.joked && !s.practical:
+	case o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later:
 		return decision{priority: hotline.P1, says: SecondOpinion}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
