@@ -37,6 +37,9 @@ en = ["it turned out"]
 [words.practical_request]
 en = ["embassy +number"]
 
+[words.routine]
+en = ["every +day"]
+
 [[rule]]
 name = "locked"
 priority = "P1"
@@ -111,6 +114,12 @@ func TestDecisionTable(t *testing.T) {
 		{"what is the embassy number", 0.3, 0.61, 0.09, hotline.P2, []string{SecondOpinion}},
 		{"help, embassy number", 0.95, 0.04, 0.01, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
 		{"they locked me in, embassy number", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
+		// A routine without a sign of imminence is not raised by the model
+		// alone; a rule, or a sign of imminence, still makes it P1.
+		{"kids beg there every day", 0.95, 0.04, 0.01, hotline.P2, []string{SecondOpinion}},
+		{"kids beg there every day, tonight they go", 0.95, 0.04, 0.01, hotline.P1, []string{SecondOpinion}},
+		{"every day they keep me locked in", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
+		{"help, every day", 0.5, 0.3, 0.2, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
 	}
 	for _, tc := range tests {
 		e.opinion = nil

@@ -224,7 +224,10 @@ type scratch struct {
 	// practical: the tip asks for a number, an address or an app (the word
 	// list practical_request).
 	practical bool
-	feats     []uint32 // the second opinion's features
+	// routine: the tip tells of a situation seen again and again (the word
+	// list routine), with no sign of imminence.
+	routine bool
+	feats   []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was

@@ -57,6 +57,7 @@ type Engine struct {
 	reassured   int32                 // the list reassuredList, or -1
 	retracted   int32                 // the list retractedList, or -1
 	practical   int32                 // the list practicalList, or -1
+	routine     int32                 // the list routineList, or -1
 	catRank     [9]int                // by category index; higher wins
 	words       int                   // uint64 words in a list bitset
 
@@ -135,7 +136,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	lang := s.readTip(text)
 	li := langIndex(lang)
 	s.tipWords = len(s.toks)
-	s.retracted, s.practical = false, false
+	s.retracted, s.practical, s.routine = false, false, false
 
 	top := e.evaluate(s, li)
 	s.joked = s.scopedSents != 0
@@ -213,7 +214,8 @@ type decision struct {
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
 //	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking,
-//	                                                              a practical request or not_imminent)
+//	                                                              a practical request, not_imminent or routine;
+//	                                                              routine: P2)
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
 //
@@ -221,8 +223,10 @@ type decision struct {
 // Where the rules saw a negation cancel one of their phrases ("они меня не
 // бьют"), the threshold is at least negatedThreshold. A rule that found its
 // situation but no sign of imminence (not_imminent: a minor's wedding next
-// summer) has judged the time, so the model alone does not overrule it. Without a second
-// opinion the rules alone decide: every P1 rule counts.
+// summer) has judged the time, so the model alone does not overrule it; nor
+// does it raise a situation seen again and again ("every day", the list
+// routine) when nothing says soon. Without a second opinion the rules alone
+// decide: every P1 rule counts.
 func (e *Engine) decide(s *scratch, li int) decision {
 	var (
 		strong  hotline.Priority // the highest priority of the rules that are sure of it
@@ -288,8 +292,11 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		strong = hotline.P3
 	}
 	switch {
-	case o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later:
+	case o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later && !s.routine:
 		return decision{priority: hotline.P1, says: SecondOpinion}
+	case o.p1 >= th && s.routine && strong == hotline.P3 && !s.retracted && !s.joked && !s.practical:
+		// A routine the model finds alarming is still worth a look.
+		return decision{priority: hotline.P2, says: SecondOpinion}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
 	}
@@ -362,6 +369,7 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 	retracted := e.retracted >= 0 && has(hit, e.retracted)
 	s.retracted = s.retracted || retracted
 	s.practical = s.practical || e.practical >= 0 && has(hit, e.practical)
+	s.routine = s.routine || e.routine >= 0 && has(hit, e.routine) && !imminent
 	for ri := range e.rules {
 		r := &e.rules[ri]
 		if r.langs != 0 && r.langs&(1<<li) == 0 {
