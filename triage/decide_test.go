@@ -116,7 +116,9 @@ func TestDecisionTable(t *testing.T) {
 		{"they locked me in, embassy number", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
 		// A routine without a sign of imminence is not raised by the model
 		// alone; a rule, or a sign of imminence, still makes it P1.
-		{"kids beg there every day", 0.95, 0.04, 0.01, hotline.P2, []string{SecondOpinion}},
+		{"kids beg there every day", 0.95, 0.04, 0.01, hotline.P2, []string{Routine}},
+		{"kids beg there every day", 0.5, 0.4, 0.1, hotline.P3, []string{}},
+		{"late pay every day", 0.95, 0.04, 0.01, hotline.P2, []string{"late", Routine}},
 		{"kids beg there every day, tonight they go", 0.95, 0.04, 0.01, hotline.P1, []string{SecondOpinion}},
 		{"every day they keep me locked in", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
 		{"help, every day", 0.5, 0.3, 0.2, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},

@@ -186,7 +186,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 		out.Matched = append(out.Matched, d.says)
 		// A raised tip keeps the category its rules or hints found; the
 		// model's own choice fills in when they found none.
-		if best < 0 && d.says == SecondOpinion {
+		if best < 0 && (d.says == SecondOpinion || d.says == Routine) {
 			out.Category = e.opinion.likelyCategory(s)
 		}
 	}
@@ -197,8 +197,8 @@ func (e *Engine) Triage(text string) hotline.Triage {
 type decision struct {
 	priority hotline.Priority
 	// says is what the second opinion did, for Matched: SecondOpinion,
-	// SecondOpinionAgrees, SecondOpinionDisagrees, or "" when it changed
-	// nothing.
+	// SecondOpinionAgrees, SecondOpinionDisagrees, Routine, or "" when it
+	// changed nothing.
 	says string
 }
 
@@ -214,8 +214,8 @@ type decision struct {
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
 //	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking,
-//	                                                              a practical request, not_imminent or routine;
-//	                                                              routine: P2)
+//	                                                              a practical request, not_imminent or routine)
+//	the same, with routine          P(P1) at least threshold      P2 at least; routine
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
 //
@@ -294,9 +294,9 @@ func (e *Engine) decide(s *scratch, li int) decision {
 	switch {
 	case o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later && !s.routine:
 		return decision{priority: hotline.P1, says: SecondOpinion}
-	case o.p1 >= th && s.routine && strong == hotline.P3 && !s.retracted && !s.joked && !s.practical:
+	case o.p1 >= th && s.routine && !later && !s.retracted && !s.joked && !s.practical:
 		// A routine the model finds alarming is still worth a look.
-		return decision{priority: hotline.P2, says: SecondOpinion}
+		return decision{priority: strong.Max(hotline.P2), says: Routine}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
 	}
@@ -338,6 +338,10 @@ const (
 	// Reassured: the tip says nobody is hurt or held (the word list
 	// reassured), so its P1 rules needed the second opinion to be sure.
 	Reassured = "reassured"
+	// Routine: the second opinion would have raised the tip to P1, but it
+	// tells of a situation seen again and again (the word list routine)
+	// with no sign of imminence, so it is P2.
+	Routine = "routine"
 	// Retracted: the tip takes an alarm back (the word list retracted), so
 	// its P1 rules needed the second opinion to be sure.
 	Retracted = "retracted"
