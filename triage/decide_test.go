@@ -101,6 +101,10 @@ func TestDecisionTable(t *testing.T) {
 		// not raise the tip to P1, however sure it is.
 		{"my sister is married off next year", 0.95, 0.04, 0.01, hotline.P2, []string{"married", NotImminent}},
 		{"my sister is married off tomorrow", 0.95, 0.04, 0.01, hotline.P1, []string{"married", Imminent}},
+		// ... and a weak rule beside it needs threshold, not confirm.
+		{"help, my sister is married off next year", 0.5, 0.3, 0.2, hotline.P2, []string{"plea_net", "married", NotImminent, SecondOpinionDisagrees}},
+		{"help, my sister is married off next year", 0.61, 0.3, 0.09, hotline.P1, []string{"plea_net", "married", NotImminent, SecondOpinionAgrees}},
+		{"help, my sister is married off tomorrow", 0.01, 0.3, 0.69, hotline.P1, []string{"plea_net", "married", Imminent}},
 		{"late pay again", 0.5, 0.3, 0.2, hotline.P2, []string{"late"}},
 		{"late pay again", 0.1, 0.1, 0.8, hotline.P2, []string{"late"}},
 		{"late pay again", 0.61, 0.3, 0.09, hotline.P1, []string{"late", SecondOpinion}},

@@ -210,6 +210,7 @@ type decision struct {
 //	P1, by weak rules only          P(P1) at least confirm        P1, second_opinion_agrees
 //	P1, by weak rules only          P(P1) below confirm           P2 if P(P2) >= P(P3), else P3 (never below
 //	                                                              another rule's); second_opinion_disagrees
+//	the same, and not_imminent      threshold instead of confirm  as the two rows above
 //	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
@@ -223,10 +224,11 @@ type decision struct {
 // Where the rules saw a negation cancel one of their phrases ("они меня не
 // бьют"), the threshold is at least negatedThreshold. A rule that found its
 // situation but no sign of imminence (not_imminent: a minor's wedding next
-// summer) has judged the time, so the model alone does not overrule it; nor
-// does it raise a situation seen again and again ("every day", the list
-// routine) when nothing says soon. Without a second opinion the rules alone
-// decide: every P1 rule counts.
+// summer) has judged the time, so the model alone does not overrule it, and
+// a weak rule beside it needs threshold; nor does the model alone raise a
+// situation seen again and again ("every day", the list routine) when
+// nothing says soon. Without a second opinion the rules alone decide: every
+// P1 rule counts.
 func (e *Engine) decide(s *scratch, li int) decision {
 	var (
 		strong  hotline.Priority // the highest priority of the rules that are sure of it
@@ -283,6 +285,15 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		return e.lowered(strong, o)
 	}
 	if weakP1 {
+		if later {
+			// The rules judged the time and found it not soon: a safety
+			// net ("if" next to a wedding next year) needs the model as
+			// sure as it must be to raise a tip alone.
+			if o.p1 >= th {
+				return decision{priority: hotline.P1, says: SecondOpinionAgrees}
+			}
+			return e.lowered(strong, o)
+		}
 		if o.p1 >= e.confirm {
 			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
 		}
