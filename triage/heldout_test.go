@@ -375,8 +375,11 @@ import (
 //     seller disappeared" after an online fraud; a man "shouting at" a girl
 //     read as her crying for help; a kidney offer the writer "did not agree
 //     to yet" read as forced. The rules were then fixed for the kinds
-//     (labelled14.jsonl has examples both ways) and the model may no longer
-//     raise alone a tip whose rules said not_imminent.
+//     (labelled14.jsonl has examples both ways), and the decision table
+//     learnt not_imminent and routine. Afterwards (not blind: the rules saw
+//     them), a model trained without the batch, over 5 training orders,
+//     gave P1 recall 1.000 and P1 precision 1.000 on both, priority
+//     accuracy 0.993; rules alone 0.906 / 0.887 and 0.980 / 0.922.
 //
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
