@@ -37,6 +37,9 @@ en = ["it turned out"]
 [words.practical_request]
 en = ["embassy +number"]
 
+[words.routine]
+en = ["every +day"]
+
 [[rule]]
 name = "locked"
 priority = "P1"
@@ -94,6 +97,14 @@ func TestDecisionTable(t *testing.T) {
 		{"help, they locked me in", 0.01, 0.01, 0.98, hotline.P1, []string{"locked", "plea_net"}},
 		{"my sister is married off next year", 0.01, 0.5, 0.49, hotline.P2, []string{"married", NotImminent}},
 		{"my sister is married off tomorrow", 0.01, 0.5, 0.49, hotline.P1, []string{"married", Imminent}},
+		// The rules judged the time (not_imminent): the model alone does
+		// not raise the tip to P1, however sure it is.
+		{"my sister is married off next year", 0.95, 0.04, 0.01, hotline.P2, []string{"married", NotImminent}},
+		{"my sister is married off tomorrow", 0.95, 0.04, 0.01, hotline.P1, []string{"married", Imminent}},
+		// ... and a weak rule beside it needs threshold, not confirm.
+		{"help, my sister is married off next year", 0.5, 0.3, 0.2, hotline.P2, []string{"plea_net", "married", NotImminent, SecondOpinionDisagrees}},
+		{"help, my sister is married off next year", 0.61, 0.3, 0.09, hotline.P1, []string{"plea_net", "married", NotImminent, SecondOpinionAgrees}},
+		{"help, my sister is married off tomorrow", 0.01, 0.3, 0.69, hotline.P1, []string{"plea_net", "married", Imminent}},
 		{"late pay again", 0.5, 0.3, 0.2, hotline.P2, []string{"late"}},
 		{"late pay again", 0.1, 0.1, 0.8, hotline.P2, []string{"late"}},
 		{"late pay again", 0.61, 0.3, 0.09, hotline.P1, []string{"late", SecondOpinion}},
@@ -107,6 +118,14 @@ func TestDecisionTable(t *testing.T) {
 		{"what is the embassy number", 0.3, 0.61, 0.09, hotline.P2, []string{SecondOpinion}},
 		{"help, embassy number", 0.95, 0.04, 0.01, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
 		{"they locked me in, embassy number", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
+		// A routine without a sign of imminence is not raised by the model
+		// alone; a rule, or a sign of imminence, still makes it P1.
+		{"kids beg there every day", 0.95, 0.04, 0.01, hotline.P2, []string{Routine}},
+		{"kids beg there every day", 0.5, 0.4, 0.1, hotline.P3, []string{}},
+		{"late pay every day", 0.95, 0.04, 0.01, hotline.P2, []string{"late", Routine}},
+		{"kids beg there every day, tonight they go", 0.95, 0.04, 0.01, hotline.P1, []string{SecondOpinion}},
+		{"every day they keep me locked in", 0.01, 0.01, 0.98, hotline.P1, []string{"locked"}},
+		{"help, every day", 0.5, 0.3, 0.2, hotline.P1, []string{"plea_net", SecondOpinionAgrees}},
 	}
 	for _, tc := range tests {
 		e.opinion = nil

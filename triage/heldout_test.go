@@ -352,6 +352,35 @@ import (
 //     rules' category_order (a migrant domestic worker: labor or
 //     servitude), so their category floor is lower.
 //
+//   - heldout34.jsonl (frightened victims and unsure witnesses) and
+//     heldout35.jsonl (social workers, teachers and doctors writing
+//     formally; migrants in their second language), 150 tips each (53 P1),
+//     were written blind by two more independent writers for issue 13's
+//     third round and scored once with main 050e0fe, rules and model
+//     (neither had seen them): P1 recall 0.906 (48 of 53) / 0.943 (50 of
+//     53), P1 precision 0.960 / 0.877, priority accuracy 0.920 / 0.893,
+//     language accuracy 0.987 / 0.993. Missed P1: an operation in a clinic
+//     abroad "the day after tomorrow" that the person never agreed to, told
+//     without naming an organ ("operasiya birisi gün", "operaciya
+//     poslezavtra ... pasporta net", a physician's "nephrectomy" of a
+//     "living related donor"); "sidim zakryty 3 дня edy net"; a bare "🆘🆘"
+//     with a place; "tell my mother not to look for me"; a girl who
+//     whispered to a taxi driver that the man "is not dad"; a social
+//     worker's "sonradan məlum oldu ki" (it was established that) read as an
+//     alarm taken back. False P1: professionals' "no injuries were
+//     observed", "травм нет, насилие отрицает", "heç bir zorakılıq əlaməti
+//     görməmişik" not read as reassurance; a minor's wedding "in autumn" and
+//     children begging "every day" raised by the model alone; workers
+//     "taken in the morning, brought back at night" read as abducted; "the
+//     seller disappeared" after an online fraud; a man "shouting at" a girl
+//     read as her crying for help; a kidney offer the writer "did not agree
+//     to yet" read as forced. The rules were then fixed for the kinds
+//     (labelled14.jsonl has examples both ways), and the decision table
+//     learnt not_imminent and routine. Afterwards (not blind: the rules saw
+//     them), a model trained without the batch, over 5 training orders,
+//     gave P1 recall 1.000 and P1 precision 1.000 on both, priority
+//     accuracy 0.993; rules alone 0.906 / 0.887 and 0.980 / 0.922.
+//
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
 // generalisation again, write a new set and score it before changing rules.
@@ -389,6 +418,8 @@ var heldoutSets = []string{
 	"testdata/heldout31.jsonl",
 	"testdata/heldout32.jsonl",
 	"testdata/heldout33.jsonl",
+	"testdata/heldout34.jsonl",
+	"testdata/heldout35.jsonl",
 }
 
 // independentCategoryFloor is the category floor of batches written by
@@ -400,6 +431,8 @@ var independentCategoryFloor = map[string]float64{
 	"testdata/heldout31.jsonl": 0.55,
 	"testdata/heldout32.jsonl": 0.7,
 	"testdata/heldout33.jsonl": 0.6,
+	"testdata/heldout34.jsonl": 0.68,
+	"testdata/heldout35.jsonl": 0.68,
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the

@@ -84,6 +84,13 @@ const retractedList = "retracted"
 // number reads like distress to a bag of words.
 const practicalList = "practical_request"
 
+// routineList is the word list of a situation seen again and again ("every
+// day", "hər gün", "уже месяц"); when it is found without a sign of
+// imminence, the second opinion alone does not raise the tip to P1:
+// children begging at the same spot every day are a P2 report, not an
+// emergency. (Making weak rules need threshold there too lost real P1.)
+const routineList = "routine"
+
 var (
 	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	topKeys     = []string{"category_order", "second_opinion", "words", "rule"}
@@ -629,7 +636,7 @@ func (c *compiler) engine() *Engine {
 		e.exact[k] = en
 	}
 	e.minor.phrases = dedupe(e.minor.phrases)
-	e.imminent, e.reassured, e.retracted, e.practical = -1, -1, -1, -1
+	e.imminent, e.reassured, e.retracted, e.practical, e.routine = -1, -1, -1, -1, -1
 	if i, ok := c.listIdx[imminentList]; ok {
 		e.imminent = i
 	}
@@ -641,6 +648,9 @@ func (c *compiler) engine() *Engine {
 	}
 	if i, ok := c.listIdx[practicalList]; ok {
 		e.practical = i
+	}
+	if i, ok := c.listIdx[routineList]; ok {
+		e.routine = i
 	}
 	gates := make([]phraseGate, len(e.phrases))
 	for i := range e.phrases {

@@ -31,7 +31,8 @@ import (
 //     and . , ! ? ; : and line breaks also end a clause.
 //   - Digits form their own words ("12yaşlı" is "12" and "iasli"), except a
 //     6 or 4 between Latin letters, which is ш or ч ("ma6inu" is "masinu").
-//   - A laughing emoji (😂 🤣 😆 ...) is the word "haha".
+//   - A laughing emoji (😂 🤣 😆 ...) is the word "haha", and the SOS
+//     button emoji 🆘 the word "sos".
 //   - A tip read as Azerbaijani in Cyrillic letters is read again as typed
 //     on a Russian keyboard: я and ю after a consonant are ə and ü, ж is c
 //     ("мяжбур" is "məcbur"; see readTip).
@@ -224,7 +225,10 @@ type scratch struct {
 	// practical: the tip asks for a number, an address or an app (the word
 	// list practical_request).
 	practical bool
-	feats     []uint32 // the second opinion's features
+	// routine: the tip tells of a situation seen again and again (the word
+	// list routine), with no sign of imminence.
+	routine bool
+	feats   []uint32 // the second opinion's features
 	// negated: a negation word cancelled a phrase ("не бьют").
 	negated bool
 	// scopedSents has bit i set when a sentence-scoped list (a joke) was
@@ -292,6 +296,15 @@ func (s *scratch) normalize(text string) {
 			s.endTok()
 			s.startTok(false)
 			s.emit("haha", true)
+			s.endTok()
+			continue
+		}
+		if r == '🆘' {
+			// A victim who cannot type taps the SOS emoji: the rule rescue
+			// reads it as the word.
+			s.endTok()
+			s.startTok(false)
+			s.emit("sos", true)
 			s.endTok()
 			continue
 		}

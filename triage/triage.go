@@ -57,6 +57,7 @@ type Engine struct {
 	reassured   int32                 // the list reassuredList, or -1
 	retracted   int32                 // the list retractedList, or -1
 	practical   int32                 // the list practicalList, or -1
+	routine     int32                 // the list routineList, or -1
 	catRank     [9]int                // by category index; higher wins
 	words       int                   // uint64 words in a list bitset
 
@@ -196,7 +197,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 	lang := s.readTip(text)
 	li := langIndex(lang)
 	s.tipWords = len(s.toks)
-	s.retracted, s.practical = false, false
+	s.retracted, s.practical, s.routine = false, false, false
 
 	top := e.evaluate(s, li)
 	s.joked = s.scopedSents != 0
@@ -246,7 +247,7 @@ func (e *Engine) Triage(text string) hotline.Triage {
 		out.Matched = append(out.Matched, d.says)
 		// A raised tip keeps the category its rules or hints found; the
 		// model's own choice fills in when they found none.
-		if best < 0 && d.says == SecondOpinion {
+		if best < 0 && (d.says == SecondOpinion || d.says == Routine) {
 			out.Category = e.opinion.likelyCategory(s)
 		}
 	}
@@ -257,8 +258,8 @@ func (e *Engine) Triage(text string) hotline.Triage {
 type decision struct {
 	priority hotline.Priority
 	// says is what the second opinion did, for Matched: SecondOpinion,
-	// SecondOpinionAgrees, SecondOpinionDisagrees, or "" when it changed
-	// nothing.
+	// SecondOpinionAgrees, SecondOpinionDisagrees, Routine, or "" when it
+	// changed nothing.
 	says string
 }
 
@@ -270,25 +271,36 @@ type decision struct {
 //	P1, by weak rules only          P(P1) at least confirm        P1, second_opinion_agrees
 //	P1, by weak rules only          P(P1) below confirm           P2 if P(P2) >= P(P3), else P3 (never below
 //	                                                              another rule's); second_opinion_disagrees
+//	the same, and not_imminent      threshold instead of confirm  as the two rows above
 //	P1, in a tip that says nobody   P(P1) at least threshold      P1, second_opinion_agrees
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
-//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking
-//	                                                              or a practical request)
+//	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking,
+//	                                                              a practical request, not_imminent or routine)
+//	the same, with routine          P(P1) at least threshold      P2 at least; routine
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
 //
 // A weak rule is one marked weak = true: an ambiguous word, a safety net.
 // Where the rules saw a negation cancel one of their phrases ("они меня не
-// бьют"), the threshold is at least negatedThreshold. Without a second
-// opinion the rules alone decide: every P1 rule counts.
+// бьют"), the threshold is at least negatedThreshold. A rule that found its
+// situation but no sign of imminence (not_imminent: a minor's wedding next
+// summer) has judged the time, so the model alone does not overrule it, and
+// a weak rule beside it needs threshold; nor does the model alone raise a
+// situation seen again and again ("every day", the list routine) when
+// nothing says soon. Without a second opinion the rules alone decide: every
+// P1 rule counts.
 func (e *Engine) decide(s *scratch, li int) decision {
 	var (
 		strong  hotline.Priority // the highest priority of the rules that are sure of it
 		weakP1  bool             // a weak rule gave P1
 		doubted bool             // a P1 rule in a reassured or retracted tip
+		later   bool             // a rule found its situation, but not soon (not_imminent)
 	)
 	for _, f := range s.fired {
+		if f.note&noteNotImminent != 0 {
+			later = true
+		}
 		switch {
 		case f.note&noteRetracted != 0:
 			doubted = true
@@ -334,6 +346,15 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		return e.lowered(strong, o)
 	}
 	if weakP1 {
+		if later {
+			// The rules judged the time and found it not soon: a safety
+			// net ("if" next to a wedding next year) needs the model as
+			// sure as it must be to raise a tip alone.
+			if o.p1 >= th {
+				return decision{priority: hotline.P1, says: SecondOpinionAgrees}
+			}
+			return e.lowered(strong, o)
+		}
 		if o.p1 >= e.confirm {
 			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
 		}
@@ -343,8 +364,11 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		strong = hotline.P3
 	}
 	switch {
-	case o.p1 >= th && !s.retracted && !s.joked && !s.practical:
+	case o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later && !s.routine:
 		return decision{priority: hotline.P1, says: SecondOpinion}
+	case o.p1 >= th && s.routine && !later && !s.retracted && !s.joked && !s.practical:
+		// A routine the model finds alarming is still worth a look.
+		return decision{priority: strong.Max(hotline.P2), says: Routine}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
 		return decision{priority: hotline.P2, says: SecondOpinion}
 	}
@@ -386,6 +410,10 @@ const (
 	// Reassured: the tip says nobody is hurt or held (the word list
 	// reassured), so its P1 rules needed the second opinion to be sure.
 	Reassured = "reassured"
+	// Routine: the second opinion would have raised the tip to P1, but it
+	// tells of a situation seen again and again (the word list routine)
+	// with no sign of imminence, so it is P2.
+	Routine = "routine"
 	// Retracted: the tip takes an alarm back (the word list retracted), so
 	// its P1 rules needed the second opinion to be sure.
 	Retracted = "retracted"
@@ -417,6 +445,7 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 	retracted := e.retracted >= 0 && has(hit, e.retracted)
 	s.retracted = s.retracted || retracted
 	s.practical = s.practical || e.practical >= 0 && has(hit, e.practical)
+	s.routine = s.routine || e.routine >= 0 && has(hit, e.routine) && !imminent
 	for ri := range e.rules {
 		r := &e.rules[ri]
 		if r.langs != 0 && r.langs&(1<<li) == 0 {
