@@ -599,11 +599,7 @@ func (e *Engine) try(s *scratch, g *phraseGate, ti, li int) {
 	pos := ti
 	for _, w := range p.words[1:] {
 		found := false
-		limit := pos + 1 + maxGap
-		if w.adjacent {
-			limit = pos + 1
-		}
-		for j := pos + 1; j < len(s.toks) && j <= limit; j++ {
+		for j := pos + 1; j < len(s.toks) && j <= windowEnd(pos, w.adjacent); j++ {
 			if s.toks[j].brk {
 				break
 			}
@@ -626,17 +622,22 @@ func (e *Engine) try(s *scratch, g *phraseGate, ti, li int) {
 	}
 }
 
+// windowEnd is the last token where the word after the one at pos may
+// stand: the next token for "+word", else up to maxGap words later.
+func windowEnd(pos int, adjacent bool) int {
+	if adjacent {
+		return pos + 1
+	}
+	return pos + 1 + maxGap
+}
+
 // secondMayMatch reports whether a token where g's second word may
 // stand (the window try searches) could match it; false means it cannot.
 func secondMayMatch(s *scratch, g *phraseGate, ti int) bool {
 	if g.sig == 0 && g.ref == 0 {
 		return true
 	}
-	limit := ti + 1 + maxGap
-	if g.adjacent {
-		limit = ti + 1
-	}
-	for j := ti + 1; j < len(s.toks) && j <= limit; j++ {
+	for j := ti + 1; j < len(s.toks) && j <= windowEnd(ti, g.adjacent); j++ {
 		if s.toks[j].brk {
 			break
 		}
