@@ -420,6 +420,8 @@ var heldoutSets = []string{
 	"testdata/heldout33.jsonl",
 	"testdata/heldout34.jsonl",
 	"testdata/heldout35.jsonl",
+	"testdata/heldout36.jsonl",
+	"testdata/heldout37.jsonl",
 }
 
 // independentCategoryFloor is the category floor of batches written by
@@ -433,6 +435,8 @@ var independentCategoryFloor = map[string]float64{
 	"testdata/heldout33.jsonl": 0.6,
 	"testdata/heldout34.jsonl": 0.68,
 	"testdata/heldout35.jsonl": 0.68,
+	"testdata/heldout36.jsonl": 0.6,
+	"testdata/heldout37.jsonl": 0.6,
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the
