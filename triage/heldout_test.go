@@ -381,6 +381,26 @@ import (
 //     gave P1 recall 1.000 and P1 precision 1.000 on both, priority
 //     accuracy 0.993; rules alone 0.906 / 0.887 and 0.980 / 0.922.
 //
+//   - heldout36.jsonl (officials, police and journalists in a detached
+//     tone; hard negatives: idioms, films and games, sport, landlords and
+//     banks, a child locked out, a lost passport) and heldout37.jsonl (very
+//     short SMS: Azerbaijani in Cyrillic, on a Russian keyboard and without
+//     diacritics, Russian translit with digits, broken English), 120 tips
+//     each (42 P1), were written blind for issue 13's fourth round and
+//     scored once with main c418f3f: P1 recall 0.929 / 0.976, P1 precision
+//     0.848 / 0.953, priority accuracy 0.833 / 0.967, language 1.000 /
+//     1.000. Misses: a journalist's report ("reportaj") read as the news; "tell
+//     mom not to look for me" from a daughter who left "2 months ago" read
+//     as a danger long over; a frightened donor with forged papers for a
+//     nephrectomy tomorrow; "kmk" for kömək. False P1 and P2: "they killed
+//     us 3-0", "Taken" and PUBG kidnappings, "a game where you rescue
+//     girls", "works me like a slave" about overtime, "I'd sell my kidney
+//     for a ticket", a son locked out, a stolen car, a landlord's copy of a
+//     passport, wages owed to the writer, "won't let me quit", neighbours'
+//     party at 3 a.m., "no signs of violence were observed". The kinds were
+//     fixed (labelled15.jsonl has examples both ways) and the batches joined
+//     the examples.
+//
 // Now that the rules have been tuned on all of them, their scores here are no longer
 // a measure of generalisation, only a guard against regressions. To measure
 // generalisation again, write a new set and score it before changing rules.
@@ -420,6 +440,8 @@ var heldoutSets = []string{
 	"testdata/heldout33.jsonl",
 	"testdata/heldout34.jsonl",
 	"testdata/heldout35.jsonl",
+	"testdata/heldout36.jsonl",
+	"testdata/heldout37.jsonl",
 }
 
 // independentCategoryFloor is the category floor of batches written by
@@ -433,6 +455,8 @@ var independentCategoryFloor = map[string]float64{
 	"testdata/heldout33.jsonl": 0.6,
 	"testdata/heldout34.jsonl": 0.68,
 	"testdata/heldout35.jsonl": 0.68,
+	"testdata/heldout36.jsonl": 0.6,
+	"testdata/heldout37.jsonl": 0.6,
 }
 
 // minHeldoutCategoryAcc guards the category against regressions; the

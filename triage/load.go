@@ -84,6 +84,12 @@ const retractedList = "retracted"
 // number reads like distress to a bag of words.
 const practicalList = "practical_request"
 
+// ordinaryList is the word list of trouble of daily life (a thing stolen,
+// a landlord's deposit, a bank's fine); when it is found, the second
+// opinion alone does not raise the tip to P1, as for a practical request:
+// "they took my car" reads like an abduction to a bag of words.
+const ordinaryList = "ordinary_trouble"
+
 // routineList is the word list of a situation seen again and again ("every
 // day", "hər gün", "уже месяц"); when it is found without a sign of
 // imminence, the second opinion alone does not raise the tip to P1:
@@ -636,7 +642,7 @@ func (c *compiler) engine() *Engine {
 		e.exact[k] = en
 	}
 	e.minor.phrases = dedupe(e.minor.phrases)
-	e.imminent, e.reassured, e.retracted, e.practical, e.routine = -1, -1, -1, -1, -1
+	e.imminent, e.reassured, e.retracted, e.practical, e.ordinary, e.routine = -1, -1, -1, -1, -1, -1
 	if i, ok := c.listIdx[imminentList]; ok {
 		e.imminent = i
 	}
@@ -648,6 +654,9 @@ func (c *compiler) engine() *Engine {
 	}
 	if i, ok := c.listIdx[practicalList]; ok {
 		e.practical = i
+	}
+	if i, ok := c.listIdx[ordinaryList]; ok {
+		e.ordinary = i
 	}
 	if i, ok := c.listIdx[routineList]; ok {
 		e.routine = i

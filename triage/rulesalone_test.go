@@ -46,14 +46,17 @@ var rulesAloneFloors = map[string][2]float64{
 	"heldout33.jsonl":  {0.943, 0.925},
 	"heldout34.jsonl":  {0.906, 0.98},
 	"heldout35.jsonl":  {0.887, 0.922},
+	"heldout36.jsonl":  {0.905, 0.927},
+	"heldout37.jsonl":  {0.929, 0.975},
 	"heldout4.jsonl":   {1, 1},
 	"heldout5.jsonl":   {1, 1},
 	"heldout6.jsonl":   {1, 0.984},
 	"heldout7.jsonl":   {1, 0.985},
 	"heldout8.jsonl":   {1, 0.986},
 	"heldout9.jsonl":   {1, 1},
-	"labelled.jsonl":   {1, 0.97},  // lowered from 0.997: issue 13's contrast pairs (a retracted alarm, "don't reply, it's my work phone", a minor's wedding next year with an "if", a child sent to camp tomorrow who does not want to go, a door locked with nobody behind it) are settled by the second opinion, not the rules
-	"labelled14.jsonl": {1, 0.921}, // issue 13's third round: contrast pairs whose harmless side (a relative's operation, children begging every day) is settled by the second opinion
+	"labelled.jsonl":   {1, 0.97},      // lowered from 0.997: issue 13's contrast pairs (a retracted alarm, "don't reply, it's my work phone", a minor's wedding next year with an "if", a child sent to camp tomorrow who does not want to go, a door locked with nobody behind it) are settled by the second opinion, not the rules
+	"labelled14.jsonl": {1, 0.921},     // issue 13's third round: contrast pairs whose harmless side (a relative's operation, children begging every day) is settled by the second opinion
+	"labelled15.jsonl": {0.933, 0.903}, // issue 13's fourth round: contrast pairs (a score, a game, a boss's overtime, a kidney for a ticket, a child locked out) whose harmful side is sometimes told only to the second opinion
 	"negated.jsonl":    {1, 1},
 	"probe13.jsonl":    {0.89, 0.85}, // issue 13's second round: scored blind once, then joined the examples; not tuned to
 	"triage-dev.jsonl": {1, 1},

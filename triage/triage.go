@@ -57,6 +57,7 @@ type Engine struct {
 	reassured   int32                 // the list reassuredList, or -1
 	retracted   int32                 // the list retractedList, or -1
 	practical   int32                 // the list practicalList, or -1
+	ordinary    int32                 // the list ordinaryList, or -1
 	routine     int32                 // the list routineList, or -1
 	catRank     [9]int                // by category index; higher wins
 	words       int                   // uint64 words in a list bitset
@@ -276,7 +277,8 @@ type decision struct {
 //	is hurt (reassured) or takes    P(P1) below threshold         P2 (reassured) or the other rules' (retracted),
 //	the alarm back (retracted)                                    as below; second_opinion_disagrees
 //	P2, P3 or nothing               P(P1) at least threshold      P1, second_opinion (not when retracted, joking,
-//	                                                              a practical request, not_imminent or routine)
+//	                                                              a practical request, ordinary trouble,
+//	                                                              not_imminent or routine)
 //	the same, with routine          P(P1) at least threshold      P2 at least; routine
 //	P3 or nothing                   P(P2) at least threshold_p2   P2, second_opinion
 //	anything else                                                 the rules' priority (P3 for nothing)
@@ -444,7 +446,7 @@ func (e *Engine) evaluate(s *scratch, li int) hotline.Priority {
 	reassured := e.reassured >= 0 && has(hit, e.reassured)
 	retracted := e.retracted >= 0 && has(hit, e.retracted)
 	s.retracted = s.retracted || retracted
-	s.practical = s.practical || e.practical >= 0 && has(hit, e.practical)
+	s.practical = s.practical || e.practical >= 0 && has(hit, e.practical) || e.ordinary >= 0 && has(hit, e.ordinary)
 	s.routine = s.routine || e.routine >= 0 && has(hit, e.routine) && !imminent
 	for ri := range e.rules {
 		r := &e.rules[ri]
