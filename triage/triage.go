@@ -40,6 +40,7 @@ func Default() *Engine { return defaultEngine() }
 type Engine struct {
 	lists   []list
 	phrases []phrase
+	gates   []phraseGate // of every index entry, entry by entry
 	rules   []rule
 
 	exact       map[string]indexEntry // words matched whole
@@ -77,9 +78,11 @@ type list struct {
 type indexEntry struct {
 	phrases []int32 // phrases whose first word it is
 	refs    uint64  // bits of the @lists that hold it
-	// gates are those phrases' gates, in the same order, kept here so that
-	// the candidates of a word are read in one sweep.
-	gates []phraseGate
+	// gates are those phrases' gates, in the same order, kept together so
+	// that the candidates of a word are read in one sweep: a slice of the
+	// Engine's gates from gateAt.
+	gates  []phraseGate
+	gateAt int32
 }
 
 type wordPat struct {
@@ -92,11 +95,8 @@ type wordPat struct {
 	alts     []wordPat // for @list: its words (used to index a first word)
 }
 
-// cand is a phrase that may start at a token.
-type cand struct {
-	tok  int32
-	gate *phraseGate
-}
+// cand is a phrase that may start at a token: its gate is gates[gate].
+type cand struct{ tok, gate int32 }
 
 type phrase struct {
 	words    []wordPat
@@ -540,11 +540,11 @@ func (e *Engine) match(s *scratch, li int) {
 		var refs uint64
 		if t.num >= 1 && t.num <= 17 {
 			refs |= e.minor.refs
-			s.addCands(ti, e.minor.gates)
+			s.addCands(ti, &e.minor)
 		}
 		if en, ok := e.exact[string(w)]; ok {
 			refs |= en.refs
-			s.addCands(ti, en.gates)
+			s.addCands(ti, &en)
 		}
 		for n := minStem; n <= len(w) && n < 64; n++ {
 			if e.prefixLens&(1<<n) == 0 {
@@ -552,7 +552,7 @@ func (e *Engine) match(s *scratch, li int) {
 			}
 			if en, ok := e.prefix[string(w[:n])]; ok {
 				refs |= en.refs
-				s.addCands(ti, en.gates)
+				s.addCands(ti, &en)
 			}
 		}
 		for n := minStem; n < len(w) && n < 64; n++ {
@@ -561,19 +561,19 @@ func (e *Engine) match(s *scratch, li int) {
 			}
 			if en, ok := e.suffix[string(w[len(w)-n:])]; ok {
 				refs |= en.refs
-				s.addCands(ti, en.gates)
+				s.addCands(ti, &en)
 			}
 		}
 		s.refs = append(s.refs, refs)
 	}
 	for _, c := range s.cands {
-		e.try(s, c.gate, int(c.tok), li)
+		e.try(s, &e.gates[c.gate], int(c.tok), li)
 	}
 }
 
-func (s *scratch) addCands(ti int, gates []phraseGate) {
-	for i := range gates {
-		s.cands = append(s.cands, cand{int32(ti), &gates[i]})
+func (s *scratch) addCands(ti int, en *indexEntry) {
+	for i := range en.gates {
+		s.cands = append(s.cands, cand{int32(ti), en.gateAt + int32(i)})
 	}
 }
 

@@ -237,8 +237,9 @@ func TestPercentile(t *testing.T) {
 }
 
 // TestResultAddMergesBlocks: the blocks of one level count as one run:
-// requests, time and CPU add up, latencies are pooled in order, and the
-// first error stays the first.
+// requests, time and CPU add up, latencies are pooled in order, the
+// first error stays the first, and a block whose CPU is unknown makes the
+// level's CPU unknown rather than too low.
 func TestResultAddMergesBlocks(t *testing.T) {
 	var r *result
 	for i, b := range []*result{
@@ -251,8 +252,11 @@ func TestResultAddMergesBlocks(t *testing.T) {
 			t.Fatal("adding to nil does not start from the block")
 		}
 	}
-	if r.Requests != 5 || r.Wanted != 6 || r.Errors != 2 || r.Elapsed != 4*time.Second || r.CPU != 12 {
-		t.Errorf("merged %+v; want 5 of 6 requests, 2 errors, 4s, CPU 12", r)
+	if r.Requests != 5 || r.Wanted != 6 || r.Errors != 2 || r.Elapsed != 4*time.Second || r.CPU != 0 {
+		t.Errorf("merged %+v; want 5 of 6 requests, 2 errors, 4s, CPU unknown (0)", r)
+	}
+	if k := (&result{CPU: 5}).add(&result{CPU: 7}); k.CPU != 12 {
+		t.Errorf("CPU of two known blocks = %v, want 12", k.CPU)
 	}
 	if r.FirstError != "HTTP 503" {
 		t.Errorf("first error %q, want the first block's", r.FirstError)

@@ -210,7 +210,11 @@ func (r *result) add(o *result) *result {
 	r.Latencies = append(r.Latencies, o.Latencies...)
 	slices.Sort(r.Latencies)
 	r.Commits += o.Commits
-	r.CPU += o.CPU
+	if r.CPU == 0 || o.CPU == 0 {
+		r.CPU = 0 // one block unknown: the whole is unknown, not too low
+	} else {
+		r.CPU += o.CPU
+	}
 	return r
 }
 

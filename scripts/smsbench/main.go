@@ -356,6 +356,9 @@ func (b *bench) run(ctx context.Context) int {
 			if r == nil {
 				continue
 			}
+			// Blocks skipped after an interrupt still count as wanted, so
+			// a cut-short level never looks complete.
+			r.Wanted = cfg.count
 			b.logf("c=%-4d %-8s %8.0f req/s  p50 %-8s p99 %-8s errors %d", c, r.Server, r.Throughput(),
 				fmtDur(r.Percentile(50)), fmtDur(r.Percentile(99)), r.Errors)
 			if r.FirstError != "" {
