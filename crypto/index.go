@@ -47,12 +47,7 @@ func (k *Keyring) Index(domain, value string) IndexHash {
 func (k *Keyring) indexWith(key *[keySize]byte, domain, value string) IndexHash {
 	var mac hash.Hash
 	if key == k.index {
-		if m, ok := k.tags.Get().(hash.Hash); ok {
-			mac = m
-			mac.Reset()
-		} else {
-			mac = hmac.New(sha256.New, key[:])
-		}
+		mac = k.indexMAC()
 		defer k.tags.Put(mac)
 	} else {
 		// A state made for another version (before a rotation) is

@@ -8,6 +8,17 @@ import (
 	"io"
 )
 
+// indexMAC returns a pooled HMAC state keyed with k.index, reset; put it
+// back in k.tags when done.
+func (k *Keyring) indexMAC() hash.Hash {
+	if m, ok := k.tags.Get().(hash.Hash); ok {
+		m.Reset()
+		return m
+	}
+	// k.index never changes after construction, so no lock is needed.
+	return hmac.New(sha256.New, k.index[:])
+}
+
 // Tag returns HMAC-SHA256 under the keyring's index key of the
 // length-prefixed domain followed by each part with a 4-byte big-endian
 // length before it: the same hash as Index(domain, joined parts). The
@@ -16,13 +27,7 @@ import (
 // the parts as bytes, so tagging a record on the write path costs no
 // copies.
 func (k *Keyring) Tag(domain string, parts ...[]byte) IndexHash {
-	m, ok := k.tags.Get().(hash.Hash)
-	if ok {
-		m.Reset()
-	} else {
-		// k.index never changes after construction, so no lock is needed.
-		m = hmac.New(sha256.New, k.index[:])
-	}
+	m := k.indexMAC()
 	defer k.tags.Put(m)
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(domain)))

@@ -665,20 +665,11 @@ func (c *compiler) engine() *Engine {
 	for i := range e.phrases {
 		gates[i] = newGate(int32(i), &e.phrases[i], e.lists[e.phrases[i].list].sentence)
 	}
-	// Sized first, so that the entries' slices of it stay put.
-	total := len(e.minor.phrases)
-	for _, m := range []map[string]indexEntry{e.exact, e.prefix, e.suffix} {
-		for _, en := range m {
-			total += len(en.phrases)
-		}
-	}
-	e.gates = make([]phraseGate, 0, total)
 	withGates := func(en indexEntry) indexEntry {
 		en.gateAt = int32(len(e.gates))
 		for _, pid := range en.phrases {
 			e.gates = append(e.gates, gates[pid])
 		}
-		en.gates = e.gates[en.gateAt:len(e.gates):len(e.gates)]
 		return en
 	}
 	for _, m := range []map[string]indexEntry{e.exact, e.prefix, e.suffix} {

@@ -78,10 +78,9 @@ type list struct {
 type indexEntry struct {
 	phrases []int32 // phrases whose first word it is
 	refs    uint64  // bits of the @lists that hold it
-	// gates are those phrases' gates, in the same order, kept together so
-	// that the candidates of a word are read in one sweep: a slice of the
-	// Engine's gates from gateAt.
-	gates  []phraseGate
+	// gateAt is where those phrases' gates start in the Engine's gates,
+	// in the same order, kept together so that the candidates of a word
+	// are read in one sweep.
 	gateAt int32
 }
 
@@ -348,16 +347,14 @@ func (e *Engine) decide(s *scratch, li int) decision {
 		return e.lowered(strong, o)
 	}
 	if weakP1 {
+		need := e.confirm
 		if later {
 			// The rules judged the time and found it not soon: a safety
 			// net ("if" next to a wedding next year) needs the model as
 			// sure as it must be to raise a tip alone.
-			if o.p1 >= th {
-				return decision{priority: hotline.P1, says: SecondOpinionAgrees}
-			}
-			return e.lowered(strong, o)
+			need = th
 		}
-		if o.p1 >= e.confirm {
+		if o.p1 >= need {
 			return decision{priority: hotline.P1, says: SecondOpinionAgrees}
 		}
 		return e.lowered(strong, o)
@@ -365,10 +362,11 @@ func (e *Engine) decide(s *scratch, li int) decision {
 	if strong == "" {
 		strong = hotline.P3
 	}
+	mayRaise := o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later
 	switch {
-	case o.p1 >= th && !s.retracted && !s.joked && !s.practical && !later && !s.routine:
+	case mayRaise && !s.routine:
 		return decision{priority: hotline.P1, says: SecondOpinion}
-	case o.p1 >= th && s.routine && !later && !s.retracted && !s.joked && !s.practical:
+	case mayRaise:
 		// A routine the model finds alarming is still worth a look.
 		return decision{priority: strong.Max(hotline.P2), says: Routine}
 	case strong == hotline.P3 && o.p2 >= e.thresholdP2:
@@ -572,7 +570,7 @@ func (e *Engine) match(s *scratch, li int) {
 }
 
 func (s *scratch) addCands(ti int, en *indexEntry) {
-	for i := range en.gates {
+	for i := range en.phrases {
 		s.cands = append(s.cands, cand{int32(ti), en.gateAt + int32(i)})
 	}
 }
